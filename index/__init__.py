@@ -1,0 +1,1 @@
+"""Footnote's retrieval engine: pure, synchronous, and free of any Discord import."""

