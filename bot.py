@@ -1,0 +1,239 @@
+"""Footnote's composition root and the `footnote` command line.
+
+`footnote ask`, `corpus`, `index` and `eval` run the engine in the terminal without Discord (discord.py is not
+even imported for them). Configuration comes from the environment and a .env file (python-dotenv).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from dotenv import load_dotenv
+
+if TYPE_CHECKING:
+    from index.engine import Answer, Engine
+
+log = logging.getLogger("footnote")
+
+PROJECT_DIR = Path(__file__).resolve().parent
+DEFAULT_CORPUS = PROJECT_DIR / "seeds"
+DEFAULT_DATA = PROJECT_DIR / "data"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Configuration read once from the environment (and .env)."""
+
+    corpus_dir: Path
+    data_dir: Path
+    log_level: str
+    tokenizer_mode: str
+
+    @classmethod
+    def from_env(cls, corpus: str | None = None) -> Settings:
+        return cls(
+            corpus_dir=Path(corpus or os.environ.get("CORPUS_DIR") or DEFAULT_CORPUS).expanduser(),
+            data_dir=Path(os.environ.get("DATA_DIR") or DEFAULT_DATA).expanduser(),
+            log_level=(os.environ.get("LOG_LEVEL") or "WARNING").upper(),
+            tokenizer_mode=os.environ.get("FOOTNOTE_TOKENIZER", "search"),
+        )
+
+
+def setup_logging(level: str) -> None:
+    logging.basicConfig(
+        level=getattr(logging, level, logging.WARNING),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    # jieba sets its logger to DEBUG with a handler of its own when imported; keep it to warnings.
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+
+
+def open_engine(settings: Settings, rebuild: bool = False) -> Engine:
+    from index.engine import Engine
+
+    return Engine.open(settings.corpus_dir, settings.data_dir, mode=settings.tokenizer_mode, rebuild=rebuild)
+
+
+# -- terminal rendering ----------------------------------------------------------------------------------
+
+
+def answer_to_json(answer: Answer) -> dict:
+    return {
+        "query": answer.query,
+        "abstained": answer.abstained,
+        "confidence": answer.confidence,
+        "suggestions": list(answer.suggestions),
+        "total": answer.total,
+        "results": [
+            {
+                "rank": r.rank,
+                "doc_id": r.citation.doc_id,
+                "title": r.citation.title,
+                "source": r.citation.source,
+                "date": r.citation.date,
+                "url": r.citation.url,
+                "passage": r.passage.pid,
+                "paragraph": r.passage.paragraph,
+                "text": r.passage.text,
+                "excerpt": r.excerpt.render("**"),
+                "score": round(r.score, 6),
+                "coverage": round(r.coverage, 3),
+                "citations": [
+                    {"doc_id": c.doc_id, "title": c.title, "source": c.source, "date": c.date, "paragraph": c.paragraph}
+                    for c in r.citations
+                ],
+            }
+            for r in answer.results
+        ],
+    }
+
+
+def render_answer_text(answer: Answer, color: bool) -> str:
+    bold, reset = ("\033[1m", "\033[0m") if color else ("**", "**")
+    if answer.abstained:
+        lines = ["The corpus does not cover this question."]
+        if answer.suggestions:
+            lines.append("It does cover: " + ", ".join(answer.suggestions) + ".")
+        return "\n".join(lines)
+    lines = []
+    if answer.confidence == "low":
+        lines.append("Low confidence: these passages match only part of the question.\n")
+    for result in answer.results:
+        excerpt = "".join(f"{bold}{t}{reset}" if hit else t for t, hit in result.excerpt.segments)
+        excerpt = ("…" if result.excerpt.clipped_start else "") + excerpt + ("…" if result.excerpt.clipped_end else "")
+        lines.append(f"[{result.rank}] {excerpt}")
+        for citation in result.citations:
+            lines.append(f"    — {citation.label()}")
+        lines.append("")
+    return "\n".join(lines).rstrip()
+
+
+# -- commands --------------------------------------------------------------------------------------------
+
+
+def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    from index.errors import QuestionError
+
+    engine = open_engine(settings)
+    try:
+        answer = engine.ask(args.question, k=args.k)
+    except QuestionError as exc:
+        print(f"footnote: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(answer_to_json(answer), ensure_ascii=False, indent=2))
+    else:
+        print(render_answer_text(answer, color=sys.stdout.isatty()))
+    return 0
+
+
+def cmd_corpus(args: argparse.Namespace, settings: Settings) -> int:
+    from index.corpus import FIELDS, load_corpus
+
+    loaded = load_corpus(settings.corpus_dir.resolve())
+    if args.json:
+        rows = [
+            {**{f: getattr(d.info, f) for f in FIELDS}, "doc_id": d.doc_id, "origins": d.info.origins}
+            for d in loaded.documents
+        ]
+        print(
+            json.dumps(
+                {"documents": rows, "skipped": [[str(p), why] for p, why in loaded.skipped]},
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
+        return 0
+    print(f"{len(loaded.documents)} documents in {settings.corpus_dir}")
+    for doc in loaded.documents:
+        info = doc.info
+        print(f"\n{info.doc_id}")
+        for name in FIELDS:
+            value = getattr(info, name)
+            value = ", ".join(value) if isinstance(value, tuple) else value
+            print(f"  {name:<10} {value or '—'}  ({info.origins.get(name, 'unknown')})")
+    for path, why in loaded.skipped:
+        print(f"\nskipped {path}: {why}")
+    return 0
+
+
+def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
+    from index.engine import index_path
+
+    engine = open_engine(settings, rebuild=args.rebuild)
+    print(
+        f"index {index_path(engine.corpus_dir, settings.data_dir)}: {len(engine.documents)} documents, "
+        f"{len(engine.passages)} passages, {len(engine.bm25.vocab)} terms, version {engine.version}"
+    )
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    from index.evaluate import evaluate_questions, evaluate_squad, format_report
+
+    if args.squad:
+        report = evaluate_squad(Path(args.file), mode=settings.tokenizer_mode, limit=args.limit)
+    else:
+        report = evaluate_questions(open_engine(settings), Path(args.file))
+    print(json.dumps(report, ensure_ascii=False, indent=2) if args.json else format_report(report))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="footnote", description="Verbatim, cited answers from a document corpus.")
+    parser.add_argument("--corpus", help="corpus folder (default: CORPUS_DIR or the bundled seeds)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    ask = sub.add_parser("ask", help="answer a question with cited excerpts")
+    ask.add_argument("question")
+    ask.add_argument("--k", type=int, default=5, choices=range(1, 26), metavar="N", help="excerpts to show (1-25)")
+    ask.add_argument("--json", action="store_true", help="print one JSON object")
+    ask.set_defaults(func=cmd_ask)
+
+    corpus = sub.add_parser("corpus", help="list documents, their fields and where each came from")
+    corpus.add_argument("--json", action="store_true")
+    corpus.set_defaults(func=cmd_corpus)
+
+    index = sub.add_parser("index", help="build the index file (rebuilt automatically when documents change)")
+    index.add_argument("--rebuild", action="store_true", help="rebuild even when the index is current")
+    index.set_defaults(func=cmd_index)
+
+    evaluate = sub.add_parser("eval", help="measure answer quality on a question set")
+    evaluate.add_argument("file", help="a .jsonl question set, or a SQuAD .json file with --squad")
+    evaluate.add_argument("--squad", action="store_true", help="run a SQuAD-format file as passage retrieval")
+    evaluate.add_argument("--limit", type=int, default=None, help="only the first N questions (SQuAD)")
+    evaluate.add_argument("--json", action="store_true")
+    evaluate.set_defaults(func=cmd_eval)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    load_dotenv()
+    args = build_parser().parse_args(argv)
+    # Each corpus subcommand parses --corpus too, so it may stand before or after the command.
+    settings = Settings.from_env(getattr(args, "corpus", None))
+    setup_logging(settings.log_level)
+    from index.errors import UserFacingError
+
+    try:
+        return args.func(args, settings)
+    except UserFacingError as exc:
+        print(f"footnote: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,105 @@
+"""The `footnote` command line, run as a real subprocess (the way a user runs it)."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from ..conftest import ROOT, SEEDS
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory):
+    data = tmp_path_factory.mktemp("cli-data")
+    environment = {**os.environ, "DATA_DIR": str(data), "CORPUS_DIR": str(SEEDS), "LOG_LEVEL": "WARNING"}
+    environment.pop("DISCORD_TOKEN", None)
+    return environment
+
+
+def footnote(env, *args, check=False):
+    return subprocess.run(
+        [sys.executable, str(ROOT / "bot.py"), *args], env=env, cwd=ROOT, capture_output=True, text=True, check=check
+    )
+
+
+def test_ask_json_contract(env):
+    out = footnote(env, "ask", "OpenAI 为什么要暂停 Sora?", "--json", "--k", "3", check=True)
+    payload = json.loads(out.stdout)
+    assert set(payload) >= {"query", "abstained", "results"}
+    assert payload["abstained"] is False and 1 <= len(payload["results"]) <= 3
+    for rank, result in enumerate(payload["results"], 1):
+        assert set(result) >= {"rank", "doc_id", "title", "source", "date", "passage", "text", "excerpt", "score"}
+        assert result["rank"] == rank
+        assert (SEEDS / f"{result['doc_id']}.txt").read_text(encoding="utf-8").count(result["text"]) >= 1
+    assert "Sora" in payload["results"][0]["text"]
+    scores = [r["score"] for r in payload["results"]]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_ask_abstains_in_json_and_text(env):
+    payload = json.loads(footnote(env, "ask", "Who won the 2022 World Cup?", "--json", check=True).stdout)
+    assert payload["abstained"] is True and payload["results"] == [] and payload["suggestions"]
+    text = footnote(env, "ask", "Who won the 2022 World Cup?", check=True).stdout
+    assert "does not cover" in text
+
+
+def test_ask_text_output_has_numbered_cited_excerpts(env):
+    out = footnote(env, "ask", "GPT-5.2 的错误率降低了多少", check=True).stdout
+    assert out.startswith("[1] ") and "38%" in out and "¶ " in out
+
+
+@pytest.mark.parametrize("question", ["", "   ", "😀😀😀", "@everyone"])
+def test_bad_questions_exit_2_with_one_clear_line(env, question):
+    out = footnote(env, "ask", question)
+    assert out.returncode == 2
+    assert out.stderr.startswith("footnote: ") and "Traceback" not in out.stderr
+
+
+def test_huge_question_is_refused_clearly(env):
+    out = footnote(env, "ask", "x" * 10_000)
+    assert out.returncode == 2 and "characters long" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_missing_corpus_folder_names_the_path(env, tmp_path):
+    out = footnote(env, "--corpus", str(tmp_path / "absent"), "ask", "hello")
+    assert out.returncode == 2 and str(tmp_path / "absent") in out.stderr and "Traceback" not in out.stderr
+
+
+def test_corpus_lists_fields_and_origins(env):
+    payload = json.loads(footnote(env, "corpus", "--json", check=True).stdout)
+    assert len(payload["documents"]) == 5
+    assert all(doc["origins"]["title"] == "catalog" for doc in payload["documents"])
+    text = footnote(env, "corpus", check=True).stdout
+    assert "(catalog)" in text and "5 documents" in text
+
+
+def test_eval_prints_the_figures(env):
+    out = footnote(env, "eval", str(ROOT / "tests" / "data" / "mini_eval.jsonl"), check=True).stdout
+    assert "hit@1" in out and "abstain acc" in out
+    payload = json.loads(footnote(env, "eval", str(ROOT / "tests" / "data" / "mini_eval.jsonl"), "--json").stdout)
+    assert payload["overall"]["questions"] == 4
+    assert payload["overall"]["hit@3"] == 1.0 and payload["overall"]["abstention_accuracy"] == 1.0
+
+
+def test_eval_squad_on_a_small_file(env, tmp_path):
+    squad = {
+        "data": [
+            {
+                "title": "t",
+                "paragraphs": [
+                    {
+                        "context": "北京是中华人民共和国的首都。",
+                        "qas": [{"question": "哪座城市是中华人民共和国的首都", "id": "1"}],
+                    },
+                    {"context": "长江是中国最长的河流。", "qas": [{"question": "中国最长的河流", "id": "2"}]},
+                    {"context": "熊猫生活在四川的山区。", "qas": [{"question": "熊猫生活在哪里", "id": "3"}]},
+                ],
+            }
+        ]
+    }
+    path = tmp_path / "mini.json"
+    path.write_text(json.dumps(squad, ensure_ascii=False), encoding="utf-8")
+    payload = json.loads(footnote(env, "eval", "--squad", str(path), "--json", check=True).stdout)
+    assert payload["questions"] == 3 and payload["hit@1"] == 1.0 and payload["queries_per_second"] > 0

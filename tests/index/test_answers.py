@@ -1,0 +1,106 @@
+"""Answer behaviour on the seeds: cross-language reach, abstention, excerpts, citations, bad input."""
+
+import pytest
+
+from index.engine import MAX_QUESTION_CHARS, clean_question
+from index.errors import QuestionError
+
+
+def _top_text(answer, n=3):
+    return " ".join(r.passage.text for r in answer.results[:n])
+
+
+def test_english_question_reaches_a_fact_written_only_in_chinese(engine):
+    answer = engine.ask("How many monthly active users does Gemini have?")
+    assert not answer.abstained
+    assert "6.5 億" in answer.results[0].passage.text
+    # No English passage of the corpus states the figure: it was reached through the glossary.
+    assert not any("6.5" in p.text and "月活" not in p.text for p in engine.passages)
+
+
+def test_chinese_question_reaches_english_text(engine):
+    answer = engine.ask("第一次 Bard 演示出了什么错")
+    assert "Bard" in _top_text(answer)
+
+
+def test_traditional_question_matches_simplified_text_and_back(engine):
+    assert "Sora" in _top_text(engine.ask("為什麼暫停 Sora 項目"))
+    assert "紅色警報" in _top_text(engine.ask("红色警报 黄色 橙色"))
+
+
+def test_glossary_expansion_never_outweighs_the_users_words(engine):
+    query = engine.analyze("Altman")
+    (concept,) = query.concepts
+    assert concept.term == "altman"
+    assert all(weight < 1 for _, weight in concept.expansions)
+    assert ("@sam-altman", pytest.approx(0.7)) in concept.expansions
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What is the capital of France?",
+        "周杰伦的新专辑叫什么名字",
+        "How do I bake sourdough bread?",
+        "特斯拉的股价是多少",
+    ],
+)
+def test_abstains_when_the_corpus_does_not_cover_it(engine, question):
+    answer = engine.ask(question)
+    assert answer.abstained and answer.results == ()
+    assert 1 <= len(answer.suggestions) <= 3
+    assert all(engine.glossary.lookup(s) for s in answer.suggestions)
+
+
+def test_answers_carry_verbatim_excerpts_and_citations(engine):
+    answer = engine.ask("Sora 的首日留存率是多少")
+    first = answer.results[0]
+    assert first.excerpt.plain.strip("…") in first.passage.text
+    assert any(hit for _, hit in first.excerpt.segments)
+    assert len(first.excerpt.plain) <= 300 + 2
+    citation = first.citation
+    doc = engine.documents[citation.doc_id]
+    assert citation.title == doc.title and citation.date == doc.date
+    assert f"¶ {first.passage.paragraph}" in citation.label()
+
+
+def test_excerpt_of_a_long_passage_is_bounded_and_marks_the_match(engine):
+    query = engine.analyze("留存率")
+    text = "无关的句子。" * 80 + "Sora的首日留存率仅为10%。" + "另一个无关的句子。" * 80
+    excerpt = engine.excerpt(query, text)
+    assert "留存率" in excerpt.plain and len(excerpt.plain) <= 302
+    assert any(hit and "留存率" in segment for segment, hit in excerpt.segments)
+    assert excerpt.render("**").count("**") == 2 * sum(1 for _, hit in excerpt.segments if hit)
+
+
+def test_results_do_not_repeat_the_same_content(engine):
+    answer = engine.ask("OpenAI 需要 AMD", k=10)
+    texts = [r.passage.text for r in answer.results]
+    assert sum("如果 OpenAI 收购了 AMD" in t for t in texts) == 1
+
+
+def test_paging_continues_without_repeats(engine):
+    first = engine.ask("Gemini 3", k=3)
+    second = engine.ask("Gemini 3", k=3, offset=3)
+    assert [r.rank for r in second.results] == [4, 5, 6]
+    assert not {r.passage.pid for r in first.results} & {r.passage.pid for r in second.results}
+
+
+@pytest.mark.parametrize("question", ["", "   ", "\x00\x07", "@everyone", "<@123456789012345678>", "?!。，…", "😀🎉🔥"])
+def test_questions_with_nothing_to_search_get_a_clear_message(engine, question):
+    with pytest.raises(QuestionError) as info:
+        engine.ask(question)
+    assert str(info.value) and "Traceback" not in str(info.value)
+
+
+def test_huge_question_gets_a_clear_message(engine):
+    with pytest.raises(QuestionError, match="characters long"):
+        engine.ask("OpenAI " * 2000)
+    assert len("x" * MAX_QUESTION_CHARS) == MAX_QUESTION_CHARS
+    assert not engine.ask("OpenAI 红色警报 " * 50).abstained
+
+
+def test_mentions_and_control_characters_are_removed_from_the_query(engine):
+    assert clean_question("@everyone <@!42> <@&7> <#9> what\x00 is\u200b Sora?") == "what is Sora?"
+    answer = engine.ask("@everyone Sora 留存率 😀")
+    assert not answer.abstained and "@everyone" not in answer.query

@@ -1,0 +1,69 @@
+import shutil
+
+import numpy as np
+import pytest
+
+from index.engine import Engine, index_path
+from index.errors import IndexFileError
+from index.indexfile import read_index, write_index
+
+from ..conftest import SEEDS
+
+
+@pytest.fixture
+def corpus(tmp_path):
+    folder = tmp_path / "corpus"
+    shutil.copytree(SEEDS, folder)
+    return folder
+
+
+def test_save_load_and_stale_rebuild(corpus, tmp_path):
+    data = tmp_path / "data"
+    first = Engine.open(corpus, data)
+    path = index_path(corpus, data)
+    assert path.exists()
+    meta = read_index(path).meta
+    assert meta["fingerprint"] == first.version and meta["format_version"] >= 1
+    assert not list(path.parent.glob("*.tmp"))
+
+    second = Engine.open(corpus, data)  # loaded, not rebuilt: same passages and same scores
+    assert [p.text for p in second.passages] == [p.text for p in first.passages]
+    query = first.analyze("GPT-5.2 错误率")
+    np.testing.assert_allclose(second.scores(query), first.scores(query))
+
+    (corpus / "2026-01-01-new.txt").write_text("全新的文档:英伟达发布了新的芯片 Rubin。\n", encoding="utf-8")
+    third = Engine.open(corpus, data)
+    assert third.version != first.version
+    assert any("Rubin" in p.text for p in third.passages)
+    assert read_index(path).meta["fingerprint"] == third.version
+
+
+def test_read_index_rejects_other_corpus_and_garbage(tmp_path):
+    path = tmp_path / "i.npz"
+    arrays = {k: np.zeros(1, dtype=np.int32) for k in ("indptr", "doc_ids", "tfs", "doc_len")}
+    write_index(path, {"fingerprint": "abc"}, arrays)
+    assert read_index(path, "abc").meta["fingerprint"] == "abc"
+    with pytest.raises(IndexFileError, match="other documents"):
+        read_index(path, "xyz")
+    path.write_bytes(b"not an npz")
+    with pytest.raises(IndexFileError, match="unreadable"):
+        read_index(path)
+    with pytest.raises(IndexFileError):
+        read_index(tmp_path / "missing.npz")
+
+
+def test_corrupt_index_is_rebuilt(corpus, tmp_path):
+    data = tmp_path / "data"
+    engine = Engine.open(corpus, data)
+    index_path(corpus, data).write_bytes(b"\x00garbage")
+    again = Engine.open(corpus, data)
+    assert len(again.passages) == len(engine.passages)
+
+
+def test_unwritable_data_folder_still_answers(corpus, tmp_path, caplog):
+    # A data folder that cannot be created (its parent is a file): chmod would not stop root, this does.
+    blocker = tmp_path / "blocker"
+    blocker.write_text("")
+    engine = Engine.open(corpus, blocker / "data")
+    assert not engine.ask("Sora 留存率").abstained
+    assert "could not save the index" in caplog.text
