@@ -20,7 +20,7 @@ import numpy as np
 
 from index.normalize import fold
 
-MAX_PASSAGE_CHARS = 360
+MAX_PASSAGE_CHARS = 480
 
 _IMAGE_RE = re.compile(r"^!\[[^\]]*\]\([^)]*\)$")
 _SYMBOLS_RE = re.compile(r"^[\W_]+$")
