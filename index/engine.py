@@ -407,8 +407,7 @@ class Engine:
         signature = self._signatures.get(pid)
         if signature is None:
             folded = fold(self.passages[pid].text)
-            numbers = {n for n in re.findall(r"\d+(?:\.\d+)?%?", folded) if len(n) > 1}
-            signature = (_char_shingles(folded), numbers | set(self.glossary.concept_terms(folded)))
+            signature = (_char_shingles(folded), figures(folded) | set(self.glossary.concept_terms(folded)))
             self._signatures[pid] = signature
         return signature
 
@@ -474,6 +473,35 @@ class Engine:
     @property
     def topics(self) -> list[str]:
         return list(self._topics)
+
+
+_FIGURE_RE = re.compile(
+    r"(\d+(?:[.,]\d+)*)\s*(%|万亿|千亿|百亿|亿|千万|百万|万|trillion|billion|million|thousand|bn\b|tn\b)?"
+)
+_UNIT_VALUE = {
+    "万": 1e4, "百万": 1e6, "千万": 1e7, "亿": 1e8, "百亿": 1e10, "千亿": 1e11, "万亿": 1e12,
+    "thousand": 1e3, "million": 1e6, "billion": 1e9, "bn": 1e9, "trillion": 1e12, "tn": 1e12,
+}  # fmt: skip
+
+
+def figures(folded: str) -> set[str]:
+    """The figures of a folded text as language-independent values: "6.5 亿" and "650 million" are both
+    6.5e8, "1.4 万亿" and "1.4 trillion" both 1.4e12; percentages keep their sign; one-digit numbers are
+    too common to tell texts apart and are left out."""
+    found: set[str] = set()
+    for match in _FIGURE_RE.finditer(folded):
+        digits, unit = match.group(1).replace(",", ""), match.group(2)
+        if unit is None and len(digits) < 2:
+            continue
+        try:
+            value = float(digits)
+        except ValueError:
+            continue
+        if unit == "%":
+            found.add(f"{value:g}%")
+        else:
+            found.add(f"{value * _UNIT_VALUE.get(unit or '', 1):.4g}")
+    return found
 
 
 def _coverage_credit(term: str, factor: float) -> float:

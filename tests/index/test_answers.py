@@ -104,3 +104,30 @@ def test_mentions_and_control_characters_are_removed_from_the_query(engine):
     assert clean_question("@everyone <@!42> <@&7> <#9> what\x00 is\u200b Sora?") == "what is Sora?"
     answer = engine.ask("@everyone Sora 留存率 😀")
     assert not answer.abstained and "@everyone" not in answer.query
+
+
+def test_same_content_in_two_languages_is_shown_once_with_both_citations(tmp_path):
+    import shutil
+
+    from index.engine import Engine
+
+    from ..conftest import SEEDS
+
+    shutil.copy(SEEDS / "glossary.toml", tmp_path / "glossary.toml")
+    (tmp_path / "zh-summary.txt").write_text(
+        "OpenAI 的目标是 2027 年营收达到 1000 亿美元,并承诺投入 1.4 万亿美元建设基础设施,"
+        "谷歌的 Gemini 月活已达 6.5 亿。\n"
+        "另一段无关的内容,讲的是天气。\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "en-original.txt").write_text(
+        "OpenAI targets $100 billion in revenue by 2027 and has committed $1.4 trillion to infrastructure, "
+        "while Google's Gemini has reached 650 million monthly users.\nAn unrelated paragraph about the weather.\n",
+        encoding="utf-8",
+    )
+    engine = Engine.open(tmp_path, None)
+    answer = engine.ask("OpenAI revenue infrastructure Gemini 营收", k=5)
+    assert not answer.abstained
+    first = answer.results[0]
+    assert {c.doc_id for c in first.citations} == {"zh-summary", "en-original"}
+    assert all("1.4" not in r.passage.text for r in answer.results[1:])
