@@ -7,12 +7,14 @@ even imported for them). Configuration comes from the environment and a .env fil
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import logging
 import os
+import re
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -28,28 +30,67 @@ DEFAULT_CORPUS = PROJECT_DIR / "seeds"
 DEFAULT_DATA = PROJECT_DIR / "data"
 
 
+_TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{20,}$")
+TOKEN_HELP = (
+    "Create an application at https://discord.com/developers/applications, open Bot, press Reset Token, "
+    "and put the token in .env as DISCORD_TOKEN=... (see .env.example)."
+)
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message says which and how to fix it."""
+
+
 @dataclass(frozen=True)
 class Settings:
-    """Configuration read once from the environment (and .env)."""
+    """Configuration read once from the environment (and .env). The token is never logged or printed."""
 
     corpus_dir: Path
     data_dir: Path
-    log_level: str
+    database_path: Path
+    log_level: str | None
     tokenizer_mode: str
+    discord_token: str = field(default="", repr=False)
+    dev_guild_id: int | None = None
+    cooldown_rate: int = 5
+    cooldown_per: float = 30.0
 
     @classmethod
     def from_env(cls, corpus: str | None = None) -> Settings:
+        data_dir = Path(os.environ.get("DATA_DIR") or DEFAULT_DATA).expanduser()
         return cls(
             corpus_dir=Path(corpus or os.environ.get("CORPUS_DIR") or DEFAULT_CORPUS).expanduser(),
-            data_dir=Path(os.environ.get("DATA_DIR") or DEFAULT_DATA).expanduser(),
-            log_level=(os.environ.get("LOG_LEVEL") or "WARNING").upper(),
+            data_dir=data_dir,
+            database_path=Path(os.environ.get("DATABASE_PATH") or data_dir / "footnote.sqlite3").expanduser(),
+            log_level=(os.environ.get("LOG_LEVEL") or "").upper() or None,
             tokenizer_mode=os.environ.get("FOOTNOTE_TOKENIZER", "search"),
+            discord_token=os.environ.get("DISCORD_TOKEN", "").strip(),
+            dev_guild_id=_int_setting("DEV_GUILD_ID", None),
+            cooldown_rate=_int_setting("COOLDOWN_RATE", 5) or 5,
+            cooldown_per=float(_int_setting("COOLDOWN_SECONDS", 30) or 30),
         )
+
+    def require_token(self) -> str:
+        if not self.discord_token:
+            raise ConfigError(f"DISCORD_TOKEN is not set. {TOKEN_HELP}")
+        if not _TOKEN_RE.match(self.discord_token):
+            raise ConfigError(f"DISCORD_TOKEN does not look like a bot token (three dot-separated parts). {TOKEN_HELP}")
+        return self.discord_token
+
+
+def _int_setting(name: str, default: int | None) -> int | None:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit():
+        raise ConfigError(f"{name} must be a whole number, not {raw!r}.")
+    return int(raw)
 
 
 def setup_logging(level: str) -> None:
     logging.basicConfig(
         level=getattr(logging, level, logging.WARNING),
+        force=True,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
@@ -190,6 +231,43 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+async def start_bot(settings: Settings, token: str, sync_only: bool = False) -> None:
+    """Compose the bot: engine (loaded off the event loop, before any command is accepted), store, client."""
+    import discord
+
+    from client import FootnoteBot
+    from store import Store
+
+    engine = await asyncio.to_thread(open_engine, settings)
+    store = await Store.open(settings.database_path)
+    try:
+        bot = FootnoteBot(settings=settings, store=store, engine=engine)
+        async with bot:
+            if sync_only:
+                await bot.login(token)  # runs setup_hook, which syncs when the command set changed
+                print(await bot.sync_commands(force=True))
+                return
+            await bot.start(token)
+    except discord.LoginFailure as exc:
+        raise ConfigError(f"Discord refused the token ({exc}). {TOKEN_HELP}") from exc
+    except discord.PrivilegedIntentsRequired as exc:
+        raise ConfigError(f"Discord refused an intent: {exc}") from exc
+    finally:
+        await store.close()
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    token = settings.require_token()
+    asyncio.run(start_bot(settings, token))
+    return 0
+
+
+def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
+    token = settings.require_token()
+    asyncio.run(start_bot(settings, token, sync_only=True))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="footnote", description="Verbatim, cited answers from a document corpus.")
     parser.add_argument("--corpus", help="corpus folder (default: CORPUS_DIR or the bundled seeds)")
@@ -215,20 +293,25 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--limit", type=int, default=None, help="only the first N questions (SQuAD)")
     evaluate.add_argument("--json", action="store_true")
     evaluate.set_defaults(func=cmd_eval)
+
+    run = sub.add_parser("run", help="run the Discord bot (needs DISCORD_TOKEN)")
+    run.set_defaults(func=cmd_run, default_log_level="INFO")
+
+    sync = sub.add_parser("sync", help="sync the slash commands with Discord now, then exit")
+    sync.set_defaults(func=cmd_sync, default_log_level="INFO")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     load_dotenv()
     args = build_parser().parse_args(argv)
-    # Each corpus subcommand parses --corpus too, so it may stand before or after the command.
-    settings = Settings.from_env(getattr(args, "corpus", None))
-    setup_logging(settings.log_level)
     from index.errors import UserFacingError
 
     try:
+        settings = Settings.from_env(getattr(args, "corpus", None))
+        setup_logging(settings.log_level or getattr(args, "default_log_level", "WARNING"))
         return args.func(args, settings)
-    except UserFacingError as exc:
+    except (UserFacingError, ConfigError) as exc:
         print(f"footnote: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -236,4 +319,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:] or ["run"]))

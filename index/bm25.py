@@ -50,7 +50,11 @@ class BM25Index:
         self.average_idf = float(idf.mean()) if len(idf) else 0.0
         # BM25Okapi's floor: idf below zero becomes epsilon * average idf (computed before flooring).
         self.idf = np.where(idf < 0, params.epsilon * self.average_idf, idf)
-        self.max_idf = math.log(self.n_docs + 0.5) - math.log(0.5) if self.n_docs else 0.0
+        # Informativeness: an always-positive idf (Lucene's BM25 idf) for weighing words against each other in
+        # coverage and excerpts. BM25Okapi's idf is zero or negative for terms in half the documents or more,
+        # which in a small corpus is most of them; scores keep BM25Okapi's exact definition.
+        self._informativeness = np.log1p((self.n_docs - df + 0.5) / (df + 0.5))
+        self.max_informativeness = math.log1p((self.n_docs + 0.5) / 0.5)
         self.weights = self._posting_weights()
 
     def _posting_weights(self) -> np.ndarray:
@@ -104,10 +108,18 @@ class BM25Index:
         term_id = self.term_ids.get(term)
         return 0 if term_id is None else int(self.indptr[term_id + 1] - self.indptr[term_id])
 
-    def term_idf(self, term: str) -> float:
-        """The term's idf; a term absent from the corpus gets the idf of a term seen nowhere (the maximum)."""
+    def informativeness(self, term: str) -> float:
+        """How telling a term is: log(1 + (N - df + 0.5) / (df + 0.5)), always positive; a term absent from the
+        corpus gets the value of a term seen nowhere (the maximum)."""
         term_id = self.term_ids.get(term)
-        return self.max_idf if term_id is None else float(self.idf[term_id])
+        return self.max_informativeness if term_id is None else float(self._informativeness[term_id])
+
+    def matching(self, terms: Iterable[str]) -> np.ndarray:
+        """Boolean mask of the documents containing any of `terms`."""
+        mask = np.zeros(self.n_docs, dtype=bool)
+        for term in terms:
+            mask[self.postings(term)[0]] = True
+        return mask
 
     def scores(self, query: Sequence[str]) -> np.ndarray:
         """BM25 score of every document for the query terms (repeats count, as in rank-bm25)."""

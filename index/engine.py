@@ -300,7 +300,7 @@ class Engine:
                 match = np.maximum(match, 0.5 * self.bm25.contains(part, doc_ids))
             covered += idf * match
         for term, _factor in query.extra:
-            idf = self.bm25.term_idf(term)
+            idf = self.bm25.informativeness(term)
             total += idf
             present = self.bm25.contains(term, doc_ids)
             anchored |= present
@@ -313,11 +313,11 @@ class Engine:
         a name (a capitalised English word, a rare or unknown Chinese word) weighs like a term seen nowhere,
         an ordinary word (lower-case English, a common Chinese word) much less."""
         if self.bm25.df(concept.term):
-            return self.bm25.term_idf(concept.term)
-        known = [self.bm25.term_idf(term) for term, _ in concept.expansions if self.bm25.df(term)]
+            return self.bm25.informativeness(concept.term)
+        known = [self.bm25.informativeness(term) for term, _ in concept.expansions if self.bm25.df(term)]
         if known:
             return max(known)
-        top = self.bm25.max_idf
+        top = self.bm25.max_informativeness
         surface = question[concept.start : concept.end]
         if re.fullmatch(r"[\u3400-\u9fff]+", concept.term):
             rarity = self.analyzer.rarity(concept.term)
@@ -368,14 +368,18 @@ class Engine:
     def _rank(self, query: Query, exclude: Collection[int]) -> tuple[list[int], dict[int, float], dict[int, float]]:
         """Candidate passage ids in score order, with their scores and coverage."""
         scores = self.scores(query)
+        terms = [t for c in query.concepts for t in (c.term, *(e for e, _ in c.expansions))]
+        matched = self.bm25.matching([*terms, *(t for t, _ in query.extra)])
         if exclude:
-            scores[np.fromiter(exclude, dtype=np.int64)] = 0.0
-        positive = int(np.count_nonzero(scores > 0))
-        limit = min(CANDIDATES, positive)
-        if limit == 0:
+            matched[np.fromiter(exclude, dtype=np.int64)] = False
+        # Candidates are the passages matching any term, best scores first. (In a very small corpus BM25Okapi
+        # gives common terms a zero or negative idf, so "score > 0" would lose real matches.)
+        candidates = np.flatnonzero(matched)
+        if not len(candidates):
             return [], {}, {}
-        top = np.argpartition(-scores, limit - 1)[:limit]
-        top = top[np.lexsort((top, -scores[top]))]
+        if len(candidates) > CANDIDATES:
+            candidates = candidates[np.argpartition(-scores[candidates], CANDIDATES - 1)[:CANDIDATES]]
+        top = candidates[np.lexsort((candidates, -scores[candidates]))]
         cover = self.coverage(query, top.astype(np.int32))
         score_of = {int(d): float(scores[d]) for d in top}
         coverage = {int(d): float(c) for d, c in zip(top, cover, strict=True)}
@@ -431,11 +435,11 @@ class Engine:
         """The best-matching sentence(s) of `text` for the query, with matched words marked."""
         wanted: dict[str, float] = {}
         for concept in query.concepts:
-            wanted[concept.term] = max(wanted.get(concept.term, 0.0), self.bm25.term_idf(concept.term))
+            wanted[concept.term] = max(wanted.get(concept.term, 0.0), self.bm25.informativeness(concept.term))
             for term, factor in concept.expansions:
-                wanted[term] = max(wanted.get(term, 0.0), factor * self.bm25.term_idf(term))
+                wanted[term] = max(wanted.get(term, 0.0), factor * self.bm25.informativeness(term))
         for term, factor in query.extra:
-            wanted[term] = max(wanted.get(term, 0.0), factor * self.bm25.term_idf(term))
+            wanted[term] = max(wanted.get(term, 0.0), factor * self.bm25.informativeness(term))
         hits: dict[tuple[int, int], float] = {}
         spans: list[TermSpan] = self.analyzer.spans(text)
         for span in spans:

@@ -1,0 +1,269 @@
+"""/ask, questions by DM or mention, and the answer buttons (◀ ▶, Full passages, 👍 👎).
+
+Thin adapter: parse, call the engine in a worker thread, render with cogs.render. Button state lives in the
+custom_id (answer id, action, page) and in SQLite (the question behind the answer id), so buttons keep working
+after a restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+from collections import deque
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from cogs.render import (
+    NO_MENTIONS,
+    PAGE_SIZE,
+    answer_embed,
+    full_passages_embed,
+    message_text,
+    pages_of,
+    reply_privately,
+)
+from index.engine import Answer
+from index.errors import UserFacingError
+
+if TYPE_CHECKING:
+    from client import FootnoteBot
+
+log = logging.getLogger(__name__)
+
+QUESTION_MAX = 500
+_MENTION_RE = re.compile(r"<@!?(\d+)>")
+
+
+class RateLimiter:
+    """At most `rate` questions per `per` seconds for each user; tells how long to wait."""
+
+    def __init__(self, rate: int, per: float, clock: Any = time.monotonic) -> None:
+        self.rate, self.per, self._clock = rate, per, clock
+        self._hits: dict[int, deque[float]] = {}
+
+    def retry_after(self, user_id: int) -> float:
+        """0 when the user may ask now (and counts the question), else the seconds until they may."""
+        now = self._clock()
+        hits = self._hits.setdefault(user_id, deque())
+        while hits and now - hits[0] >= self.per:
+            hits.popleft()
+        if len(hits) >= self.rate:
+            return self.per - (now - hits[0])
+        hits.append(now)
+        if len(self._hits) > 10_000:  # forget idle users
+            for key in [k for k, v in self._hits.items() if not v or now - v[-1] >= self.per]:
+                del self._hits[key]
+        return 0.0
+
+    def check(self, user_id: int) -> None:
+        wait = self.retry_after(user_id)
+        if wait > 0:
+            raise UserFacingError(f"You're asking quickly: try again in {max(1, round(wait))} s.")
+
+
+# action -> (emoji, label, style, row)
+_BUTTONS: dict[str, tuple[str | None, str | None, discord.ButtonStyle, int]] = {
+    "prev": ("◀", None, discord.ButtonStyle.secondary, 0),
+    "next": ("▶", None, discord.ButtonStyle.secondary, 0),
+    "full": (None, "Full passages", discord.ButtonStyle.primary, 0),
+    "up": ("👍", None, discord.ButtonStyle.secondary, 1),
+    "down": ("👎", None, discord.ButtonStyle.secondary, 1),
+}
+
+
+class AskButton(
+    discord.ui.DynamicItem[discord.ui.Button],
+    template=r"fn:ask:(?P<answer>[0-9]{1,19}):(?P<action>prev|next|full|up|down):(?P<page>[0-9]{1,2})",
+):
+    """A button of an answer message. Everything it needs is in its custom_id and in the store."""
+
+    def __init__(self, answer_id: int, action: str, page: int, *, disabled: bool = False) -> None:
+        emoji, label, style, row = _BUTTONS[action]
+        super().__init__(
+            discord.ui.Button(
+                style=style,
+                emoji=emoji,
+                label=label,
+                custom_id=f"fn:ask:{answer_id}:{action}:{page}",
+                disabled=disabled,
+                row=row,
+            )
+        )
+        self.answer_id, self.action, self.page = answer_id, action, page
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]
+    ) -> AskButton:
+        return cls(int(match["answer"]), match["action"], int(match["page"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        cog = interaction.client.get_cog(AskCog.__cog_name__)
+        if not isinstance(cog, AskCog):
+            await reply_privately(interaction, "Footnote is restarting; please try again in a moment.")
+            return
+        try:
+            await cog.on_button(interaction, self.answer_id, self.action, self.page)
+        except UserFacingError as exc:
+            await reply_privately(interaction, str(exc))
+        except Exception:
+            log.exception("button %s failed", self.item.custom_id)
+            await reply_privately(interaction, "Something went wrong on my side; it has been logged.")
+
+
+def answer_view(answer_id: int, answer: Answer, page: int) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    if not answer.abstained:
+        pages = pages_of(answer)
+        view.add_item(AskButton(answer_id, "prev", page, disabled=page <= 0))
+        view.add_item(AskButton(answer_id, "next", page, disabled=page >= pages - 1))
+        view.add_item(AskButton(answer_id, "full", page))
+    view.add_item(AskButton(answer_id, "up", page))
+    view.add_item(AskButton(answer_id, "down", page))
+    return view
+
+
+class AskCog(commands.Cog, name="Ask"):
+    def __init__(self, bot: FootnoteBot) -> None:
+        self.bot = bot
+        settings = getattr(bot, "settings", None)
+        self.limiter = RateLimiter(getattr(settings, "cooldown_rate", 5), getattr(settings, "cooldown_per", 30.0))
+
+    async def _answer(self, question: str, page: int = 0) -> Answer:
+        return await asyncio.to_thread(self.bot.engine.ask, question, PAGE_SIZE, page * PAGE_SIZE)
+
+    async def _save(
+        self, question: str, answer: Answer, user: discord.abc.User, guild_id: int | None, channel_id: int | None,
+        private: bool,
+    ) -> int:  # fmt: skip
+        return await self.bot.store.save_answer(
+            question=question,
+            user_id=user.id,
+            guild_id=guild_id,
+            channel_id=channel_id,
+            private=private,
+            corpus_version=self.bot.engine.version,
+            abstained=answer.abstained,
+        )
+
+    # -- /ask ------------------------------------------------------------------------------------------
+
+    @app_commands.command(name="ask", description="Ask the corpus a question; the answer quotes it verbatim")
+    @app_commands.describe(question="What you want to know", private="Only you see the answer (default: no)")
+    async def ask(
+        self,
+        interaction: discord.Interaction,
+        question: app_commands.Range[str, 1, QUESTION_MAX],
+        private: bool = False,
+    ) -> None:
+        self.limiter.check(interaction.user.id)
+        await interaction.response.defer(ephemeral=private, thinking=True)
+        try:
+            answer = await self._answer(question)
+        except UserFacingError as exc:
+            await interaction.edit_original_response(content=message_text(str(exc)), allowed_mentions=NO_MENTIONS)
+            return
+        answer_id = await self._save(
+            question, answer, interaction.user, interaction.guild_id, interaction.channel_id, private
+        )
+        await interaction.edit_original_response(
+            embed=answer_embed(answer, question=answer.query, version=self.bot.engine.version, page=0),
+            view=answer_view(answer_id, answer, 0),
+            allowed_mentions=NO_MENTIONS,
+        )
+
+    # -- DMs and mentions ------------------------------------------------------------------------------
+
+    def question_in(self, message: discord.Message) -> str | None:
+        """The question of a DM, or of a server message that mentions the bot; None for other messages."""
+        me = self.bot.user
+        if message.author.bot or me is None or message.author.id == me.id:
+            return None
+        if message.guild is None:
+            return message.content
+        if not any(user.id == me.id for user in message.mentions):
+            return None
+        return _MENTION_RE.sub(lambda m: "" if int(m.group(1)) == me.id else m.group(0), message.content)
+
+    @commands.Cog.listener()
+    async def on_message(self, message: discord.Message) -> None:
+        question = self.question_in(message)
+        if question is None:
+            return
+        try:
+            if not question.strip():
+                raise UserFacingError("Ask me a question after the mention, e.g. “What is code red?”")
+            self.limiter.check(message.author.id)
+            answer = await self._answer(question)
+            answer_id = await self._save(
+                question, answer, message.author, message.guild.id if message.guild else None, message.channel.id,
+                False,
+            )  # fmt: skip
+            await message.reply(
+                embed=answer_embed(answer, question=answer.query, version=self.bot.engine.version, page=0),
+                view=answer_view(answer_id, answer, 0),
+                mention_author=False,
+                allowed_mentions=NO_MENTIONS,
+            )
+        except UserFacingError as exc:
+            await message.reply(message_text(str(exc)), mention_author=False, allowed_mentions=NO_MENTIONS)
+        except discord.HTTPException:
+            log.exception("could not answer message %s", message.id)
+        except Exception:
+            log.exception("error answering message %s", message.id)
+            await message.reply(
+                "Something went wrong on my side; it has been logged.",
+                mention_author=False,
+                allowed_mentions=NO_MENTIONS,
+            )
+
+    # -- buttons ---------------------------------------------------------------------------------------
+
+    async def on_button(self, interaction: discord.Interaction, answer_id: int, action: str, page: int) -> None:
+        record = await self.bot.store.get_answer(answer_id)
+        if record is None:
+            raise UserFacingError("This answer is no longer stored; please ask again.")
+        if record.private and interaction.user.id != record.user_id:
+            raise UserFacingError("Only the person who asked can use the buttons of a private answer.")
+        if action in ("up", "down"):
+            value = 1 if action == "up" else -1
+            await self.bot.store.record_feedback(answer_id, interaction.user.id, value)
+            log.info("feedback %+d on answer %d from user %d", value, answer_id, interaction.user.id)
+            await reply_privately(interaction, "Thanks for the feedback!")
+            return
+        if record.corpus_version != self.bot.engine.version:
+            raise UserFacingError("The corpus has changed since this answer; ask again for current excerpts.")
+        if action == "full":
+            await interaction.response.defer(ephemeral=True, thinking=True)
+            answer = await self._answer(record.question, page)
+            await interaction.edit_original_response(
+                embed=full_passages_embed(answer.results, self.bot.engine.version), allowed_mentions=NO_MENTIONS
+            )
+            return
+        target = page - 1 if action == "prev" else page + 1
+        await interaction.response.defer()
+        answer = await self._answer(record.question, max(0, target))
+        if not answer.results:
+            raise UserFacingError("There are no more excerpts for this question.")
+        target = max(0, min(target, pages_of(answer) - 1))
+        await interaction.edit_original_response(
+            embed=answer_embed(answer, question=answer.query, version=self.bot.engine.version, page=target),
+            view=answer_view(answer_id, answer, target),
+            allowed_mentions=NO_MENTIONS,
+        )
+
+
+async def setup(bot: commands.Bot) -> None:
+    if getattr(bot, "engine", None) is None or getattr(bot, "store", None) is None:
+        raise RuntimeError("cogs.ask needs bot.engine (index.engine.Engine) and bot.store (store.Store)")
+    bot.add_dynamic_items(AskButton)
+    await bot.add_cog(AskCog(bot))
+
+
+async def teardown(bot: commands.Bot) -> None:
+    bot.remove_dynamic_items(AskButton)

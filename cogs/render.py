@@ -1,0 +1,182 @@
+"""Shared Discord rendering: embeds for answers, Discord's limits, safe trimming, and the one error path.
+
+Everything Footnote sends goes through here, so the limits are enforced in one place: content 2000, embed title
+256, description 4096, field value 1024, footer 2048, 25 fields, 6000 characters across a message's embeds,
+custom_id 100. Corpus text is escaped for Discord markdown before the highlight markers are added, and text is
+trimmed on the raw string (at a sentence end, else a word, with an ellipsis) before escaping, so a cut never
+splits a character, an escape sequence or a bold marker.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from collections.abc import Callable, Sequence
+
+import discord
+from discord import app_commands
+
+from index.engine import Answer, Citation, Result
+from index.errors import UserFacingError
+
+log = logging.getLogger(__name__)
+
+CONTENT_LIMIT = 2000
+TITLE_LIMIT = 256
+DESCRIPTION_LIMIT = 4096
+FIELD_VALUE_LIMIT = 1024
+FOOTER_LIMIT = 2048
+FIELDS_LIMIT = 25
+EMBEDS_TOTAL_LIMIT = 6000
+CUSTOM_ID_LIMIT = 100
+
+PAGE_SIZE = 3
+MAX_PAGES = 10
+NO_MENTIONS = discord.AllowedMentions.none()
+
+COLOR_ANSWER = discord.Colour(0x2E7D32)
+COLOR_WEAK = discord.Colour(0xF9A825)
+COLOR_NONE = discord.Colour(0x757575)
+ELLIPSIS = "…"
+_SENTENCE_END = re.compile(r"[。！？!?.…](?=\s|$)|[。！？]")
+
+
+def escape(text: str) -> str:
+    """Escape Discord markdown in corpus or user text (mentions cannot ping: every send disables them)."""
+    return discord.utils.escape_markdown(text, ignore_links=False)
+
+
+def clip(text: str, limit: int) -> str:
+    """Trim raw text to at most `limit` characters: at the last sentence end, else the last space, in the
+    second half of the allowance; else at a character boundary. Adds an ellipsis when cut."""
+    if len(text) <= limit:
+        return text
+    budget = max(0, limit - len(ELLIPSIS))
+    head = text[:budget]
+    cut = None
+    for match in _SENTENCE_END.finditer(head):
+        if match.end() >= budget // 2:
+            cut = match.end()
+    if cut is None:
+        space = head.rfind(" ")
+        cut = space if space >= budget // 2 else budget
+    return head[:cut].rstrip() + ELLIPSIS
+
+
+def fit(text: str, limit: int, transform: Callable[[str], str] = escape) -> str:
+    """`transform(text)` (escaping by default) trimmed so that the result is at most `limit` characters."""
+    rendered = transform(text)
+    if len(rendered) <= limit:
+        return rendered
+    allowance = limit
+    while allowance > 0:
+        allowance = min(allowance - 1, int(allowance * limit / len(rendered)))
+        rendered = transform(clip(text, allowance))
+        if len(rendered) <= limit:
+            return rendered
+    return ""
+
+
+def embed_length(embed: discord.Embed) -> int:
+    """Characters Discord counts toward the 6000 total of a message's embeds."""
+    return len(embed)
+
+
+def citation_line(citation: Citation) -> str:
+    title = escape(clip(citation.title, 120))
+    if citation.url:
+        title = f"[{title}]({citation.url})"
+    details = ", ".join(escape(part) for part in (citation.source, citation.date) if part)
+    details = f"{details}, ¶ {citation.paragraph}" if details else f"¶ {citation.paragraph}"
+    return f"— *{title}* — {details}"
+
+
+def result_block(result: Result, max_citations: int = 3) -> str:
+    excerpt = result.excerpt.render("**", escape)
+    lines = [f"**[{result.rank}]** {excerpt}"]
+    lines.extend(citation_line(c) for c in result.citations[:max_citations])
+    if len(result.citations) > max_citations:
+        lines.append(f"— and {len(result.citations) - max_citations} more")
+    return "\n".join(lines)
+
+
+def pages_of(answer: Answer) -> int:
+    return max(1, min(MAX_PAGES, math.ceil(answer.total / PAGE_SIZE)))
+
+
+def answer_embed(answer: Answer, *, question: str, version: str, page: int) -> discord.Embed:
+    """The embed for one page of an answer (or for an abstention)."""
+    if answer.abstained:
+        embed = discord.Embed(title=fit(clip(question, 200), TITLE_LIMIT), colour=COLOR_NONE)
+        text = "**Not in the corpus.** None of the documents covers this question, so there is nothing to quote."
+        if answer.suggestions:
+            text += "\nIt does cover: " + ", ".join(escape(s) for s in answer.suggestions) + "."
+        embed.description = text
+        embed.set_footer(text=f"Footnote · corpus {version}")
+        return embed
+    weak = answer.confidence == "low"
+    embed = discord.Embed(title=fit(clip(question, 200), TITLE_LIMIT), colour=COLOR_WEAK if weak else COLOR_ANSWER)
+    parts: list[str] = []
+    if weak:
+        parts.append("⚠️ **Low confidence**: these passages match only part of the question.")
+    used = sum(len(p) + 2 for p in parts)
+    for result in answer.results:
+        block = result_block(result)
+        if used + len(block) + 2 > DESCRIPTION_LIMIT:
+            break
+        parts.append(block)
+        used += len(block) + 2
+    embed.description = "\n\n".join(parts)
+    embed.set_footer(text=f"Footnote · corpus {version} · page {page + 1}/{pages_of(answer)}")
+    return embed
+
+
+def full_passages_embed(results: Sequence[Result], version: str) -> discord.Embed:
+    """The cited passages of one page in full, one field each (verbatim, escaped, within field limits)."""
+    embed = discord.Embed(title="Full passages", colour=COLOR_ANSWER)
+    for result in results[:FIELDS_LIMIT]:
+        citation = result.citation
+        name = fit(f"[{result.rank}] {citation.title} ¶ {citation.paragraph}", 256, lambda s: s)
+        embed.add_field(name=name, value=fit(result.passage.text, FIELD_VALUE_LIMIT) or "—", inline=False)
+    embed.set_footer(text=f"Footnote · corpus {version}")
+    while embed_length(embed) > EMBEDS_TOTAL_LIMIT and embed.fields:
+        last = embed.fields[-1]
+        embed.set_field_at(len(embed.fields) - 1, name=last.name, value=fit(last.value, len(last.value) // 2))
+    return embed
+
+
+def message_text(text: str) -> str:
+    """A plain message, escaped and within the 2000-character content limit."""
+    return fit(text, CONTENT_LIMIT)
+
+
+# -- the one error path ----------------------------------------------------------------------------------
+
+
+async def reply_privately(interaction: discord.Interaction, text: str) -> None:
+    """Tell the user something only they see, whether or not the interaction was answered already."""
+    content = fit(text, CONTENT_LIMIT, lambda s: s)
+    if interaction.response.is_done():
+        await interaction.followup.send(content, ephemeral=True, allowed_mentions=NO_MENTIONS)
+    else:
+        await interaction.response.send_message(content, ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+
+async def on_app_command_error(interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
+    """tree.on_error: a short message to the user (private), the traceback to the log."""
+    original = getattr(error, "original", error)
+    if isinstance(original, UserFacingError):
+        text = str(original)
+    elif isinstance(error, app_commands.CommandOnCooldown):
+        text = f"Slow down a little: try again in {error.retry_after:.0f} s."
+    elif isinstance(error, app_commands.MissingPermissions | app_commands.CheckFailure):
+        text = "You can't use this command here."
+    else:
+        command = interaction.command.qualified_name if interaction.command else "?"
+        log.exception("error in /%s", command, exc_info=original)
+        text = "Something went wrong on my side; it has been logged. Please try again."
+    try:
+        await reply_privately(interaction, text)
+    except discord.HTTPException:
+        log.warning("could not tell the user about an error in interaction %s", interaction.id, exc_info=True)
