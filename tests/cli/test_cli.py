@@ -103,3 +103,19 @@ def test_eval_squad_on_a_small_file(env, tmp_path):
     path.write_text(json.dumps(squad, ensure_ascii=False), encoding="utf-8")
     payload = json.loads(footnote(env, "eval", "--squad", str(path), "--json", check=True).stdout)
     assert payload["questions"] == 3 and payload["hit@1"] == 1.0 and payload["queries_per_second"] > 0
+
+
+@pytest.mark.parametrize(
+    ("token", "expected"),
+    [("", "DISCORD_TOKEN is not set"), ("not-a-token", "does not look like a bot token")],
+)
+def test_run_without_a_usable_token_says_how_to_get_one(env, token, expected, tmp_path):
+    environment = {**env, "DISCORD_TOKEN": token}
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "bot.py"), "run"], env=environment, cwd=tmp_path, capture_output=True, text=True
+    )
+    assert out.returncode == 2
+    assert expected in out.stderr and "discord.com/developers" in out.stderr
+    assert "Traceback" not in out.stderr and len(out.stderr.strip().splitlines()) == 1
+    if token:
+        assert token not in out.stderr
