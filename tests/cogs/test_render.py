@@ -69,3 +69,35 @@ def test_full_passages_embed_stays_within_limits(engine):
     embed = full_passages_embed(results, engine.version)
     assert len(embed.fields) <= 25 and all(len(f.value) <= 1024 for f in embed.fields)
     assert embed_length(embed) <= EMBEDS_TOTAL_LIMIT
+
+
+@pytest.mark.asyncio
+async def test_on_error_shows_a_short_message_and_logs_the_traceback(caplog):
+    from unittest.mock import AsyncMock, MagicMock
+
+    from discord import app_commands
+
+    from cogs.render import on_app_command_error
+    from index.errors import UserFacingError
+
+    def interaction():
+        fake = MagicMock(spec=discord.Interaction)
+        fake.response = MagicMock(spec=discord.InteractionResponse)
+        fake.response.is_done.return_value = False
+        fake.response.send_message = AsyncMock()
+        fake.command = MagicMock(qualified_name="ask")
+        return fake
+
+    broken = interaction()
+    error = app_commands.CommandInvokeError(MagicMock(qualified_name="ask"), ZeroDivisionError("boom"))
+    await on_app_command_error(broken, error)
+    text = broken.response.send_message.await_args.args[0]
+    assert "went wrong" in text and "boom" not in text and "Traceback" not in text
+    assert broken.response.send_message.await_args.kwargs["ephemeral"] is True
+    assert "ZeroDivisionError: boom" in caplog.text
+
+    polite = interaction()
+    await on_app_command_error(
+        polite, app_commands.CommandInvokeError(MagicMock(qualified_name="ask"), UserFacingError("Ask again"))
+    )
+    assert polite.response.send_message.await_args.args[0] == "Ask again"

@@ -377,3 +377,36 @@ def test_settings_never_show_the_token():
 def test_plugin_copy_of_seeds_is_loadable(tmp_path):
     shutil.copytree(SEEDS, tmp_path / "seeds")
     assert Engine.open(tmp_path / "seeds", None).ask("Sora 留存率").results
+
+
+@pytest.mark.asyncio
+async def test_ready_line_names_guilds_corpus_passages_and_commands(twin, run_bot, engine, store, tmp_path, caplog):
+    caplog.set_level("INFO", logger="client")
+    await start(twin, run_bot, engine, store, tmp_path)
+    await twin.wait_for(lambda: any("ready:" in r.getMessage() for r in caplog.records), timeout=5, what="ready")
+    [line] = [r.getMessage() for r in caplog.records if "ready:" in r.getMessage()]
+    assert "in 1 guilds" in line and engine.version in line and f"{len(engine.passages)} passages" in line
+    assert "/ask" in line
+
+
+@pytest.mark.asyncio
+async def test_cogs_plug_into_another_bot(twin, run_bot, engine, store):
+    import discord
+    from discord.ext import commands
+
+    class HostBot(commands.Bot):
+        async def setup_hook(self) -> None:
+            self.engine, self.store = engine, store
+            await self.load_extension("cogs")
+            guild = discord.Object(id=int(twin.guild["id"]))
+            self.tree.copy_global_to(guild=guild)
+            await self.tree.sync(guild=guild)
+
+    host = await run_bot(HostBot(command_prefix="!", intents=discord.Intents.default()))
+    assert host.get_cog("Ask") is not None
+    _, message = await ask(twin, "Sora 的首日留存率是多少")
+    assert "10%" in message["embeds"][0]["description"]
+    click = await twin.click(message["id"], next(i for i in custom_ids(message) if ":next:" in i))
+    await twin.wait_for_responses(click, 2)
+    assert "page 2/" in twin.message(message["id"])["embeds"][0]["footer"]["text"]
+    assert twin.violations == []
