@@ -6,12 +6,14 @@ a restart), feedback, and small settings such as the hash of the last synced com
 
 from __future__ import annotations
 
+import json
 import logging
 import sqlite3
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import aiosqlite
 
@@ -31,6 +33,8 @@ class AnswerRecord:
     corpus_version: str
     abstained: bool
     created_at: float
+    kind: str = "ask"
+    params: dict[str, Any] = field(default_factory=dict)
 
 
 def migrations() -> list[tuple[int, str]]:
@@ -93,15 +97,11 @@ class Store:
             if version <= current:
                 continue
             # One transaction per migration, with its version: a failed migration leaves the previous schema.
-            await self._db.execute("BEGIN")
             try:
-                for statement in sql.split(";"):
-                    if statement.strip():
-                        await self._db.execute(statement)
-                await self._db.execute(f"PRAGMA user_version = {version:d}")
-                await self._db.commit()
+                await self._db.executescript(f"BEGIN;\n{sql}\nPRAGMA user_version = {version:d};\nCOMMIT;")
             except BaseException:
-                await self._db.rollback()
+                if self._db.in_transaction:
+                    await self._db.rollback()
                 raise
             log.info("database migrated to version %d", version)
 
@@ -139,11 +139,26 @@ class Store:
         private: bool,
         corpus_version: str,
         abstained: bool,
+        kind: str = "ask",
+        params: dict[str, Any] | None = None,
     ) -> int:
+        """Store what a message answered (for /ask the question; for other commands `kind` and their options as
+        `params`); the returned id goes into the message's button custom_ids."""
         cursor = await self._db.execute(
             "INSERT INTO answers (question, user_id, guild_id, channel_id, private, corpus_version, abstained,"
-            " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (question, user_id, guild_id, channel_id, int(private), corpus_version, int(abstained), time.time()),
+            " created_at, kind, params) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                question,
+                user_id,
+                guild_id,
+                channel_id,
+                int(private),
+                corpus_version,
+                int(abstained),
+                time.time(),
+                kind,
+                json.dumps(params or {}, ensure_ascii=False),
+            ),
         )
         await self._db.commit()
         return int(cursor.lastrowid)
@@ -163,6 +178,8 @@ class Store:
             corpus_version=row["corpus_version"],
             abstained=bool(row["abstained"]),
             created_at=row["created_at"],
+            kind=row["kind"],
+            params=json.loads(row["params"]),
         )
 
     async def record_feedback(self, answer_id: int, user_id: int, value: int) -> None:

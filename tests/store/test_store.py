@@ -1,0 +1,72 @@
+import sqlite3
+
+import pytest
+
+from store import MEMORY, Store, migrations
+
+
+@pytest.mark.asyncio
+async def test_migrates_an_empty_database_and_uses_wal(tmp_path):
+    path = tmp_path / "db.sqlite3"
+    store = await Store.open(path)
+    try:
+        assert await store.schema_version() == migrations()[-1][0]
+        answer_id = await store.save_answer(
+            question="q", user_id=1, guild_id=None, channel_id=None, private=False, corpus_version="v",
+            abstained=False, kind="timeline", params={"topic": "Altman"},
+        )  # fmt: skip
+        record = await store.get_answer(answer_id)
+        assert (record.kind, record.params) == ("timeline", {"topic": "Altman"})
+    finally:
+        await store.close()
+    with sqlite3.connect(path) as raw:
+        assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+@pytest.mark.asyncio
+async def test_migrates_a_version_1_database_keeping_its_rows(tmp_path):
+    path = tmp_path / "old.sqlite3"
+    version, first = migrations()[0]
+    with sqlite3.connect(path) as raw:
+        raw.executescript(first)
+        raw.execute(f"PRAGMA user_version = {version}")
+        raw.execute(
+            "INSERT INTO answers (question, user_id, private, corpus_version, abstained, created_at)"
+            " VALUES ('old question', 5, 0, 'v0', 0, 0)"
+        )
+    store = await Store.open(path)
+    try:
+        record = await store.get_answer(1)
+        assert record.question == "old question" and record.kind == "ask" and record.params == {}
+        assert await store.schema_version() == migrations()[-1][0]
+    finally:
+        await store.close()
+
+
+@pytest.mark.asyncio
+async def test_unusable_database_falls_back_to_memory_and_says_so(tmp_path, caplog):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    store = await Store.open(blocker / "db.sqlite3")
+    try:
+        assert store.path == MEMORY and not store.persistent
+        assert "cannot be used" in caplog.text
+        await store.set_meta("k", "v")
+        assert await store.get_meta("k") == "v"
+    finally:
+        await store.close()
+
+
+@pytest.mark.asyncio
+async def test_feedback_replaces_a_users_earlier_vote(tmp_path):
+    store = await Store.open(tmp_path / "db.sqlite3")
+    try:
+        answer_id = await store.save_answer(
+            question="q", user_id=1, guild_id=1, channel_id=2, private=True, corpus_version="v", abstained=False
+        )
+        await store.record_feedback(answer_id, 9, 1)
+        await store.record_feedback(answer_id, 9, -1)
+        await store.record_feedback(answer_id, 10, 1)
+        assert await store.feedback_for(answer_id) == {9: -1, 10: 1}
+    finally:
+        await store.close()
