@@ -30,7 +30,17 @@ def intents() -> discord.Intents:
 
 
 class FootnoteBot(commands.Bot):
-    def __init__(self, *, settings: Settings, store: Store, engine: Engine, **options: Any) -> None:
+    """`extensions` defaults to all of Footnote's cogs; tests pass the ones they exercise."""
+
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        store: Store,
+        engine: Engine,
+        extensions: tuple[str, ...] = EXTENSIONS,
+        **options: Any,
+    ) -> None:
         options.setdefault("intents", intents())
         super().__init__(
             command_prefix=commands.when_mentioned,
@@ -41,10 +51,11 @@ class FootnoteBot(commands.Bot):
         self.settings = settings
         self.store = store
         self.engine = engine
+        self.footnote_extensions = extensions
 
     async def setup_hook(self) -> None:
         self.tree.error(on_app_command_error)
-        for name in EXTENSIONS:
+        for name in self.footnote_extensions:
             try:
                 await self.load_extension(name)
             except commands.ExtensionError:

@@ -16,6 +16,8 @@ from typing import Any, TypeVar
 import discord
 import pytest_asyncio
 
+from store import Store
+
 from .twin import BotRunner, DiscordTwin
 
 ClientT = TypeVar("ClientT", bound=discord.Client)
@@ -41,3 +43,11 @@ async def run_bot(twin: DiscordTwin) -> AsyncIterator[BotRunner]:
             return await stack.enter_async_context(twin.run_bot(bot, **options))
 
         yield start
+
+
+@pytest_asyncio.fixture
+async def store(tmp_path: Any) -> AsyncIterator[Store]:
+    """A real SQLite store in the test's temporary folder."""
+    instance = await Store.open(tmp_path / "footnote.sqlite3")
+    yield instance
+    await instance.close()
