@@ -16,7 +16,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from dotenv import load_dotenv
 
@@ -54,6 +54,8 @@ class Settings:
     dev_guild_id: int | None = None
     cooldown_rate: int = 5
     cooldown_per: float = 30.0
+    memory_window_minutes: float = 30.0
+    retention_days: float = 90.0
 
     @classmethod
     def from_env(cls, corpus: str | None = None) -> Settings:
@@ -68,6 +70,8 @@ class Settings:
             dev_guild_id=_int_setting("DEV_GUILD_ID", None),
             cooldown_rate=_int_setting("COOLDOWN_RATE", 5) or 5,
             cooldown_per=float(_int_setting("COOLDOWN_SECONDS", 30) or 30),
+            memory_window_minutes=float(_int_setting("MEMORY_WINDOW_MINUTES", 30) or 30),
+            retention_days=float(_int_setting("RETENTION_DAYS", 90) or 0),
         )
 
     def require_token(self) -> str:
@@ -231,6 +235,54 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
+    """An interactive conversation in the terminal (line editing on a terminal; piped input works too)."""
+    return asyncio.run(chat(settings, sys.stdin, sys.stdout))
+
+
+async def chat(settings: Settings, stdin: TextIO, stdout: TextIO) -> int:
+    import getpass
+
+    from index.errors import UserFacingError
+    from store import Store
+    from store.conversation import Conversation
+
+    interactive = stdin.isatty() and stdout.isatty()
+    if interactive:
+        import readline  # noqa: F401  (importing it gives input() line editing and history)
+    engine = await asyncio.to_thread(open_engine, settings)
+    store = await Store.open(settings.database_path)
+    conversation = Conversation(engine, store, window_minutes=settings.memory_window_minutes)
+    scope = f"cli:{getpass.getuser()}"
+    if interactive:
+        print(f"Footnote chat over {len(engine.documents)} documents. Ask a question; 'more' continues; Ctrl-D quits.")
+    try:
+        while True:
+            try:
+                line = await asyncio.to_thread(input, "? " if interactive else "")
+            except EOFError:
+                break
+            if not line.strip():
+                continue
+            if not interactive:
+                print(f"? {line.strip()}", file=stdout)
+            try:
+                reply = await conversation.ask(
+                    scope=scope, user_id=0, guild_id=None, channel_id=None, question=line, k=3
+                )
+            except UserFacingError as exc:
+                print(f"footnote: {exc}", file=stdout)
+                continue
+            if reply.understood:
+                print(f"(Understood as: {reply.understood})", file=stdout)
+            print(render_answer_text(reply.answer, color=interactive), file=stdout)
+            print(file=stdout)
+            stdout.flush()
+    finally:
+        await store.close()
+    return 0
+
+
 async def start_bot(settings: Settings, token: str, sync_only: bool = False) -> None:
     """Compose the bot: engine (loaded off the event loop, before any command is accepted), store, client."""
     import discord
@@ -293,6 +345,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--limit", type=int, default=None, help="only the first N questions (SQuAD)")
     evaluate.add_argument("--json", action="store_true")
     evaluate.set_defaults(func=cmd_eval)
+
+    chat_parser = sub.add_parser("chat", help="hold a conversation with the corpus in the terminal")
+    chat_parser.set_defaults(func=cmd_chat)
 
     run = sub.add_parser("run", help="run the Discord bot (needs DISCORD_TOKEN)")
     run.set_defaults(func=cmd_run, default_log_level="INFO")

@@ -27,8 +27,9 @@ from cogs.render import (
     pages_of,
     reply_privately,
 )
-from index.engine import Answer
+from index.engine import Answer, clean_question
 from index.errors import UserFacingError
+from store.conversation import Conversation, Reply, dm_scope, guild_scope
 
 if TYPE_CHECKING:
     from client import FootnoteBot
@@ -116,8 +117,11 @@ class AskButton(
             await reply_privately(interaction, "Something went wrong on my side; it has been logged.")
 
 
-def answer_view(answer_id: int, answer: Answer, page: int) -> discord.ui.View:
+def answer_view(answer_id: int | None, answer: Answer, page: int) -> discord.ui.View:
+    """The buttons of an answer (none when it could not be stored: they would have nothing to act on)."""
     view = discord.ui.View(timeout=None)
+    if answer_id is None:
+        return view
     if not answer.abstained:
         pages = pages_of(answer)
         view.add_item(AskButton(answer_id, "prev", page, disabled=page <= 0))
@@ -133,22 +137,28 @@ class AskCog(commands.Cog, name="Ask"):
         self.bot = bot
         settings = getattr(bot, "settings", None)
         self.limiter = RateLimiter(getattr(settings, "cooldown_rate", 5), getattr(settings, "cooldown_per", 30.0))
+        self.conversation = Conversation(
+            bot.engine, bot.store, window_minutes=getattr(settings, "memory_window_minutes", 30.0)
+        )
 
-    async def _answer(self, question: str, page: int = 0) -> Answer:
-        return await asyncio.to_thread(self.bot.engine.ask, question, PAGE_SIZE, page * PAGE_SIZE)
+    async def _page(self, params: dict[str, Any], question: str, page: int) -> Answer:
+        """Page `page` of a stored answer, re-run from its stored query (deterministic for one corpus version)."""
+        return await asyncio.to_thread(
+            self.bot.engine.ask,
+            params.get("query") or question,
+            PAGE_SIZE,
+            page * PAGE_SIZE,
+            tuple(params.get("exclude", ())),
+            params.get("context", ""),
+        )
 
-    async def _save(
-        self, question: str, answer: Answer, user: discord.abc.User, guild_id: int | None, channel_id: int | None,
-        private: bool,
-    ) -> int:  # fmt: skip
-        return await self.bot.store.save_answer(
-            question=question,
-            user_id=user.id,
-            guild_id=guild_id,
-            channel_id=channel_id,
-            private=private,
-            corpus_version=self.bot.engine.version,
-            abstained=answer.abstained,
+    def _embed(self, reply: Reply) -> discord.Embed:
+        return answer_embed(
+            reply.answer,
+            question=clean_question(reply.question) or reply.answer.query,
+            version=self.bot.engine.version,
+            page=0,
+            understood=reply.understood,
         )
 
     # -- /ask ------------------------------------------------------------------------------------------
@@ -163,17 +173,27 @@ class AskCog(commands.Cog, name="Ask"):
     ) -> None:
         self.limiter.check(interaction.user.id)
         await interaction.response.defer(ephemeral=private, thinking=True)
+        user_id = interaction.user.id
+        if interaction.guild_id is None or interaction.channel_id is None:
+            scope = dm_scope(user_id)
+        else:
+            scope = guild_scope(interaction.guild_id, interaction.channel_id, user_id)
         try:
-            answer = await self._answer(question)
+            reply = await self.conversation.ask(
+                scope=scope,
+                user_id=user_id,
+                guild_id=interaction.guild_id,
+                channel_id=interaction.channel_id,
+                question=question,
+                k=PAGE_SIZE,
+                private=private,
+            )
         except UserFacingError as exc:
             await interaction.edit_original_response(content=message_text(str(exc)), allowed_mentions=NO_MENTIONS)
             return
-        answer_id = await self._save(
-            question, answer, interaction.user, interaction.guild_id, interaction.channel_id, private
-        )
         await interaction.edit_original_response(
-            embed=answer_embed(answer, question=answer.query, version=self.bot.engine.version, page=0),
-            view=answer_view(answer_id, answer, 0),
+            embed=self._embed(reply),
+            view=answer_view(reply.answer_id, reply.answer, 0),
             allowed_mentions=NO_MENTIONS,
         )
 
@@ -199,14 +219,20 @@ class AskCog(commands.Cog, name="Ask"):
             if not question.strip():
                 raise UserFacingError("Ask me a question after the mention, e.g. “What is code red?”")
             self.limiter.check(message.author.id)
-            answer = await self._answer(question)
-            answer_id = await self._save(
-                question, answer, message.author, message.guild.id if message.guild else None, message.channel.id,
-                False,
-            )  # fmt: skip
+            guild_id = message.guild.id if message.guild else None
+            user_id = message.author.id
+            scope = dm_scope(user_id) if guild_id is None else guild_scope(guild_id, message.channel.id, user_id)
+            reply = await self.conversation.ask(
+                scope=scope,
+                user_id=user_id,
+                guild_id=guild_id,
+                channel_id=message.channel.id,
+                question=question,
+                k=PAGE_SIZE,
+            )
             await message.reply(
-                embed=answer_embed(answer, question=answer.query, version=self.bot.engine.version, page=0),
-                view=answer_view(answer_id, answer, 0),
+                embed=self._embed(reply),
+                view=answer_view(reply.answer_id, reply.answer, 0),
                 mention_author=False,
                 allowed_mentions=NO_MENTIONS,
             )
@@ -240,14 +266,14 @@ class AskCog(commands.Cog, name="Ask"):
             raise UserFacingError("The corpus has changed since this answer; ask again for current excerpts.")
         if action == "full":
             await interaction.response.defer(ephemeral=True, thinking=True)
-            answer = await self._answer(record.question, page)
+            answer = await self._page(record.params, record.question, page)
             await interaction.edit_original_response(
                 embed=full_passages_embed(answer.results, self.bot.engine.version), allowed_mentions=NO_MENTIONS
             )
             return
         target = page - 1 if action == "prev" else page + 1
         await interaction.response.defer()
-        answer = await self._answer(record.question, max(0, target))
+        answer = await self._page(record.params, record.question, max(0, target))
         if not answer.results:
             raise UserFacingError("There are no more excerpts for this question.")
         target = max(0, min(target, pages_of(answer) - 1))

@@ -105,19 +105,21 @@ def pages_of(answer: Answer) -> int:
     return max(1, min(MAX_PAGES, math.ceil(answer.total / PAGE_SIZE)))
 
 
-def answer_embed(answer: Answer, *, question: str, version: str, page: int) -> discord.Embed:
-    """The embed for one page of an answer (or for an abstention)."""
+def answer_embed(answer: Answer, *, question: str, version: str, page: int, understood: str = "") -> discord.Embed:
+    """The embed for one page of an answer (or for an abstention). `understood`: how a follow-up question
+    was read ("Understood as: ..."), shown first when the question was rewritten."""
+    note = f"*Understood as: {escape(clip(understood, 300))}*\n\n" if understood else ""
     if answer.abstained:
         embed = discord.Embed(title=fit(clip(question, 200), TITLE_LIMIT), colour=COLOR_NONE)
         text = "**Not in the corpus.** None of the documents covers this question, so there is nothing to quote."
         if answer.suggestions:
             text += "\nIt does cover: " + ", ".join(escape(s) for s in answer.suggestions) + "."
-        embed.description = text
+        embed.description = note + text
         embed.set_footer(text=f"Footnote · corpus {version}")
         return embed
     weak = answer.confidence == "low"
     embed = discord.Embed(title=fit(clip(question, 200), TITLE_LIMIT), colour=COLOR_WEAK if weak else COLOR_ANSWER)
-    parts: list[str] = []
+    parts: list[str] = [note.strip()] if note else []
     if weak:
         parts.append("⚠️ **Low confidence**: these passages match only part of the question.")
     used = sum(len(p) + 2 for p in parts)

@@ -41,6 +41,8 @@ log = logging.getLogger(__name__)
 MAX_QUESTION_CHARS = 1000
 GLOSSARY_WEIGHT = 0.7
 DICTIONARY_WEIGHT = 0.5
+CONTEXT_WEIGHT = 0.5
+FOLLOW_UP_EASING = 0.8
 ABSTAIN_BELOW = 0.5
 LOW_CONFIDENCE = 0.7
 CANDIDATES = 60
@@ -328,8 +330,13 @@ class Engine:
 
     # -- answering ---------------------------------------------------------------------------------------
 
-    def ask(self, question: str, k: int = 5, offset: int = 0, exclude: Collection[int] = ()) -> Answer:
-        """Answer a question with up to `k` cited excerpts, starting at `offset` in the ranked list."""
+    def ask(
+        self, question: str, k: int = 5, offset: int = 0, exclude: Collection[int] = (), context: str = ""
+    ) -> Answer:
+        """Answer a question with up to `k` cited excerpts, starting at `offset` in the ranked list.
+
+        `exclude`: passage ids not to show again ("more"). `context`: words of the conversation's previous
+        subject, searched at CONTEXT_WEIGHT alongside the question's own words (a follow-up like "why?")."""
         started = time.perf_counter()
         cleaned = clean_question(question)
         if not cleaned:
@@ -339,11 +346,23 @@ class Engine:
                 f"The question is {len(cleaned):,} characters long; please keep it under {MAX_QUESTION_CHARS:,}."
             )
         query = self.analyze(cleaned)
+        if context.strip():
+            carried = self.analyze(clean_question(context))
+            extra = dict(query.extra)
+            for concept in carried.concepts:
+                if concept.unit and concept.term not in extra:
+                    extra[concept.term] = CONTEXT_WEIGHT
+            for term, _factor in carried.extra:
+                extra.setdefault(term, CONTEXT_WEIGHT)
+            query = Query(query.text, query.concepts, tuple(extra.items()))
         if not query.concepts and not query.extra:
             raise QuestionError("I found no words to search for in that question. Try asking with a few words.")
         ranked, score_of, coverage = self._rank(query, exclude)
         best_coverage = max(coverage.values(), default=0.0)
-        if best_coverage < ABSTAIN_BELOW:
+        # A follow-up leans on a subject the conversation already established, so its own (often generic)
+        # words need to be covered less.
+        threshold = ABSTAIN_BELOW * (FOLLOW_UP_EASING if context.strip() else 1.0)
+        if best_coverage < threshold:
             return Answer(
                 question,
                 cleaned,

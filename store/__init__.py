@@ -22,6 +22,35 @@ log = logging.getLogger(__name__)
 MEMORY = ":memory:"
 
 
+class StoreError(Exception):
+    """The database could not do what was asked (read-only or full disk, closed connection)."""
+
+
+@dataclass(frozen=True)
+class Turn:
+    id: int
+    scope: str
+    user_id: int
+    guild_id: int | None
+    question: str
+    query: str
+    kind: str
+    shown: tuple[int, ...]
+    abstained: bool
+    answer_id: int | None
+    corpus_version: str
+    created_at: float
+
+
+@dataclass(frozen=True)
+class Gap:
+    question: str
+    asked: int
+    abstained: int
+    disliked: int
+    last_asked: float
+
+
 @dataclass(frozen=True)
 class AnswerRecord:
     id: int
@@ -35,6 +64,23 @@ class AnswerRecord:
     created_at: float
     kind: str = "ask"
     params: dict[str, Any] = field(default_factory=dict)
+
+
+def _turn(row: Any) -> Turn:
+    return Turn(
+        id=row["id"],
+        scope=row["scope"],
+        user_id=row["user_id"],
+        guild_id=row["guild_id"],
+        question=row["question"],
+        query=row["query"],
+        kind=row["kind"],
+        shown=tuple(json.loads(row["shown"])),
+        abstained=bool(row["abstained"]),
+        answer_id=row["answer_id"],
+        corpus_version=row["corpus_version"],
+        created_at=row["created_at"],
+    )
 
 
 def migrations() -> list[tuple[int, str]]:
@@ -113,6 +159,15 @@ class Store:
     async def close(self) -> None:
         await self._db.close()
 
+    async def _write(self, sql: str, params: tuple[Any, ...]) -> aiosqlite.Cursor:
+        """Execute one statement and commit; a failing disk becomes StoreError."""
+        try:
+            cursor = await self._db.execute(sql, params)
+            await self._db.commit()
+        except (sqlite3.Error, ValueError) as exc:
+            raise StoreError(str(exc)) from exc
+        return cursor
+
     # -- meta --------------------------------------------------------------------------------------------
 
     async def get_meta(self, key: str) -> str | None:
@@ -121,11 +176,10 @@ class Store:
         return None if row is None else str(row[0])
 
     async def set_meta(self, key: str, value: str) -> None:
-        await self._db.execute(
+        await self._write(
             "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             (key, value),
         )
-        await self._db.commit()
 
     # -- answers and feedback ----------------------------------------------------------------------------
 
@@ -144,7 +198,7 @@ class Store:
     ) -> int:
         """Store what a message answered (for /ask the question; for other commands `kind` and their options as
         `params`); the returned id goes into the message's button custom_ids."""
-        cursor = await self._db.execute(
+        cursor = await self._write(
             "INSERT INTO answers (question, user_id, guild_id, channel_id, private, corpus_version, abstained,"
             " created_at, kind, params) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
@@ -160,7 +214,6 @@ class Store:
                 json.dumps(params or {}, ensure_ascii=False),
             ),
         )
-        await self._db.commit()
         return int(cursor.lastrowid)
 
     async def get_answer(self, answer_id: int) -> AnswerRecord | None:
@@ -184,12 +237,128 @@ class Store:
 
     async def record_feedback(self, answer_id: int, user_id: int, value: int) -> None:
         """Store 👍 (1) or 👎 (-1) for an answer; a user's later vote replaces their earlier one."""
-        await self._db.execute(
+        await self._write(
             "INSERT INTO feedback (answer_id, user_id, value, created_at) VALUES (?, ?, ?, ?)"
             " ON CONFLICT (answer_id, user_id) DO UPDATE SET value = excluded.value, created_at = excluded.created_at",
             (answer_id, user_id, value, time.time()),
         )
-        await self._db.commit()
+
+    # -- conversation turns ------------------------------------------------------------------------------
+
+    async def add_turn(
+        self,
+        *,
+        scope: str,
+        user_id: int,
+        guild_id: int | None,
+        question: str,
+        query: str,
+        kind: str,
+        shown: list[int] | tuple[int, ...],
+        abstained: bool,
+        corpus_version: str,
+        answer_id: int | None = None,
+        now: float | None = None,
+    ) -> int:
+        cursor = await self._write(
+            "INSERT INTO turns (scope, user_id, guild_id, question, query, kind, shown, abstained, answer_id,"
+            " corpus_version, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                scope,
+                user_id,
+                guild_id,
+                question,
+                query,
+                kind,
+                json.dumps(list(shown)),
+                int(abstained),
+                answer_id,
+                corpus_version,
+                time.time() if now is None else now,
+            ),
+        )
+        return int(cursor.lastrowid)
+
+    async def last_turn(self, scope: str, since: float) -> Turn | None:
+        """The most recent turn of a scope at or after `since` (a Unix time)."""
+        try:
+            async with self._db.execute(
+                "SELECT * FROM turns WHERE scope = ? AND created_at >= ? ORDER BY created_at DESC, id DESC LIMIT 1",
+                (scope, since),
+            ) as cursor:
+                row = await cursor.fetchone()
+        except (sqlite3.Error, ValueError) as exc:
+            raise StoreError(str(exc)) from exc
+        return None if row is None else _turn(row)
+
+    async def history(self, user_id: int, *, guild_id: int | None = None, limit: int = 10) -> list[Turn]:
+        """A user's most recent turns (in one guild, or in DMs when guild_id is None), newest first."""
+        guild_clause = "guild_id = ?" if guild_id is not None else "guild_id IS NULL"
+        params: tuple[Any, ...] = (user_id, guild_id, limit) if guild_id is not None else (user_id, limit)
+        async with self._db.execute(
+            f"SELECT * FROM turns WHERE user_id = ? AND {guild_clause} ORDER BY created_at DESC, id DESC LIMIT ?",
+            params,
+        ) as cursor:
+            return [_turn(row) for row in await cursor.fetchall()]
+
+    async def forget(self, user_id: int, scope: str | None = None) -> int:
+        """Delete a user's turns (in one scope, or everywhere) and the answers behind them; returns how many
+        turns were deleted."""
+        try:
+            if scope is None:
+                cursor = await self._db.execute("DELETE FROM turns WHERE user_id = ?", (user_id,))
+                await self._db.execute("DELETE FROM answers WHERE user_id = ?", (user_id,))
+            else:
+                await self._db.execute(
+                    "DELETE FROM answers WHERE id IN (SELECT answer_id FROM turns WHERE scope = ? AND user_id = ?)",
+                    (scope, user_id),
+                )
+                cursor = await self._db.execute("DELETE FROM turns WHERE scope = ? AND user_id = ?", (scope, user_id))
+            await self._db.commit()
+        except sqlite3.Error as exc:
+            raise StoreError(str(exc)) from exc
+        return cursor.rowcount
+
+    async def purge_older_than(self, days: float, now: float | None = None) -> int:
+        """Retention: delete turns and answers older than `days`; returns how many turns went."""
+        cutoff = (time.time() if now is None else now) - days * 86400
+        try:
+            cursor = await self._db.execute("DELETE FROM turns WHERE created_at < ?", (cutoff,))
+            await self._db.execute("DELETE FROM answers WHERE created_at < ?", (cutoff,))
+            await self._db.commit()
+        except sqlite3.Error as exc:
+            raise StoreError(str(exc)) from exc
+        return cursor.rowcount
+
+    async def gaps(self, guild_id: int | None, limit: int = 10) -> list[Gap]:
+        """The knowledge-gap list of a guild: questions the engine abstained on or that got a 👎, most frequent
+        first (questions are grouped case- and space-insensitively)."""
+        guild_clause = "t.guild_id = ?" if guild_id is not None else "t.guild_id IS NULL"
+        params: tuple[Any, ...] = (guild_id, limit) if guild_id is not None else (limit,)
+        async with self._db.execute(
+            f"""
+            SELECT MIN(t.question) AS question, COUNT(*) AS asked, SUM(t.abstained) AS abstained,
+                   SUM(CASE WHEN EXISTS (SELECT 1 FROM feedback f WHERE f.answer_id = t.answer_id AND f.value < 0)
+                       THEN 1 ELSE 0 END) AS disliked,
+                   MAX(t.created_at) AS last_asked
+            FROM turns t
+            WHERE {guild_clause} AND t.kind != 'more' AND (
+                t.abstained = 1
+                OR EXISTS (SELECT 1 FROM feedback f WHERE f.answer_id = t.answer_id AND f.value < 0)
+            )
+            GROUP BY LOWER(TRIM(t.question))
+            ORDER BY asked DESC, last_asked DESC
+            LIMIT ?
+            """,
+            params,
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return [Gap(r["question"], r["asked"], r["abstained"], r["disliked"], r["last_asked"]) for r in rows]
+
+    async def count_turns(self) -> int:
+        async with self._db.execute("SELECT COUNT(*) FROM turns") as cursor:
+            (count,) = await cursor.fetchone()
+        return int(count)
 
     async def feedback_for(self, answer_id: int) -> dict[int, int]:
         async with self._db.execute("SELECT user_id, value FROM feedback WHERE answer_id = ?", (answer_id,)) as cur:

@@ -119,3 +119,21 @@ def test_run_without_a_usable_token_says_how_to_get_one(env, token, expected, tm
     assert "Traceback" not in out.stderr and len(out.stderr.strip().splitlines()) == 1
     if token:
         assert token not in out.stderr
+
+
+def test_chat_with_piped_input_prints_each_answer_and_resolves_follow_ups(env, tmp_path):
+    environment = {**env, "DATABASE_PATH": str(tmp_path / "chat.sqlite3")}
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "bot.py"), "chat"],
+        input="OpenAI 的估值是多少\n那谷歌呢？\nmore\n\n😀\n",
+        env=environment,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    blocks = out.stdout.split("? ")[1:]
+    assert [b.splitlines()[0] for b in blocks] == ["OpenAI 的估值是多少", "那谷歌呢？", "more", "😀"]
+    assert "[1] " in blocks[0] and "(Understood as: 谷歌 的估值是多少)" in blocks[1]
+    assert "more results for" in blocks[2]
+    assert "footnote: I found no words" in blocks[3] and "Traceback" not in out.stderr

@@ -126,6 +126,7 @@ ALLOWED_CALLBACKS: dict[int, frozenset[int]] = {
 
 # Permission bits used for the default roles.
 _P_ADD_REACTIONS = 1 << 6
+_P_ALL = (1 << 51) - 1
 _P_ADMINISTRATOR = 1 << 3
 _P_VIEW_CHANNEL = 1 << 10
 _P_SEND_MESSAGES = 1 << 11
@@ -1088,7 +1089,8 @@ class DiscordTwin:
         return f"<@{_id_of(user)}>"
 
     def member_permissions(self, guild_id: str, user_id: str) -> int:
-        """OR of the member's role permissions (administrator for the owner)."""
+        """OR of the member's role permissions (administrator for the owner). Like Discord, the value sent
+        for an administrator has every permission bit set, not only the administrator bit."""
         guild = self.guilds[str(guild_id)]
         member = self.member(guild_id, user_id)
         roles = {r["id"]: int(r["permissions"]) for r in guild.get("roles", [])}
@@ -1097,6 +1099,8 @@ class DiscordTwin:
             value |= roles.get(role_id, 0)
         if guild.get("owner_id") == str(user_id):
             value |= _P_ADMINISTRATOR
+        if value & _P_ADMINISTRATOR:
+            value = _P_ALL
         return value
 
     # ------------------------------------------------------------------ queries

@@ -1,0 +1,123 @@
+"""A conversation with the corpus: follow-up resolution over the stored turns of one scope, shared by the
+Discord cogs and `footnote chat`. No discord import.
+
+Memory is best effort: when the database cannot be read or written, questions are still answered (as new
+questions) and the problem is logged once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from index.engine import Answer, Engine
+from index.errors import UserFacingError
+from index.followup import Resolution, resolve
+from store import Store, StoreError, Turn
+
+log = logging.getLogger(__name__)
+
+
+def dm_scope(user_id: int) -> str:
+    return f"dm:{user_id}"
+
+
+def guild_scope(guild_id: int, channel_id: int, user_id: int) -> str:
+    """One user's conversation in one channel (a thread is a channel of its own)."""
+    return f"guild:{guild_id}:channel:{channel_id}:user:{user_id}"
+
+
+@dataclass(frozen=True)
+class Reply:
+    question: str  # as the user asked it
+    answer: Answer
+    resolution: Resolution
+    answer_id: int | None  # the stored answer behind the message's buttons; None when memory is unavailable
+    turn_id: int | None
+
+    @property
+    def understood(self) -> str:
+        return self.resolution.understood if self.resolution.rewritten else ""
+
+
+class Conversation:
+    def __init__(
+        self,
+        engine: Engine,
+        store: Store,
+        *,
+        window_minutes: float = 30.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.engine = engine
+        self.store = store
+        self.window = window_minutes * 60
+        self.clock = clock
+        self._memory_warned = False
+
+    def _memory_failed(self, exc: Exception) -> None:
+        if not self._memory_warned:
+            self._memory_warned = True
+            log.warning("conversation memory unavailable (%s): answering without it", exc)
+
+    async def previous(self, scope: str) -> Turn | None:
+        try:
+            return await self.store.last_turn(scope, self.clock() - self.window)
+        except StoreError as exc:
+            self._memory_failed(exc)
+            return None
+
+    async def ask(
+        self,
+        *,
+        scope: str,
+        user_id: int,
+        guild_id: int | None,
+        channel_id: int | None,
+        question: str,
+        k: int,
+        private: bool = False,
+    ) -> Reply:
+        """Answer `question` in the light of the scope's previous turn, and remember the turn."""
+        previous = await self.previous(scope)
+        resolution = resolve(question, previous.query if previous else None, self.engine.glossary, self.engine.analyzer)
+        exclude: tuple[int, ...] = ()
+        if resolution.kind == "more":
+            if previous is None:
+                raise UserFacingError("There is no earlier question here to continue; ask a question first.")
+            exclude = previous.shown
+        answer = await asyncio.to_thread(self.engine.ask, resolution.query, k, 0, exclude, resolution.context)
+        shown = tuple(r.passage.pid for r in answer.results)
+        if resolution.kind == "more":
+            shown = exclude + shown
+        answer_id = turn_id = None
+        try:
+            answer_id = await self.store.save_answer(
+                question=question,
+                user_id=user_id,
+                guild_id=guild_id,
+                channel_id=channel_id,
+                private=private,
+                corpus_version=self.engine.version,
+                abstained=answer.abstained,
+                params={"query": resolution.query, "context": resolution.context, "exclude": list(exclude)},
+            )
+            turn_id = await self.store.add_turn(
+                scope=scope,
+                user_id=user_id,
+                guild_id=guild_id,
+                question=question,
+                query=resolution.query,
+                kind=resolution.kind,
+                shown=shown,
+                abstained=answer.abstained,
+                corpus_version=self.engine.version,
+                answer_id=answer_id,
+                now=self.clock(),
+            )
+        except StoreError as exc:
+            self._memory_failed(exc)
+        return Reply(question, answer, resolution, answer_id, turn_id)
