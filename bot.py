@@ -56,6 +56,8 @@ class Settings:
     cooldown_per: float = 30.0
     memory_window_minutes: float = 30.0
     retention_days: float = 90.0
+    digest_tick_seconds: float = 60.0
+    reload_poll_seconds: float = 30.0
 
     @classmethod
     def from_env(cls, corpus: str | None = None) -> Settings:
@@ -72,6 +74,8 @@ class Settings:
             cooldown_per=float(_int_setting("COOLDOWN_SECONDS", 30) or 30),
             memory_window_minutes=float(_int_setting("MEMORY_WINDOW_MINUTES", 30) or 30),
             retention_days=float(_int_setting("RETENTION_DAYS", 90) or 0),
+            digest_tick_seconds=float(_int_setting("DIGEST_TICK_SECONDS", 60) or 0),
+            reload_poll_seconds=float(_int_setting("CORPUS_POLL_SECONDS", 30) or 0),
         )
 
     def require_token(self) -> str:
@@ -235,6 +239,26 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
+    """The digest of a date in the terminal. Without a server's history, "new documents" are those published in
+    the seven days up to the date, and nothing counts as already posted."""
+    from datetime import date, timedelta
+
+    from index.digest import build_digest, digest_to_json, format_digest_text
+
+    try:
+        day = date.fromisoformat(args.date) if args.date else date.today()
+    except ValueError as exc:
+        raise ConfigError(f"--date must be YYYY-MM-DD, not {args.date!r}.") from exc
+    engine = open_engine(settings)
+    week = {(day - timedelta(days=n)).isoformat() for n in range(7)}
+    new = [doc_id for doc_id, info in engine.documents.items() if info.date in week]
+    topics = [t.strip() for t in (args.topics or "").replace("，", ",").split(",") if t.strip()]
+    digest = build_digest(engine, day=day, topics=topics, new_documents=new)
+    print(json.dumps(digest_to_json(digest), ensure_ascii=False, indent=2) if args.json else format_digest_text(digest))
+    return 0
+
+
 def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     """An interactive conversation in the terminal (line editing on a terminal; piped input works too)."""
     return asyncio.run(chat(settings, sys.stdin, sys.stdout))
@@ -345,6 +369,12 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--limit", type=int, default=None, help="only the first N questions (SQuAD)")
     evaluate.add_argument("--json", action="store_true")
     evaluate.set_defaults(func=cmd_eval)
+
+    digest = sub.add_parser("digest", help="render the daily digest of a date in the terminal")
+    digest.add_argument("--date", help="YYYY-MM-DD (default: today)")
+    digest.add_argument("--topics", help="comma-separated topics (default: the corpus' main topics)")
+    digest.add_argument("--json", action="store_true")
+    digest.set_defaults(func=cmd_digest)
 
     chat_parser = sub.add_parser("chat", help="hold a conversation with the corpus in the terminal")
     chat_parser.set_defaults(func=cmd_chat)

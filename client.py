@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
+import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -12,10 +15,13 @@ from discord.ext import commands
 
 from cogs import EXTENSIONS
 from cogs.render import NO_MENTIONS, on_app_command_error
+from index.engine import Engine
+from index.errors import UserFacingError
+from store import StoreError
+from store.digest import DigestStore
 
 if TYPE_CHECKING:
     from bot import Settings
-    from index.engine import Engine
     from store import Store
 
 log = logging.getLogger(__name__)
@@ -39,6 +45,7 @@ class FootnoteBot(commands.Bot):
         store: Store,
         engine: Engine,
         extensions: tuple[str, ...] = EXTENSIONS,
+        clock: Callable[[], float] = time.time,
         **options: Any,
     ) -> None:
         options.setdefault("intents", intents())
@@ -52,15 +59,49 @@ class FootnoteBot(commands.Bot):
         self.store = store
         self.engine = engine
         self.footnote_extensions = extensions
+        self.clock = clock
+        self._reload_lock = asyncio.Lock()
 
     async def setup_hook(self) -> None:
         self.tree.error(on_app_command_error)
+        await self.note_documents()
         for name in self.footnote_extensions:
             try:
                 await self.load_extension(name)
             except commands.ExtensionError:
                 log.exception("could not load extension %s", name)
         log.info("%s", await self.sync_commands())
+
+    async def note_documents(self) -> None:
+        """Record when each document was first seen (the digest's "new documents" come from this)."""
+        fingerprints = {doc_id: info.fingerprint for doc_id, info in self.engine.documents.items()}
+        try:
+            await DigestStore(self.store).note_documents(fingerprints, self.clock())
+        except StoreError as exc:
+            log.warning("could not record the corpus documents: %s", exc)
+
+    async def reload_engine(self) -> str:
+        """Rebuild the index off the event loop and swap it in at once; on failure keep the old one.
+        Returns a one-line summary; raises UserFacingError with the reason when the rebuild failed."""
+        async with self._reload_lock:
+            old = self.engine
+            settings = self.settings
+            try:
+                new = await asyncio.to_thread(
+                    Engine.open, settings.corpus_dir, settings.data_dir, mode=settings.tokenizer_mode
+                )
+            except Exception as exc:  # any failure of a rebuild must leave the running index in place
+                log.exception("corpus reload failed; still serving %s", old.version)
+                raise UserFacingError(f"Reload failed, still serving corpus {old.version}: {exc}") from exc
+            self.engine = new
+            await self.note_documents()
+        summary = (
+            f"corpus {old.version} → {new.version}: {len(new.documents)} documents, {len(new.passages)} passages"
+            if new.version != old.version
+            else f"corpus {new.version} unchanged ({len(new.documents)} documents)"
+        )
+        log.info("reload: %s", summary)
+        return summary
 
     async def on_message(self, message: discord.Message) -> None:
         """Footnote has no prefix commands: DMs and mentions are answered by the Ask cog's listener."""

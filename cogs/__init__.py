@@ -12,7 +12,7 @@ from cogs.render import on_app_command_error
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS: tuple[str, ...] = ("cogs.ask", "cogs.memory")
+EXTENSIONS: tuple[str, ...] = ("cogs.ask", "cogs.memory", "cogs.digest", "cogs.admin")
 
 
 async def setup(bot: commands.Bot) -> None:

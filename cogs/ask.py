@@ -138,7 +138,7 @@ class AskCog(commands.Cog, name="Ask"):
         settings = getattr(bot, "settings", None)
         self.limiter = RateLimiter(getattr(settings, "cooldown_rate", 5), getattr(settings, "cooldown_per", 30.0))
         self.conversation = Conversation(
-            bot.engine, bot.store, window_minutes=getattr(settings, "memory_window_minutes", 30.0)
+            lambda: bot.engine, bot.store, window_minutes=getattr(settings, "memory_window_minutes", 30.0)
         )
 
     async def _page(self, params: dict[str, Any], question: str, page: int) -> Answer:

@@ -54,6 +54,7 @@ class DocumentInfo:
     languages: tuple[str, ...]
     url: str
     origins: dict[str, str] = field(default_factory=dict)
+    fingerprint: str = ""  # hash of the document's text: tells a changed document from an unchanged one
 
 
 @dataclass(frozen=True)
@@ -204,8 +205,9 @@ def load_document(path: Path, doc_id: str, entry: dict[str, object]) -> Document
         languages=_as_languages(values["languages"]),
         url=str(values["url"]),
         origins=origins,
+        fingerprint=hashlib.sha256(text.encode("utf-8")).hexdigest()[:16],
     )
-    return Document(info, text, body_start, hashlib.sha256(text.encode("utf-8")).hexdigest()[:16])
+    return Document(info, text, body_start, info.fingerprint)
 
 
 def load_corpus(corpus_dir: Path) -> CorpusLoad:

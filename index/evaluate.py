@@ -113,7 +113,7 @@ def squad_documents(path: Path) -> tuple[list[Document], list[tuple[str, str]]]:
     for a_index, article in enumerate(data["data"]):
         for p_index, paragraph in enumerate(article["paragraphs"]):
             doc_id = f"a{a_index}p{p_index}"
-            info = DocumentInfo(doc_id, str(path), article.get("title", doc_id), "", "", (), "")
+            info = DocumentInfo(doc_id, str(path), article.get("title", doc_id), "", "", (), "", fingerprint=doc_id)
             documents.append(Document(info, paragraph["context"], 0, doc_id))
             questions.extend((qa["question"], doc_id) for qa in paragraph["qas"])
     return documents, questions

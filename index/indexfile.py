@@ -22,7 +22,7 @@ from index.errors import IndexFileError
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 _ARRAYS = ("indptr", "doc_ids", "tfs", "doc_len")
 
 

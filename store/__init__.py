@@ -6,10 +6,13 @@ a restart), feedback, and small settings such as the hash of the last synced com
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
 import sqlite3
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -99,6 +102,24 @@ class Store:
     def __init__(self, connection: aiosqlite.Connection, path: str) -> None:
         self._db = connection
         self.path = path
+        # Writes from many coroutines share one connection: the lock keeps a multi-statement transaction from
+        # being committed halfway by another coroutine's commit.
+        self._lock = asyncio.Lock()
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """BEGIN IMMEDIATE ... COMMIT (ROLLBACK on error) on the store's connection; errors become StoreError."""
+        async with self._lock:
+            try:
+                await self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self._db
+                except BaseException:
+                    await self._db.rollback()
+                    raise
+                await self._db.commit()
+            except (sqlite3.Error, ValueError) as exc:
+                raise StoreError(str(exc)) from exc
 
     @property
     def persistent(self) -> bool:
@@ -161,12 +182,21 @@ class Store:
 
     async def _write(self, sql: str, params: tuple[Any, ...]) -> aiosqlite.Cursor:
         """Execute one statement and commit; a failing disk becomes StoreError."""
+        async with self._lock:
+            try:
+                cursor = await self._db.execute(sql, params)
+                await self._db.commit()
+            except (sqlite3.Error, ValueError) as exc:
+                raise StoreError(str(exc)) from exc
+        return cursor
+
+    async def _read(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
+        """All rows of a query; a failing database becomes StoreError."""
         try:
-            cursor = await self._db.execute(sql, params)
-            await self._db.commit()
+            async with self._db.execute(sql, params) as cursor:
+                return list(await cursor.fetchall())
         except (sqlite3.Error, ValueError) as exc:
             raise StoreError(str(exc)) from exc
-        return cursor
 
     # -- meta --------------------------------------------------------------------------------------------
 
@@ -304,37 +334,32 @@ class Store:
     async def forget(self, user_id: int, scope: str | None = None) -> int:
         """Delete a user's turns (in one scope, or everywhere) and the answers behind them; returns how many
         turns were deleted."""
-        try:
+        async with self.transaction() as db:
             if scope is None:
-                cursor = await self._db.execute("DELETE FROM turns WHERE user_id = ?", (user_id,))
-                await self._db.execute("DELETE FROM answers WHERE user_id = ?", (user_id,))
+                cursor = await db.execute("DELETE FROM turns WHERE user_id = ?", (user_id,))
+                await db.execute("DELETE FROM answers WHERE user_id = ?", (user_id,))
             else:
-                await self._db.execute(
+                await db.execute(
                     "DELETE FROM answers WHERE id IN (SELECT answer_id FROM turns WHERE scope = ? AND user_id = ?)",
                     (scope, user_id),
                 )
-                cursor = await self._db.execute("DELETE FROM turns WHERE scope = ? AND user_id = ?", (scope, user_id))
-            await self._db.commit()
-        except sqlite3.Error as exc:
-            raise StoreError(str(exc)) from exc
+                cursor = await db.execute("DELETE FROM turns WHERE scope = ? AND user_id = ?", (scope, user_id))
         return cursor.rowcount
 
     async def purge_older_than(self, days: float, now: float | None = None) -> int:
         """Retention: delete turns and answers older than `days`; returns how many turns went."""
         cutoff = (time.time() if now is None else now) - days * 86400
-        try:
-            cursor = await self._db.execute("DELETE FROM turns WHERE created_at < ?", (cutoff,))
-            await self._db.execute("DELETE FROM answers WHERE created_at < ?", (cutoff,))
-            await self._db.commit()
-        except sqlite3.Error as exc:
-            raise StoreError(str(exc)) from exc
+        async with self.transaction() as db:
+            cursor = await db.execute("DELETE FROM turns WHERE created_at < ?", (cutoff,))
+            await db.execute("DELETE FROM answers WHERE created_at < ?", (cutoff,))
         return cursor.rowcount
 
-    async def gaps(self, guild_id: int | None, limit: int = 10) -> list[Gap]:
-        """The knowledge-gap list of a guild: questions the engine abstained on or that got a 👎, most frequent
-        first (questions are grouped case- and space-insensitively)."""
+    async def gaps(self, guild_id: int | None, limit: int = 10, since: float = 0.0) -> list[Gap]:
+        """The knowledge-gap list of a guild: questions the engine abstained on or that got a 👎 (asked after
+        `since`), most frequent first (questions are grouped case- and space-insensitively)."""
         guild_clause = "t.guild_id = ?" if guild_id is not None else "t.guild_id IS NULL"
-        params: tuple[Any, ...] = (guild_id, limit) if guild_id is not None else (limit,)
+        guild_params: tuple[Any, ...] = (guild_id,) if guild_id is not None else ()
+        params = (*guild_params, since, limit)
         async with self._db.execute(
             f"""
             SELECT MIN(t.question) AS question, COUNT(*) AS asked, SUM(t.abstained) AS abstained,
@@ -342,7 +367,7 @@ class Store:
                        THEN 1 ELSE 0 END) AS disliked,
                    MAX(t.created_at) AS last_asked
             FROM turns t
-            WHERE {guild_clause} AND t.kind != 'more' AND (
+            WHERE {guild_clause} AND t.created_at > ? AND t.kind != 'more' AND (
                 t.abstained = 1
                 OR EXISTS (SELECT 1 FROM feedback f WHERE f.answer_id = t.answer_id AND f.value < 0)
             )

@@ -46,17 +46,22 @@ class Reply:
 class Conversation:
     def __init__(
         self,
-        engine: Engine,
+        engine: Engine | Callable[[], Engine],
         store: Store,
         *,
         window_minutes: float = 30.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.engine = engine
+        # A callable is asked for the engine at every question, so a corpus reload takes effect at once.
+        self._engine = engine
         self.store = store
         self.window = window_minutes * 60
         self.clock = clock
         self._memory_warned = False
+
+    @property
+    def engine(self) -> Engine:
+        return self._engine() if callable(self._engine) else self._engine
 
     def _memory_failed(self, exc: Exception) -> None:
         if not self._memory_warned:
@@ -82,14 +87,15 @@ class Conversation:
         private: bool = False,
     ) -> Reply:
         """Answer `question` in the light of the scope's previous turn, and remember the turn."""
+        engine = self.engine
         previous = await self.previous(scope)
-        resolution = resolve(question, previous.query if previous else None, self.engine.glossary, self.engine.analyzer)
+        resolution = resolve(question, previous.query if previous else None, engine.glossary, engine.analyzer)
         exclude: tuple[int, ...] = ()
         if resolution.kind == "more":
             if previous is None:
                 raise UserFacingError("There is no earlier question here to continue; ask a question first.")
             exclude = previous.shown
-        answer = await asyncio.to_thread(self.engine.ask, resolution.query, k, 0, exclude, resolution.context)
+        answer = await asyncio.to_thread(engine.ask, resolution.query, k, 0, exclude, resolution.context)
         shown = tuple(r.passage.pid for r in answer.results)
         if resolution.kind == "more":
             shown = exclude + shown
@@ -101,7 +107,7 @@ class Conversation:
                 guild_id=guild_id,
                 channel_id=channel_id,
                 private=private,
-                corpus_version=self.engine.version,
+                corpus_version=engine.version,
                 abstained=answer.abstained,
                 params={"query": resolution.query, "context": resolution.context, "exclude": list(exclude)},
             )
@@ -114,7 +120,7 @@ class Conversation:
                 kind=resolution.kind,
                 shown=shown,
                 abstained=answer.abstained,
-                corpus_version=self.engine.version,
+                corpus_version=engine.version,
                 answer_id=answer_id,
                 now=self.clock(),
             )

@@ -1,0 +1,260 @@
+"""/digest set|off|show|preview and the scheduler that posts each server's daily digest exactly once a day."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import date
+from time import time as wall_clock
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands, tasks
+
+from cogs.render import DESCRIPTION_LIMIT, EMBEDS_TOTAL_LIMIT, NO_MENTIONS, citation_line, clip, escape, fit
+from index.digest import Digest, DigestItem, build_digest
+from index.errors import UserFacingError
+from store import StoreError
+from store.digest import DigestStore, Schedule, check_timezone, next_due, parse_time_of_day
+
+if TYPE_CHECKING:
+    from client import FootnoteBot
+
+log = logging.getLogger(__name__)
+
+COLOR = discord.Colour(0x1565C0)
+MAX_TOPICS = 5
+
+
+def item_block(number: int, item: DigestItem) -> str:
+    text = item.excerpt.render("**", escape) if item.excerpt is not None else escape(clip(item.text, 300))
+    lines = [f"**{number}.** {text}"]
+    if item.note:
+        lines.append(f"*{escape(clip(item.note, 200))}*")
+    if item.citation is not None:
+        lines.append(citation_line(item.citation))
+    return "\n".join(lines)
+
+
+def digest_embeds(digest: Digest, title: str) -> list[discord.Embed]:
+    """The digest as embeds of whole items, each within Discord's limits (one embed per message)."""
+    if digest.empty:
+        embed = discord.Embed(title=fit(title, 256, lambda s: s), colour=COLOR)
+        embed.description = "Nothing new today: no new documents, no unseen passages on your topics."
+        return [embed]
+    blocks: list[str] = []
+    for section in digest.sections:
+        blocks.append(f"__**{escape(clip(section.title, 200))}**__")
+        blocks.extend(item_block(n, item) for n, item in enumerate(section.items, 1))
+    embeds: list[discord.Embed] = []
+    current: list[str] = []
+    for block in blocks:
+        block = fit(block, DESCRIPTION_LIMIT - 10, lambda s: s)
+        if current and len("\n\n".join([*current, block])) > DESCRIPTION_LIMIT:
+            embeds.append(discord.Embed(colour=COLOR, description="\n\n".join(current)))
+            current = []
+        current.append(block)
+    if current:
+        embeds.append(discord.Embed(colour=COLOR, description="\n\n".join(current)))
+    embeds[0].title = fit(title, 256, lambda s: s)
+    for number, embed in enumerate(embeds, 1):
+        embed.set_footer(text=f"Footnote digest · corpus {digest.corpus_version} · {number}/{len(embeds)}")
+        assert len(embed) <= EMBEDS_TOTAL_LIMIT
+    return embeds
+
+
+def _topics(raw: str | None) -> list[str]:
+    if not raw:
+        return []
+    topics = [t.strip() for t in raw.replace("，", ",").split(",") if t.strip()]
+    if len(topics) > MAX_TOPICS:
+        raise UserFacingError(f"At most {MAX_TOPICS} topics, separated by commas.")
+    return [clip(t, 80) for t in topics]
+
+
+@app_commands.guild_only()
+@app_commands.default_permissions(manage_guild=True)
+class DigestCog(commands.GroupCog, group_name="digest", group_description="The daily digest of this server"):
+    def __init__(self, bot: FootnoteBot) -> None:
+        self.bot = bot
+        self.digests = DigestStore(bot.store)
+        self.clock = getattr(bot, "clock", None) or wall_clock
+        settings = getattr(bot, "settings", None)
+        self.tick_seconds = float(getattr(settings, "digest_tick_seconds", 60) or 0)
+        self._tick_lock = asyncio.Lock()
+        super().__init__()
+
+    async def cog_load(self) -> None:
+        if self.tick_seconds > 0:
+            self.ticker.change_interval(seconds=self.tick_seconds)
+            self.ticker.start()
+
+    async def cog_unload(self) -> None:
+        self.ticker.cancel()
+
+    # -- scheduling --------------------------------------------------------------------------------------
+
+    @tasks.loop(seconds=60)
+    async def ticker(self) -> None:
+        await self.tick()
+
+    @ticker.before_loop
+    async def _wait_until_ready(self) -> None:
+        await self.bot.wait_until_ready()
+
+    async def tick(self) -> list[int]:
+        """Post every digest that is due now; returns the guild ids posted to. Safe to call concurrently and
+        from several processes: a day is claimed in SQLite before anything is sent."""
+        posted = []
+        async with self._tick_lock:
+            now = self.clock()
+            try:
+                due = await self.digests.due(now)
+            except StoreError as exc:
+                log.warning("digest schedules unavailable: %s", exc)
+                return posted
+            for schedule, day in due:
+                if await self.digests.claim(schedule.guild_id, day, now) and await self.post(schedule, day):
+                    posted.append(schedule.guild_id)
+        return posted
+
+    async def build(self, schedule: Schedule, day: date, now: float) -> Digest:
+        since = schedule.last_digest_at
+        new_documents = await self.digests.documents_since(since) if since is not None else []
+        recent = await self.digests.recent_items(schedule.guild_id, now)
+        gaps = await self.bot.store.gaps(schedule.guild_id, limit=5, since=since or 0.0)
+        return await asyncio.to_thread(
+            build_digest,
+            self.bot.engine,
+            day=day,
+            topics=schedule.topics,
+            new_documents=new_documents,
+            posted_recently=recent,
+            unanswered=[(gap.question, gap.asked) for gap in gaps],
+        )
+
+    async def post(self, schedule: Schedule, day: date) -> bool:
+        """Send the claimed digest of `day`; record success, a retry, a give-up, or a pause."""
+        now = self.clock()
+        channel = self.bot.get_channel(schedule.channel_id)
+        try:
+            if channel is None:
+                channel = await self.bot.fetch_channel(schedule.channel_id)
+            if not isinstance(channel, discord.abc.Messageable):
+                await self._pause(schedule, day, "the digest channel is not a text channel any more")
+                return False
+            if isinstance(channel, discord.abc.GuildChannel):
+                permissions = channel.permissions_for(channel.guild.me)
+                if not (permissions.view_channel and permissions.send_messages and permissions.embed_links):
+                    await self._pause(schedule, day, f"I lost the permission to post in #{channel.name}")
+                    return False
+            digest = await self.build(schedule, day, now)
+            for embed in digest_embeds(digest, f"Daily digest · {day.isoformat()}"):
+                await channel.send(embed=embed, allowed_mentions=NO_MENTIONS)
+        except discord.NotFound:
+            await self._pause(schedule, day, "the digest channel was deleted")
+            return False
+        except discord.Forbidden:
+            await self._pause(schedule, day, "I am not allowed to post in the digest channel")
+            return False
+        except (discord.HTTPException, StoreError) as exc:
+            status = await self.digests.mark_failed(schedule.guild_id, day, now, str(exc))
+            log.warning("digest for guild %s on %s failed (%s): %s", schedule.guild_id, day, status, exc)
+            return False
+        await self.digests.mark_sent(schedule.guild_id, day, self.clock(), digest.keys)
+        log.info("digest posted to guild %s channel %s for %s", schedule.guild_id, schedule.channel_id, day)
+        return True
+
+    async def _pause(self, schedule: Schedule, day: date, reason: str) -> None:
+        await self.digests.pause(schedule.guild_id, reason)
+        await self.digests.mark_failed(schedule.guild_id, day, self.clock(), f"paused: {reason}")
+        log.warning("digest of guild %s paused: %s", schedule.guild_id, reason)
+
+    # -- commands ----------------------------------------------------------------------------------------
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        """Manage Server is the default permission of /digest; checked again here, when it runs."""
+        return interaction.guild_id is not None and interaction.permissions.manage_guild
+
+    async def _notice(self, guild_id: int) -> str:
+        schedule = await self.digests.get_schedule(guild_id)
+        if schedule is not None and schedule.paused_reason:
+            return f"⚠️ The digest is paused: {schedule.paused_reason}. Run `/digest set` to resume.\n\n"
+        return ""
+
+    def _describe(self, schedule: Schedule) -> str:
+        topics = ", ".join(escape(t) for t in schedule.topics) or "the corpus' main topics"
+        due = int(next_due(schedule, self.clock()))
+        return (
+            f"Posting daily at **{schedule.time_of_day}** ({escape(schedule.timezone)}) in <#{schedule.channel_id}>,"
+            f" next <t:{due}:R>.\nTopics: {topics}."
+        )
+
+    async def _reply(self, interaction: discord.Interaction, text: str) -> None:
+        await interaction.response.send_message(
+            fit(text, 2000, lambda s: s), ephemeral=True, allowed_mentions=NO_MENTIONS
+        )
+
+    @app_commands.command(name="set", description="Post a daily digest in a channel")
+    @app_commands.describe(
+        channel="Where to post",
+        time="Time of day, HH:MM (24 h)",
+        timezone="IANA time zone, e.g. UTC, Europe/Paris, Asia/Shanghai (default UTC)",
+        topics="Comma-separated topics (default: the corpus' main topics)",
+    )
+    async def set_(
+        self,
+        interaction: discord.Interaction,
+        channel: discord.TextChannel,
+        time: app_commands.Range[str, 3, 5],
+        timezone: app_commands.Range[str, 1, 64] = "UTC",
+        topics: app_commands.Range[str, 1, 300] | None = None,
+    ) -> None:
+        parse_time_of_day(time)
+        check_timezone(timezone)
+        topic_list = _topics(topics)
+        me = channel.guild.me
+        if me is not None:
+            permissions = channel.permissions_for(me)
+            if not (permissions.view_channel and permissions.send_messages and permissions.embed_links):
+                raise UserFacingError(f"I can't post embeds in {channel.mention}: give me View, Send and Embed Links.")
+        schedule = await self.digests.set_schedule(
+            channel.guild.id, channel.id, time, timezone, topic_list, interaction.user.id, self.clock()
+        )
+        await self._reply(interaction, "Digest scheduled. " + self._describe(schedule))
+
+    @app_commands.command(name="off", description="Stop this server's daily digest")
+    async def off(self, interaction: discord.Interaction) -> None:
+        removed = await self.digests.remove_schedule(interaction.guild_id or 0)
+        await self._reply(interaction, "Digest stopped." if removed else "There was no digest scheduled here.")
+
+    @app_commands.command(name="show", description="Show this server's digest schedule")
+    async def show(self, interaction: discord.Interaction) -> None:
+        guild_id = interaction.guild_id or 0
+        schedule = await self.digests.get_schedule(guild_id)
+        if schedule is None:
+            await self._reply(interaction, "No digest is scheduled here. Use `/digest set` to start one.")
+            return
+        await self._reply(interaction, await self._notice(guild_id) + self._describe(schedule))
+
+    @app_commands.command(name="preview", description="See, privately, the digest that would be posted now")
+    async def preview(self, interaction: discord.Interaction) -> None:
+        guild_id = interaction.guild_id or 0
+        notice = await self._notice(guild_id)
+        schedule = await self.digests.get_schedule(guild_id) or Schedule(
+            guild_id, interaction.channel_id or 0, "00:00", "UTC", (), None, None
+        )
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        now = self.clock()
+        digest = await self.build(schedule, schedule.local_date(now), now)
+        embeds = digest_embeds(digest, f"Preview · digest for {schedule.local_date(now).isoformat()}")
+        await interaction.edit_original_response(
+            content=fit(notice.strip(), 2000, lambda s: s) or None, embed=embeds[0], allowed_mentions=NO_MENTIONS
+        )
+        for embed in embeds[1:]:
+            await interaction.followup.send(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+
+async def setup(bot: commands.Bot) -> None:
+    await bot.add_cog(DigestCog(bot))

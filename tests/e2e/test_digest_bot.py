@@ -1,0 +1,167 @@
+"""The daily digest through the real bot and the twin, with an injected clock; /reload of the corpus."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import UTC, datetime
+
+import pytest
+
+from client import FootnoteBot
+from index.engine import Engine
+
+from ..conftest import SEEDS
+from .footnote_helpers import settings_for
+from .twin import MESSAGE_FLAG_EPHEMERAL, make_text_channel, make_user
+
+
+class Clock:
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def utc(*args: int) -> float:
+    return datetime(*args, tzinfo=UTC).timestamp()
+
+
+async def start_digest_bot(twin, run_bot, engine, store, tmp_path, clock, **overrides):
+    settings = settings_for(twin, tmp_path, digest_tick_seconds=0, reload_poll_seconds=0, **overrides)
+    bot = FootnoteBot(
+        settings=settings, store=store, engine=engine, extensions=("cogs.digest", "cogs.admin"), clock=clock
+    )
+    await run_bot(bot)
+    return bot, bot.get_cog("DigestCog")
+
+
+async def digest_command(twin, sub, options=None, user=None):
+    interaction_id = await twin.slash_command("digest", options or {}, subcommand=sub, user=user or twin.default_user)
+    responses = await twin.wait_for_responses(interaction_id, 1)
+    return interaction_id, responses
+
+
+@pytest.mark.asyncio
+async def test_digest_arrives_in_the_right_channel_at_the_right_time_once(twin, run_bot, engine, store, tmp_path):
+    clock = Clock(utc(2025, 12, 10, 7, 0))
+    news = make_text_channel("news", guild_id=twin.guild["id"])
+    twin.guild["channels"].append(news)
+    twin.channels[news["id"]] = news
+    _, cog = await start_digest_bot(twin, run_bot, engine, store, tmp_path, clock)
+
+    options = {"channel": news["id"], "time": "09:00", "timezone": "Europe/Paris", "topics": "Sora, 算力"}
+    _, [reply] = await digest_command(twin, "set", options)
+    assert reply.message["content"].startswith("Digest scheduled.") and reply.message["flags"] & MESSAGE_FLAG_EPHEMERAL
+
+    clock.now = utc(2025, 12, 10, 7, 59)  # 08:59 in Paris
+    assert await cog.tick() == [] and twin.bot_messages(news["id"]) == []
+    clock.now = utc(2025, 12, 10, 8, 0)  # 09:00 in Paris
+    assert await cog.tick() == [int(twin.guild["id"])]
+    first_day = twin.bot_messages(news["id"])
+    general = twin.channel_messages(twin.channel["id"], include_ephemeral=False)
+    assert first_day and not [m for m in general if m.get("embeds")]
+    embed = first_day[0]["embeds"][0]
+    assert embed["title"] == "Daily digest · 2025-12-10" and "Sora" in embed["description"]
+    assert "¶ " in embed["description"]
+
+    clock.now = utc(2025, 12, 10, 8, 1)
+    assert await cog.tick() == []  # exactly once
+    assert len(twin.bot_messages(news["id"])) == len(first_day)
+
+    clock.now = utc(2025, 12, 11, 8, 0)
+    assert await cog.tick() == [int(twin.guild["id"])]
+    second_day = twin.bot_messages(news["id"])[len(first_day) :]
+    cited = lambda messages: {  # noqa: E731
+        line for m in messages for e in m["embeds"] for line in e["description"].split("\n") if line.startswith("—")
+    }
+    assert not cited(first_day) & cited(second_day) - {""}, "a passage was posted again within 30 days"
+    assert twin.violations == []
+
+
+@pytest.mark.asyncio
+async def test_deleted_channel_pauses_and_the_admin_is_told(twin, run_bot, engine, store, tmp_path):
+    clock = Clock(utc(2025, 12, 10, 7, 0))
+    doomed = make_text_channel("doomed", guild_id=twin.guild["id"])
+    twin.guild["channels"].append(doomed)
+    twin.channels[doomed["id"]] = doomed
+    _, cog = await start_digest_bot(twin, run_bot, engine, store, tmp_path, clock)
+    await digest_command(twin, "set", {"channel": doomed["id"], "time": "08:00"})
+
+    del twin.channels[doomed["id"]]
+    twin.guild["channels"].remove(doomed)
+    await twin.dispatch("CHANNEL_DELETE", doomed)
+    await twin.wait_for(lambda: cog.bot.get_channel(int(doomed["id"])) is None, what="channel gone from cache")
+    clock.now = utc(2025, 12, 10, 8, 0)
+    assert await cog.tick() == []
+    _, [reply] = await digest_command(twin, "show")
+    assert "paused" in reply.message["content"] and "deleted" in reply.message["content"]
+    clock.now = utc(2025, 12, 11, 8, 0)
+    assert await cog.tick() == []  # stays paused until /digest set
+    assert twin.violations == []
+
+
+@pytest.mark.asyncio
+async def test_digest_commands_need_manage_server(twin, run_bot, engine, store, tmp_path):
+    await start_digest_bot(twin, run_bot, engine, store, tmp_path, Clock(utc(2025, 12, 10)))
+    member = make_user("member")
+    twin.add_member(twin.guild["id"], member)
+    for sub, options in (("show", {}), ("set", {"channel": twin.channel["id"], "time": "09:00"})):
+        _, [reply] = await digest_command(twin, sub, options, user=member)
+        assert "can't use this command" in reply.message["content"]
+    digest_command_payload = next(c for c in twin.commands(twin.guild["id"]) if c["name"] == "digest")
+    assert int(digest_command_payload["default_member_permissions"]) == 1 << 5
+    _, [reply] = await digest_command(twin, "set", {"channel": twin.channel["id"], "time": "25:99"})
+    assert "not a time of day" in reply.message["content"]
+    _, [reply] = await digest_command(
+        twin, "set", {"channel": twin.channel["id"], "time": "09:00", "timezone": "Nowhere/X"}
+    )
+    assert "IANA" in reply.message["content"]
+    assert twin.violations == []
+
+
+@pytest.mark.asyncio
+async def test_preview_is_private_and_marks_nothing_as_posted(twin, run_bot, engine, store, tmp_path):
+    clock = Clock(utc(2025, 12, 10, 12))
+    _, cog = await start_digest_bot(twin, run_bot, engine, store, tmp_path, clock)
+    await digest_command(twin, "set", {"channel": twin.channel["id"], "time": "23:00", "topics": "GPT-5.2"})
+    interaction_id, _ = await digest_command(twin, "preview")
+    await twin.wait_for_responses(interaction_id, 2)
+    shown = twin.message(twin.interaction(interaction_id).original_message_id or "")
+    assert shown["flags"] & MESSAGE_FLAG_EPHEMERAL and "GPT-5.2" in shown["embeds"][0]["description"]
+    assert await cog.digests.recent_items(int(twin.guild["id"]), clock.now) == set()
+    assert twin.violations == []
+
+
+@pytest.mark.asyncio
+async def test_reload_swaps_a_good_corpus_and_keeps_the_old_one_on_failure(twin, run_bot, store, tmp_path):
+    corpus = tmp_path / "corpus"
+    shutil.copytree(SEEDS, corpus)
+    engine = Engine.open(corpus, tmp_path / "data")
+    clock = Clock(utc(2025, 12, 20))
+    bot, cog = await start_digest_bot(
+        twin, run_bot, engine, store, tmp_path, clock, corpus_dir=corpus, data_dir=tmp_path / "data"
+    )
+    clock.now += 3600
+    owner_only = await twin.slash_command("reload", user=make_user("stranger"))
+    [reply] = await twin.wait_for_responses(owner_only, 1)
+    assert "Only the bot's owner" in reply.message["content"]
+
+    (corpus / "2025-12-20-new.txt").write_text(
+        "Rubin 芯片:英伟达发布了新的芯片 Rubin,性能大幅提升。\n", encoding="utf-8"
+    )
+    interaction_id = await twin.slash_command("reload", user=twin.default_user)
+    await twin.wait_for_responses(interaction_id, 2)
+    done = twin.message(twin.interaction(interaction_id).original_message_id or "")
+    assert "→" in done["content"] and bot.engine is not engine and "2025-12-20-new" in bot.engine.documents
+    assert await cog.digests.documents_since(utc(2025, 12, 20)) == ["2025-12-20-new"]
+
+    good = bot.engine
+    for path in corpus.glob("*.txt"):
+        path.write_bytes(b"\xff\xfe not utf-8 \x00")
+    interaction_id = await twin.slash_command("reload", user=twin.default_user)
+    await twin.wait_for_responses(interaction_id, 2)
+    failed = twin.message(twin.interaction(interaction_id).original_message_id or "")
+    assert "Reload failed" in failed["content"] and good.version in failed["content"]
+    assert bot.engine is good
+    assert twin.violations == []
