@@ -231,11 +231,53 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     from index.evaluate import evaluate_questions, evaluate_squad, format_report
 
+    if args.quotes:
+        from index.quotes import evaluate as evaluate_quotes
+        from index.quotes import format_evaluation
+
+        quote_report = evaluate_quotes(open_engine(settings), Path(args.file))
+        print(json.dumps(quote_report, ensure_ascii=False, indent=2) if args.json else format_evaluation(quote_report))
+        return 0
     if args.squad:
         report = evaluate_squad(Path(args.file), mode=settings.tokenizer_mode, limit=args.limit)
     else:
         report = evaluate_questions(open_engine(settings), Path(args.file))
     print(json.dumps(report, ensure_ascii=False, indent=2) if args.json else format_report(report))
+    return 0
+
+
+def cmd_timeline(args: argparse.Namespace, settings: Settings) -> int:
+    from index.dates import parse_range
+    from index.timeline import format_text, timeline, to_json
+
+    start, end = parse_range(args.start, args.end, names=("--from", "--to"))  # bad dates: UserFacingError, exit 2
+    result = timeline(open_engine(settings), args.topic, start, end)
+    if args.json:
+        print(json.dumps(to_json(result), ensure_ascii=False, indent=2))
+        if result.empty:
+            print(format_text(result), file=sys.stderr)
+    else:
+        print(format_text(result))
+    return 0
+
+
+def cmd_quote(args: argparse.Namespace, settings: Settings) -> int:
+    from index.quotes import QuoteIndex, format_text, to_json
+
+    result = QuoteIndex.build(open_engine(settings)).search(topic=args.topic, speaker=args.speaker)
+    print(json.dumps(to_json(result), ensure_ascii=False, indent=2) if args.json else format_text(result))
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace, settings: Settings) -> int:
+    from index.compare import compare, format_text, to_json
+
+    engine = open_engine(settings)
+    comparison = compare(engine, args.a, args.b, args.aspect, k=args.k)
+    if args.json:
+        print(json.dumps(to_json(comparison), ensure_ascii=False, indent=2))
+    else:
+        print(format_text(comparison))
     return 0
 
 
@@ -245,6 +287,7 @@ def cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
     from datetime import date, timedelta
 
     from index.digest import build_digest, digest_to_json, format_digest_text
+    from index.timeline import build_index, events_on
 
     try:
         day = date.fromisoformat(args.date) if args.date else date.today()
@@ -254,7 +297,8 @@ def cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
     week = {(day - timedelta(days=n)).isoformat() for n in range(7)}
     new = [doc_id for doc_id, info in engine.documents.items() if info.date in week]
     topics = [t.strip() for t in (args.topics or "").replace("，", ",").split(",") if t.strip()]
-    digest = build_digest(engine, day=day, topics=topics, new_documents=new)
+    events = build_index(engine)
+    digest = build_digest(engine, day=day, topics=topics, new_documents=new, events_on=lambda d: events_on(events, d))
     print(json.dumps(digest_to_json(digest), ensure_ascii=False, indent=2) if args.json else format_digest_text(digest))
     return 0
 
@@ -312,6 +356,7 @@ async def start_bot(settings: Settings, token: str, sync_only: bool = False) -> 
     import discord
 
     from client import FootnoteBot
+    from doctor import heartbeat_path
     from store import Store
 
     engine = await asyncio.to_thread(open_engine, settings)
@@ -323,7 +368,9 @@ async def start_bot(settings: Settings, token: str, sync_only: bool = False) -> 
                 await bot.login(token)  # runs setup_hook, which syncs when the command set changed
                 print(await bot.sync_commands(force=True))
                 return
-            await bot.start(token)
+            # SIGTERM / Ctrl-C: stop taking commands, finish answers in progress (bounded), close; see lifecycle.py
+            async with bot.lifecycle.running(bot, heartbeat=heartbeat_path(settings.data_dir)):
+                await bot.start(token)
     except discord.LoginFailure as exc:
         raise ConfigError(f"Discord refused the token ({exc}). {TOKEN_HELP}") from exc
     except discord.PrivilegedIntentsRequired as exc:
@@ -366,9 +413,35 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate = sub.add_parser("eval", help="measure answer quality on a question set")
     evaluate.add_argument("file", help="a .jsonl question set, or a SQuAD .json file with --squad")
     evaluate.add_argument("--squad", action="store_true", help="run a SQuAD-format file as passage retrieval")
+    evaluate.add_argument(
+        "--quotes", action="store_true", help="score quotation extraction + attribution against an annotated .jsonl"
+    )
     evaluate.add_argument("--limit", type=int, default=None, help="only the first N questions (SQuAD)")
     evaluate.add_argument("--json", action="store_true")
     evaluate.set_defaults(func=cmd_eval)
+
+    timeline_parser = sub.add_parser("timeline", help="dated events from the corpus, oldest first, with citations")
+    timeline_parser.add_argument("topic", nargs="?", help="only events about this (a name or words, any language)")
+    timeline_parser.add_argument("--from", dest="start", metavar="YYYY[-MM[-DD]]", help="earliest date")
+    timeline_parser.add_argument("--to", dest="end", metavar="YYYY[-MM[-DD]]", help="latest date")
+    timeline_parser.add_argument("--json", action="store_true", help="print one JSON object")
+    timeline_parser.set_defaults(func=cmd_timeline)
+
+    quote = sub.add_parser("quote", help="verbatim quotations: who said what, with citations")
+    quote.add_argument("topic", nargs="?", help="what the quotations are about (ranked by relevance)")
+    quote.add_argument("--speaker", help="who said them: any alias, in any script (Altman, 奥特曼)")
+    quote.add_argument("--json", action="store_true", help="print one JSON object")
+    quote.set_defaults(func=cmd_quote)
+
+    compare_parser = sub.add_parser("compare", help="two subjects side by side, or one subject across the sources")
+    compare_parser.add_argument("a", help="a company, product, person or term (any alias, any language)")
+    compare_parser.add_argument("b", nargs="?", default=None, help="another subject; omit it to see each source on A")
+    compare_parser.add_argument("--aspect", default=None, help="only passages about this, e.g. 算力 or revenue")
+    compare_parser.add_argument(
+        "--k", type=int, default=5, choices=range(1, 26), metavar="N", help="passages per section (1-25)"
+    )
+    compare_parser.add_argument("--json", action="store_true", help="print one JSON object")
+    compare_parser.set_defaults(func=cmd_compare)
 
     digest = sub.add_parser("digest", help="render the daily digest of a date in the terminal")
     digest.add_argument("--date", help="YYYY-MM-DD (default: today)")
@@ -384,12 +457,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     sync = sub.add_parser("sync", help="sync the slash commands with Discord now, then exit")
     sync.set_defaults(func=cmd_sync, default_log_level="INFO")
+
+    from doctor import add_arguments as add_doctor_arguments
+
+    doctor = sub.add_parser("doctor", help="check configuration, token, corpus, index, database and Discord")
+    add_doctor_arguments(doctor)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     load_dotenv()
     args = build_parser().parse_args(argv)
+    if args.command == "doctor":  # before the settings are parsed: a setting that does not parse is a finding
+        from doctor import cli
+
+        return cli(args.corpus, offline=args.offline, quiet=args.quiet)
     from index.errors import UserFacingError
 
     try:
@@ -401,6 +483,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `footnote ... | head`: the reader left; stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

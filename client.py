@@ -17,6 +17,7 @@ from cogs import EXTENSIONS
 from cogs.render import NO_MENTIONS, on_app_command_error
 from index.engine import Engine
 from index.errors import UserFacingError
+from lifecycle import FootnoteTree, Lifecycle
 from store import StoreError
 from store.digest import DigestStore
 
@@ -49,6 +50,7 @@ class FootnoteBot(commands.Bot):
         **options: Any,
     ) -> None:
         options.setdefault("intents", intents())
+        options.setdefault("tree_cls", FootnoteTree)  # refuses commands while shutting down, tracks those running
         super().__init__(
             command_prefix=commands.when_mentioned,
             help_command=None,
@@ -61,6 +63,7 @@ class FootnoteBot(commands.Bot):
         self.footnote_extensions = extensions
         self.clock = clock
         self._reload_lock = asyncio.Lock()
+        self.lifecycle = Lifecycle()
 
     async def setup_hook(self) -> None:
         self.tree.error(on_app_command_error)

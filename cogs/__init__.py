@@ -12,7 +12,15 @@ from cogs.render import on_app_command_error
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS: tuple[str, ...] = ("cogs.ask", "cogs.memory", "cogs.digest", "cogs.admin")
+EXTENSIONS: tuple[str, ...] = (
+    "cogs.ask",
+    "cogs.memory",
+    "cogs.timeline",
+    "cogs.quote",
+    "cogs.compare",
+    "cogs.digest",
+    "cogs.admin",
+)
 
 
 async def setup(bot: commands.Bot) -> None:

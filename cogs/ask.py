@@ -29,6 +29,7 @@ from cogs.render import (
 )
 from index.engine import Answer, clean_question
 from index.errors import UserFacingError
+from lifecycle import tracking
 from store.conversation import Conversation, Reply, dm_scope, guild_scope
 
 if TYPE_CHECKING:
@@ -109,7 +110,8 @@ class AskButton(
             await reply_privately(interaction, "Footnote is restarting; please try again in a moment.")
             return
         try:
-            await cog.on_button(interaction, self.answer_id, self.action, self.page)
+            async with tracking(interaction.client):
+                await cog.on_button(interaction, self.answer_id, self.action, self.page)
         except UserFacingError as exc:
             await reply_privately(interaction, str(exc))
         except Exception:
@@ -216,26 +218,27 @@ class AskCog(commands.Cog, name="Ask"):
         if question is None:
             return
         try:
-            if not question.strip():
-                raise UserFacingError("Ask me a question after the mention, e.g. “What is code red?”")
-            self.limiter.check(message.author.id)
-            guild_id = message.guild.id if message.guild else None
-            user_id = message.author.id
-            scope = dm_scope(user_id) if guild_id is None else guild_scope(guild_id, message.channel.id, user_id)
-            reply = await self.conversation.ask(
-                scope=scope,
-                user_id=user_id,
-                guild_id=guild_id,
-                channel_id=message.channel.id,
-                question=question,
-                k=PAGE_SIZE,
-            )
-            await message.reply(
-                embed=self._embed(reply),
-                view=answer_view(reply.answer_id, reply.answer, 0),
-                mention_author=False,
-                allowed_mentions=NO_MENTIONS,
-            )
+            async with tracking(self.bot):
+                if not question.strip():
+                    raise UserFacingError("Ask me a question after the mention, e.g. “What is code red?”")
+                self.limiter.check(message.author.id)
+                guild_id = message.guild.id if message.guild else None
+                user_id = message.author.id
+                scope = dm_scope(user_id) if guild_id is None else guild_scope(guild_id, message.channel.id, user_id)
+                reply = await self.conversation.ask(
+                    scope=scope,
+                    user_id=user_id,
+                    guild_id=guild_id,
+                    channel_id=message.channel.id,
+                    question=question,
+                    k=PAGE_SIZE,
+                )
+                await message.reply(
+                    embed=self._embed(reply),
+                    view=answer_view(reply.answer_id, reply.answer, 0),
+                    mention_author=False,
+                    allowed_mentions=NO_MENTIONS,
+                )
         except UserFacingError as exc:
             await message.reply(message_text(str(exc)), mention_author=False, allowed_mentions=NO_MENTIONS)
         except discord.HTTPException:

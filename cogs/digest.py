@@ -14,7 +14,9 @@ from discord.ext import commands, tasks
 
 from cogs.render import DESCRIPTION_LIMIT, EMBEDS_TOTAL_LIMIT, NO_MENTIONS, citation_line, clip, escape, fit
 from index.digest import Digest, DigestItem, build_digest
+from index.engine import Engine
 from index.errors import UserFacingError
+from index.timeline import TimelineIndex, build_index, events_on
 from store import StoreError
 from store.digest import DigestStore, Schedule, check_timezone, next_due, parse_time_of_day
 
@@ -83,6 +85,7 @@ class DigestCog(commands.GroupCog, group_name="digest", group_description="The d
         settings = getattr(bot, "settings", None)
         self.tick_seconds = float(getattr(settings, "digest_tick_seconds", 60) or 0)
         self._tick_lock = asyncio.Lock()
+        self._events: TimelineIndex | None = None
         super().__init__()
 
     async def cog_load(self) -> None:
@@ -124,15 +127,28 @@ class DigestCog(commands.GroupCog, group_name="digest", group_description="The d
         new_documents = await self.digests.documents_since(since) if since is not None else []
         recent = await self.digests.recent_items(schedule.guild_id, now)
         gaps = await self.bot.store.gaps(schedule.guild_id, limit=5, since=since or 0.0)
+        engine = self.bot.engine
+        events = await self._timeline_index(engine)
         return await asyncio.to_thread(
             build_digest,
-            self.bot.engine,
+            engine,
             day=day,
             topics=schedule.topics,
             new_documents=new_documents,
             posted_recently=recent,
             unanswered=[(gap.question, gap.asked) for gap in gaps],
+            events_on=lambda d: events_on(events, d),
         )
+
+    async def _timeline_index(self, engine: Engine) -> TimelineIndex:
+        """The corpus' dated events for "on this day": the timeline cog's index when it is current."""
+        timeline_cog = self.bot.get_cog("Timeline")
+        index = getattr(timeline_cog, "index", None)
+        if index is not None and index.version == engine.version:
+            return index
+        if self._events is None or self._events.version != engine.version:
+            self._events = await asyncio.to_thread(build_index, engine)
+        return self._events
 
     async def post(self, schedule: Schedule, day: date) -> bool:
         """Send the claimed digest of `day`; record success, a retry, a give-up, or a pause."""

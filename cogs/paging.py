@@ -16,6 +16,7 @@ import discord
 
 from cogs.render import NO_MENTIONS, reply_privately
 from index.errors import UserFacingError
+from lifecycle import tracking
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +50,8 @@ class PageButton(
 
     async def callback(self, interaction: discord.Interaction) -> None:
         try:
-            await self._turn(interaction)
+            async with tracking(interaction.client):
+                await self._turn(interaction)
         except UserFacingError as exc:
             await reply_privately(interaction, str(exc))
         except Exception:
