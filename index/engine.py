@@ -373,7 +373,7 @@ class Engine:
                 0,
                 (time.perf_counter() - started) * 1000,
             )
-        groups = self._merge_same_content(ranked)
+        groups = self.merge_same_content(ranked)
         page = groups[offset : offset + k]
         results = tuple(
             self._result(offset + i + 1, query, group, score_of[group[0]], coverage[group[0]])
@@ -406,7 +406,7 @@ class Engine:
         ranked = [int(d) for d in top if coverage[int(d)] >= ABSTAIN_BELOW / 2]
         return ranked, score_of, coverage
 
-    def _merge_same_content(self, ranked: Sequence[int]) -> list[list[int]]:
+    def merge_same_content(self, ranked: Sequence[int]) -> list[list[int]]:
         """Group results that say the same thing (near-identical text, or the same figures and names in two
         languages); each group is shown once with all its citations."""
         groups: list[list[int]] = []
