@@ -35,7 +35,10 @@ class BM25Index:
         tfs: np.ndarray,
         doc_len: np.ndarray,
         params: BM25Params = BM25Params(),
+        weights: np.ndarray | None = None,
     ) -> None:
+        """`weights`: the per-posting contributions as saved from an index with the same arrays and params
+        (computed when not given)."""
         self.vocab = list(vocab)
         self.term_ids = {term: i for i, term in enumerate(self.vocab)}
         self.indptr = indptr.astype(np.int64, copy=False)
@@ -55,46 +58,103 @@ class BM25Index:
         # which in a small corpus is most of them; scores keep BM25Okapi's exact definition.
         self._informativeness = np.log1p((self.n_docs - df + 0.5) / (df + 0.5))
         self.max_informativeness = math.log1p((self.n_docs + 0.5) / 0.5)
-        self.weights = self._posting_weights()
+        if weights is not None and len(weights) == len(self.doc_ids):
+            self.weights = weights.astype(np.float32, copy=False)
+        else:
+            self.weights = self._posting_weights()
 
-    def _posting_weights(self) -> np.ndarray:
+    def _posting_weights(self, chunk: int = 1 << 20) -> np.ndarray:
+        weights = np.zeros(len(self.doc_ids), dtype=np.float32)
         if not len(self.doc_ids):
-            return np.zeros(0, dtype=np.float32)
-        k1, b = self.params.k1, self.params.b
-        tf = self.tfs.astype(np.float64)
-        norm = k1 * (1 - b + b * self.doc_len[self.doc_ids] / self.avgdl) if self.avgdl else k1 * (1 - b)
-        term_of_posting = np.repeat(np.arange(len(self.vocab)), np.diff(self.indptr))
-        return (self.idf[term_of_posting] * tf * (k1 + 1) / (tf + norm)).astype(np.float32)
+            return weights
+        # float32, a million postings at a time: a 100k-passage index has millions of postings, and float64
+        # temporaries over all of them would cost more memory than the index.
+        k1, b = np.float32(self.params.k1), np.float32(self.params.b)
+        if self.avgdl:
+            norms = k1 * (np.float32(1) - b + self.doc_len.astype(np.float32) * (b / np.float32(self.avgdl)))
+        else:
+            norms = np.full(self.n_docs, k1 * (np.float32(1) - b), dtype=np.float32)
+        term_of = np.repeat(np.arange(len(self.vocab), dtype=np.int32), np.diff(self.indptr))
+        idf = self.idf.astype(np.float32)
+        for lo in range(0, len(weights), chunk):
+            hi = min(lo + chunk, len(weights))
+            tf = self.tfs[lo:hi].astype(np.float32)
+            norm = norms[self.doc_ids[lo:hi]]
+            norm += tf
+            tf *= k1 + np.float32(1)
+            tf *= idf[term_of[lo:hi]]
+            tf /= norm
+            weights[lo:hi] = tf
+        return weights
 
     @classmethod
     def build(cls, documents: Iterable[Sequence[str]], params: BM25Params = BM25Params()) -> BM25Index:
         """Build from tokenised documents (a term repeated n times has term frequency n)."""
         term_ids: dict[str, int] = {}
-        rows: list[np.ndarray] = []
-        cols: list[np.ndarray] = []
-        counts: list[np.ndarray] = []
-        lengths: list[int] = []
-        for doc_id, tokens in enumerate(documents):
-            lengths.append(len(tokens))
+        ids: list[int] = []
+        counts: list[int] = []
+        bounds = [0]
+        for tokens in documents:
             counter = Counter(tokens)
-            ids = np.fromiter((term_ids.setdefault(t, len(term_ids)) for t in counter), np.int64, len(counter))
-            rows.append(ids)
-            cols.append(np.full(len(counter), doc_id, dtype=np.int32))
-            counts.append(np.fromiter(counter.values(), np.int32, len(counter)))
-        vocab = list(term_ids)
-        if rows:
-            term = np.concatenate(rows)
-            doc = np.concatenate(cols)
-            tf = np.concatenate(counts)
-            order = np.lexsort((doc, term))
-            term, doc, tf = term[order], doc[order], tf[order]
-        else:
-            term = np.zeros(0, np.int64)
-            doc = np.zeros(0, np.int32)
-            tf = np.zeros(0, np.int32)
+            ids.extend(term_ids.setdefault(t, len(term_ids)) for t in counter)
+            counts.extend(counter.values())
+            bounds.append(len(ids))
+        return cls.from_bags(
+            list(term_ids),
+            np.asarray(bounds, dtype=np.int64),
+            np.asarray(ids, dtype=np.int64),
+            np.asarray(counts, dtype=np.int32),
+            params,
+        )
+
+    @classmethod
+    def from_bags(
+        cls,
+        vocab: Sequence[str],
+        bag_ptr: np.ndarray,
+        bag_terms: np.ndarray,
+        bag_counts: np.ndarray,
+        params: BM25Params = BM25Params(),
+        chunk: int = 1 << 20,
+    ) -> BM25Index:
+        """Build from bags of words: document d has terms ``bag_terms[bag_ptr[d]:bag_ptr[d+1]]`` (ids into `vocab`,
+        each once per document) with counts ``bag_counts[...]``. Vectorised: no Python loop over postings."""
+        bag_ptr = np.asarray(bag_ptr, dtype=np.int64)
+        n_docs = len(bag_ptr) - 1
+        terms = np.asarray(bag_terms)
+        counts = np.asarray(bag_counts)
+        starts = np.minimum(bag_ptr[:-1], max(len(counts) - 1, 0))
+        doc_len = np.add.reduceat(counts, starts, dtype=np.int64) if len(counts) else np.zeros(n_docs, np.int64)
+        doc_len = np.where(bag_ptr[1:] > bag_ptr[:-1], doc_len, 0).astype(np.int32)
         indptr = np.zeros(len(vocab) + 1, dtype=np.int64)
-        np.cumsum(np.bincount(term, minlength=len(vocab)), out=indptr[1:])
-        return cls(vocab, indptr, doc, tf, np.asarray(lengths, dtype=np.int32), params)
+        np.cumsum(np.bincount(terms, minlength=len(vocab)), out=indptr[1:])
+
+        def docs_of(lo: int, hi: int) -> np.ndarray:
+            return (np.searchsorted(bag_ptr, np.arange(lo, hi), side="right") - 1).astype(np.int32)
+
+        if len(vocab) < 2**24 and n_docs < 2**24 and (not len(counts) or int(counts.max()) < 2**16):
+            # Postings in (term, document) order by sorting one packed 64-bit key per posting: faster and
+            # smaller than a stable argsort (the pairs are unique, so any sort is stable). Built and unpacked
+            # a million postings at a time to keep temporaries small.
+            keys = np.empty(len(terms), dtype=np.uint64)
+            for lo in range(0, len(keys), chunk):
+                hi = min(lo + chunk, len(keys))
+                part = terms[lo:hi].astype(np.uint64) << np.uint64(40)
+                part |= docs_of(lo, hi).astype(np.uint64) << np.uint64(16)
+                part |= counts[lo:hi].astype(np.uint64)
+                keys[lo:hi] = part
+            keys.sort()
+            doc_ids = np.empty(len(keys), dtype=np.int32)
+            tfs = np.empty(len(keys), dtype=np.int32)
+            for lo in range(0, len(keys), chunk):
+                part = keys[lo : lo + chunk]
+                doc_ids[lo : lo + chunk] = (part >> np.uint64(16)) & np.uint64(2**24 - 1)
+                tfs[lo : lo + chunk] = part & np.uint64(2**16 - 1)
+            del keys
+        else:  # pragma: no cover - beyond 16M passages or terms
+            order = np.argsort(terms, kind="stable")  # documents are in order: a stable sort keeps them so
+            doc_ids, tfs = docs_of(0, len(terms))[order], counts[order].astype(np.int32)
+        return cls(vocab, indptr, doc_ids, tfs, doc_len, params)
 
     def postings(self, term: str) -> tuple[np.ndarray, np.ndarray]:
         """(document ids, BM25 contributions) of a term; empty arrays for an unknown term."""
@@ -128,6 +188,22 @@ class BM25Index:
             ids, weights = self.postings(term)
             scores[ids] += weights
         return scores
+
+    def top_k(self, query: Sequence[str], k: int = 10) -> tuple[np.ndarray, np.ndarray]:
+        """The `k` best-scoring documents with a positive score, best first, and their scores. Ties are broken
+        by document id, as a stable argsort of `scores` would (rank-bm25's get_scores + argsort); selection is
+        a partition, not a sort of every document."""
+        scores = self.scores(query)
+        k = min(k, self.n_docs)
+        if k <= 0:
+            return np.zeros(0, np.int64), np.zeros(0, np.float64)
+        kth = -np.partition(-scores, k - 1)[k - 1]
+        above = np.flatnonzero(scores > kth)
+        tied = np.flatnonzero(scores == kth)[: k - len(above)]
+        top = np.concatenate([above, tied])
+        top = top[scores[top] > 0]
+        top = top[np.lexsort((top, -scores[top]))]
+        return top, scores[top]
 
     def contains(self, term: str, doc_ids: np.ndarray) -> np.ndarray:
         """Boolean mask: which of `doc_ids` contain `term`."""

@@ -14,26 +14,46 @@ passage covers half of the question, the engine abstains; below `LOW_CONFIDENCE`
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import inspect
 import logging
+import multiprocessing
+import os
 import re
 import time
 import unicodedata
-from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field
+from collections import Counter
+from collections.abc import Collection, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import jieba
 import numpy as np
+import opencc
 
 from index.bm25 import BM25Index, BM25Params
-from index.corpus import Document, DocumentInfo, corpus_fingerprint, load_corpus
+from index.corpus import Document, DocumentInfo, corpus_fingerprint, document_files, load_catalog, load_document
 from index.crosslang import Links, build_links
-from index.errors import IndexFileError, QuestionError
+from index.errors import CorpusError, IndexFileError, QuestionError
 from index.excerpt import Excerpt, make_excerpt
 from index.glossary import CONCEPT_PREFIX, Glossary
-from index.indexfile import read_index, write_index
+from index.indexfile import FORMAT_VERSION, IndexFile, read_arrays, read_index, write_arrays, write_index
 from index.normalize import fold
-from index.passages import Location, Passage, collapse_duplicates, split_document
+from index.passages import (
+    _BAND_ROWS,
+    _NEAR_DUPLICATE,
+    _NUM_HASHES,
+    _SHINGLE,
+    MAX_PASSAGE_CHARS,
+    Location,
+    Passage,
+    _minhash,
+    _shingles,
+    split_document,
+)
 from index.tokenize import Analyzer, TermSpan
 
 log = logging.getLogger(__name__)
@@ -47,6 +67,7 @@ ABSTAIN_BELOW = 0.5
 LOW_CONFIDENCE = 0.7
 CANDIDATES = 60
 _MENTION_RE = re.compile(r"<(?:@[!&]?|#)\d+>|@(?:everyone|here)\b", re.I)
+_MINHASH_MIN_KEY = 20  # index.passages.collapse_duplicates looks for near duplicates of keys this long
 
 
 @dataclass(frozen=True)
@@ -116,6 +137,9 @@ class _Built:
     en_to_zh: Links
     zh_to_en: Links
     fingerprint: str
+    analysis: _Analysis | None = None  # a build's per-document analysis, saved as the token cache
+    stats: tuple = ()  # the figures of the build's log line (_BUILT_MESSAGE)
+    cache_documents: list[dict] = field(default_factory=list)  # {"info", "body_start"} of its documents
 
 
 def clean_question(question: str) -> str:
@@ -151,58 +175,70 @@ class Engine:
         *,
         mode: str = "search",
         rebuild: bool = False,
+        workers: int | None = None,
     ) -> Engine:
-        """Load the index for `corpus_dir` from `data_dir`, building (and saving) it when missing or stale."""
-        corpus_dir = corpus_dir.resolve()
+        """Load the index for `corpus_dir` from `data_dir`, building (and saving) it when missing or stale.
+
+        An index is current when its source key matches: the corpus files' bytes, the catalog, glossary, user
+        dictionary, tokeniser mode and the index code are what it was built from. A stale index is rebuilt from
+        the token cache beside it, analysing only new or changed documents; `rebuild=True` analyses everything.
+        A large corpus (PARALLEL_MIN_CHARS or more) is built in a separate process, which tokenises with
+        `workers` processes (default: one per core), and then loaded: the caller's process (a running bot)
+        never holds the build's memory or its CPU work. Scripts that open a large corpus must therefore guard
+        their entry point with ``if __name__ == "__main__":`` (worker processes are spawned)."""
         started = time.perf_counter()
-        loaded = load_corpus(corpus_dir)
-        glossary = Glossary.load(corpus_dir / "glossary.toml")
-        userdict = corpus_dir / "userdict.txt"
-        analyzer = Analyzer(
-            userdicts=[userdict] if userdict.exists() else [],
-            mode=mode,
-            cache_dir=data_dir if data_dir is not None and _writable(data_dir) else None,
-        )
-        analyzer.add_words(glossary.han_aliases)
-        extra = [mode.encode(), (corpus_dir / "glossary.toml").read_bytes() if len(glossary) else b""]
-        if userdict.exists():
-            extra.append(userdict.read_bytes())
-        fingerprint = corpus_fingerprint(loaded.documents, extra)
-        path = index_path(corpus_dir, data_dir) if data_dir is not None else None
+        sources = _Sources.read(corpus_dir, data_dir, mode)
         built = None
+        path = sources.index_file
+        index_file = None
         if path is not None and not rebuild:
             try:
-                built = _from_file(read_index(path, fingerprint))
-                log.info("index loaded from %s (%d passages)", path, len(built.passages))
+                index_file = read_index(path, source_key=sources.source_key)
             except IndexFileError as exc:
                 log.info("building index: %s", exc)
-        if built is None:
-            built = build(loaded.documents, analyzer, glossary, fingerprint)
-            if path is not None:
+        if index_file is None and sources.spec.cache_dir is not None and sources.size >= PARALLEL_MIN_CHARS:
+            context = multiprocessing.get_context("spawn")
+            with ProcessPoolExecutor(1, mp_context=context) as pool:
+                future = pool.submit(_build_index_file, str(sources.corpus_dir), str(data_dir), mode, rebuild, workers)
+                analyzer = sources.spec.analyzer()  # meanwhile
                 try:
-                    save(path, built, mode)
-                except OSError as exc:
-                    log.warning("could not save the index to %s (%s); using it from memory", path, exc)
+                    stats = future.result()
+                    index_file = read_index(path, source_key=sources.source_key)
+                    log.info(_BUILT_MESSAGE + " in a separate process", *stats)
+                except (BrokenProcessPool, OSError, IndexFileError) as exc:
+                    log.warning("building in a separate process failed (%s); building here", exc)
+        else:
+            analyzer = sources.spec.analyzer()
+        if index_file is not None:
+            built = _from_file(index_file, sources.blobs)
+            log.info("index loaded from %s (%d passages)", path, len(built.passages))
+        if built is None:
+            built = _build_here(sources, analyzer, rebuild=rebuild, workers=workers)
         log.info(
             "corpus %s: %d documents, %d passages, version %s (%.2f s)",
-            corpus_dir,
+            sources.corpus_dir,
             len(built.documents),
             len(built.passages),
             built.fingerprint,
             time.perf_counter() - started,
         )
-        return cls(analyzer, glossary, built, corpus_dir)
+        return cls(analyzer, sources.glossary, built, sources.corpus_dir)
 
     @classmethod
     def from_documents(
-        cls, documents: Sequence[Document], *, mode: str = "search", glossary: Glossary | None = None
+        cls,
+        documents: Sequence[Document],
+        *,
+        mode: str = "search",
+        glossary: Glossary | None = None,
+        workers: int | None = None,
     ) -> Engine:
         """An engine over in-memory documents (benchmarks, tests): built, never saved."""
-        glossary = glossary if glossary is not None else Glossary(())
-        analyzer = Analyzer(mode=mode)
-        analyzer.add_words(glossary.han_aliases)
-        built = build(documents, analyzer, glossary, corpus_fingerprint(documents, [mode.encode()]))
-        return cls(analyzer, glossary, built, Path("."))
+        spec = TokenizerSpec(mode, glossary=glossary if glossary is not None else Glossary(()))
+        analyzer = spec.analyzer()
+        fingerprint = corpus_fingerprint(documents, [mode.encode()])
+        built = build(documents, analyzer, spec.glossary, fingerprint, tokenizer=spec, workers=workers)
+        return cls(analyzer, spec.glossary, built, Path("."))
 
     @property
     def version(self) -> str:
@@ -562,11 +598,533 @@ def index_path(corpus_dir: Path, data_dir: Path) -> Path:
 
 
 # -- build / save / load ---------------------------------------------------------------------------------
+#
+# A build analyses every document once: its passages (the splitter's), each passage's near-duplicate signature
+# and its bag of index terms. That is the expensive part (jieba, the glossary scan, shingle hashing) and it is
+# done per document, in a pool of worker processes for large corpora (jieba initialised once per worker), and
+# kept in a token cache beside the index (`<index>.tokens.npz`, keyed by document content), so a rebuild after
+# adding or editing a few documents analyses only those. The rest of the build (duplicates, postings, CC-CEDICT
+# links) works on arrays.
+
+PARALLEL_MIN_CHARS = 1_000_000  # below this, tokenising in this process beats starting worker processes
+_CHUNK_CHARS = 200_000  # documents per worker task, by size
+TOKEN_CACHE_VERSION = 1
+# The code whose behaviour shapes the index: a change to any of it invalidates index files and token caches.
+_INDEX_CODE = ("corpus.py", "passages.py", "tokenize.py", "normalize.py", "glossary.py", "crosslang.py", "bm25.py")
+_TOKEN_CODE = ("passages.py", "tokenize.py", "normalize.py", "glossary.py")
 
 
 def passage_terms(analyzer: Analyzer, glossary: Glossary, text: str) -> list[str]:
     """Index terms of a passage: its words plus the concept term of every glossary entry it mentions."""
-    return analyzer.terms(text) + glossary.concept_terms(fold(text))
+    return _passage_terms(analyzer, glossary, text, fold(text))
+
+
+def _passage_terms(analyzer: Analyzer, glossary: Glossary, text: str, folded: str) -> list[str]:
+    return analyzer.terms(text) + glossary.concept_terms(folded)
+
+
+_KEY_STRIP = re.compile(r"[\W_]+")
+
+
+def _duplicate_key(folded: str) -> str:
+    """index.passages' duplicate key (folded text without spaces and punctuation) of already-folded text."""
+    return _KEY_STRIP.sub("", folded)
+
+
+@dataclass(frozen=True)
+class TokenizerSpec:
+    """How to make an analyzer that tokenises exactly like this process's one, in a worker process: jieba's
+    settings (mode, user dictionaries, the folder of its dictionary cache) and the glossary, whose longer Han
+    aliases are taught to jieba as words and whose mentions give concept terms."""
+
+    mode: str
+    userdicts: tuple[str, ...] = ()
+    cache_dir: str | None = None
+    glossary: Glossary = field(default_factory=lambda: Glossary(()))
+
+    def analyzer(self) -> Analyzer:
+        analyzer = Analyzer(
+            userdicts=[Path(p) for p in self.userdicts],
+            mode=self.mode,
+            cache_dir=Path(self.cache_dir) if self.cache_dir else None,
+        )
+        analyzer.add_words(self.glossary.han_aliases)
+        return analyzer
+
+
+_ROW_FIELDS = ("paragraph", "start", "end", "label", "key_len", "key_hash", "minhash", "grams")
+_ANALYSIS_ARRAYS = ("doc_ptr", *_ROW_FIELDS, "bag_ptr", "bag_terms", "bag_counts")
+
+
+@dataclass
+class _Analysis:
+    """Documents' raw passages (before duplicates are collapsed), their signatures and token bags, as arrays.
+
+    Passage rows of document i: ``doc_ptr[i]:doc_ptr[i+1]``. Per row: paragraph, start, end (offsets in the
+    document's text), label (index into `labels`, -1 for none), the duplicate key's length and 128-bit hash,
+    the minhash signature and the number of distinct shingles (zeros for keys under 20 characters, which are
+    only matched exactly), and the bag of terms ``terms[bag_terms[bag_ptr[r]:bag_ptr[r+1]]]`` with their
+    counts, in order of first occurrence. `terms` may hold terms no row uses."""
+
+    doc_ptr: np.ndarray
+    paragraph: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+    label: np.ndarray
+    key_len: np.ndarray
+    key_hash: np.ndarray
+    minhash: np.ndarray
+    grams: np.ndarray
+    bag_ptr: np.ndarray
+    bag_terms: np.ndarray
+    bag_counts: np.ndarray
+    labels: list[str]
+    terms: list[str]
+    # A worker's part numbers terms in the worker's own vocabulary and lists only the terms new since its
+    # previous part (`terms` are ids term_base...): each worker sends each term once.
+    worker: int = 0  # 0: a standalone analysis, `terms` complete
+    term_base: int = 0
+
+    @property
+    def n_docs(self) -> int:
+        return len(self.doc_ptr) - 1
+
+    @classmethod
+    def concat(cls, parts: Iterable[_Analysis]) -> _Analysis:
+        """The documents of all parts, in order, over one vocabulary (the first part's term ids are kept).
+        Parts may stream in (a worker pool's results): each is merged and dropped, so the many copies of the
+        same terms that separate parts hold are not all alive at once."""
+        terms: dict[str, int] = {}
+        labels: dict[str, int] = {}
+        rows: dict[str, list[np.ndarray]] = {name: [] for name in _ROW_FIELDS}
+        bag_terms: list[np.ndarray] = []
+        bag_counts: list[np.ndarray] = []
+        bag_sizes: list[np.ndarray] = []
+        doc_sizes: list[np.ndarray] = []
+        worker_maps: dict[int, np.ndarray] = {}
+        for part in parts:
+            term_map = np.fromiter((terms.setdefault(t, len(terms)) for t in part.terms), np.int32, len(part.terms))
+            if part.worker:
+                known = worker_maps.get(part.worker, np.zeros(0, dtype=np.int32))
+                if len(known) != part.term_base:
+                    raise RuntimeError("a worker's parts arrived out of order")
+                term_map = worker_maps[part.worker] = np.concatenate([known, term_map])
+            label_map = np.fromiter(
+                (labels.setdefault(lab, len(labels)) for lab in part.labels), np.int32, len(part.labels)
+            )
+            for name in _ROW_FIELDS:
+                rows[name].append(getattr(part, name))
+            if len(label_map):
+                rows["label"][-1] = np.where(part.label >= 0, label_map[np.maximum(part.label, 0)], -1)
+            bag_terms.append(term_map[part.bag_terms] if len(part.bag_terms) else part.bag_terms)
+            bag_counts.append(part.bag_counts)
+            bag_sizes.append(np.diff(part.bag_ptr))
+            doc_sizes.append(np.diff(part.doc_ptr))
+        # Each field's pieces are released as soon as it is joined, so the peak is one field, not a second copy.
+        joined_terms = _cat(bag_terms, np.int32)
+        bag_terms.clear()
+        joined_counts = _cat(bag_counts, np.uint16)
+        bag_counts.clear()
+        return _Analysis(
+            doc_ptr=_offsets(doc_sizes),
+            paragraph=_cat(rows["paragraph"], np.int32),
+            start=_cat(rows["start"], np.int64),
+            end=_cat(rows["end"], np.int64),
+            label=_cat(rows["label"], np.int32),
+            key_len=_cat(rows["key_len"], np.int32),
+            key_hash=_cat(rows["key_hash"], np.uint8, (16,)),
+            minhash=_cat(rows["minhash"], np.uint64, (_NUM_HASHES,)),
+            grams=_cat(rows["grams"], np.int32),
+            bag_ptr=_offsets(bag_sizes),
+            bag_terms=joined_terms,
+            bag_counts=joined_counts,
+            labels=list(labels),
+            terms=list(terms),
+        )
+
+    def rows_of(self, docs: np.ndarray) -> np.ndarray:
+        """The passage rows of documents `docs` (indices into this analysis), in that order."""
+        docs = np.asarray(docs, dtype=np.int64)
+        return _ranges(self.doc_ptr[docs], self.doc_ptr[docs + 1])
+
+    def take(self, docs: np.ndarray, bags: bool = True) -> _Analysis:
+        """The analysis of documents `docs` (indices into this one), in that order (same vocabulary). Without
+        `bags`, the token bags are left out (empty): the per-passage fields cost little to copy, the bags do."""
+        docs = np.asarray(docs, dtype=np.int64)
+        rows = self.rows_of(docs)
+        bag_rows = _ranges(self.bag_ptr[rows], self.bag_ptr[rows + 1]) if bags else np.zeros(0, dtype=np.int64)
+        return _Analysis(
+            doc_ptr=_offsets([self.doc_ptr[docs + 1] - self.doc_ptr[docs]]),
+            paragraph=self.paragraph[rows],
+            start=self.start[rows],
+            end=self.end[rows],
+            label=self.label[rows],
+            key_len=self.key_len[rows],
+            key_hash=self.key_hash[rows],
+            minhash=self.minhash[rows],
+            grams=self.grams[rows],
+            bag_ptr=_offsets([self.bag_ptr[rows + 1] - self.bag_ptr[rows]])
+            if bags
+            else np.zeros(len(rows) + 1, np.int64),
+            bag_terms=self.bag_terms[bag_rows],
+            bag_counts=self.bag_counts[bag_rows],
+            labels=self.labels,
+            terms=self.terms,
+        )
+
+    def compact(self) -> _Analysis:
+        """The same analysis without the terms no row uses."""
+        used = np.zeros(len(self.terms), dtype=bool)
+        used[self.bag_terms] = True
+        if used.all():
+            return self
+        renumber = np.cumsum(used, dtype=np.int64) - 1
+        kept = np.flatnonzero(used).tolist()
+        return replace(self, bag_terms=renumber[self.bag_terms].astype(np.int32), terms=[self.terms[i] for i in kept])
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        return {name: getattr(self, name) for name in _ANALYSIS_ARRAYS}
+
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, np.ndarray], labels: list[str], terms: list[str]) -> _Analysis:
+        return cls(**{name: arrays[name] for name in _ANALYSIS_ARRAYS}, labels=labels, terms=terms)
+
+
+def _cat(arrays: Sequence[np.ndarray], dtype: type, tail: tuple[int, ...] = ()) -> np.ndarray:
+    return np.concatenate(arrays).astype(dtype, copy=False) if arrays else np.zeros((0, *tail), dtype=dtype)
+
+
+def _offsets(sizes: Sequence[np.ndarray]) -> np.ndarray:
+    ptr = np.zeros(sum(len(s) for s in sizes) + 1, dtype=np.int64)
+    if len(ptr) > 1:
+        np.cumsum(np.concatenate(sizes), out=ptr[1:])
+    return ptr
+
+
+def _ranges(starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
+    """Concatenation of arange(start, stop) for each pair, vectorised (int32 when the values allow)."""
+    sizes = (stops - starts).astype(np.int64)
+    total = int(sizes.sum())
+    if not total:
+        return np.zeros(0, dtype=np.int64)
+    dtype = np.int32 if int(stops.max()) < 2**31 else np.int64
+    ends = np.cumsum(sizes)
+    result = np.arange(total, dtype=dtype)
+    result += np.repeat((starts.astype(np.int64) - (ends - sizes)).astype(dtype), sizes)
+    return result
+
+
+def _analyse_documents(
+    documents: Sequence[tuple[str, int]], analyzer: Analyzer, glossary: Glossary, terms: dict[str, int] | None = None
+) -> _Analysis:
+    """Split each (text, body start) into passages and compute their signatures and token bags. With `terms`
+    (a worker's vocabulary, kept between its parts), term ids are that vocabulary's and the result lists only
+    the terms it gained."""
+    base = len(terms) if terms is not None else 0
+    terms = terms if terms is not None else {}
+    labels: dict[str, int] = {}
+    doc_sizes: list[int] = []
+    paragraph: list[int] = []
+    start: list[int] = []
+    end: list[int] = []
+    label: list[int] = []
+    key_len: list[int] = []
+    key_hash: list[bytes] = []
+    minhash: list[np.ndarray] = []
+    grams: list[int] = []
+    no_signature = np.zeros(_NUM_HASHES, dtype=np.uint64)
+    bag_sizes: list[int] = []
+    bag_terms: list[int] = []
+    bag_counts: list[int] = []
+    for text, body_start in documents:
+        raw = split_document("", text, body_start)
+        doc_sizes.append(len(raw))
+        for passage in raw:
+            paragraph.append(passage.paragraph)
+            start.append(passage.start)
+            end.append(passage.end)
+            label.append(-1 if passage.label is None else labels.setdefault(passage.label, len(labels)))
+            folded = fold(passage.text)
+            key = _duplicate_key(folded)
+            key_len.append(len(key))
+            key_hash.append(hashlib.blake2b(key.encode(), digest_size=16).digest())
+            if len(key) >= _MINHASH_MIN_KEY:
+                shingles = _shingles(key)
+                minhash.append(_minhash(shingles))
+                grams.append(len(shingles))
+            else:
+                minhash.append(no_signature)
+                grams.append(0)
+            counts = Counter(_passage_terms(analyzer, glossary, passage.text, folded))
+            bag_terms.extend(terms.setdefault(term, len(terms)) for term in counts)
+            bag_counts.extend(counts.values())
+            bag_sizes.append(len(counts))
+    return _Analysis(
+        doc_ptr=_offsets([np.asarray(doc_sizes, dtype=np.int64)]),
+        paragraph=np.asarray(paragraph, dtype=np.int32),
+        start=np.asarray(start, dtype=np.int64),
+        end=np.asarray(end, dtype=np.int64),
+        label=np.asarray(label, dtype=np.int32),
+        key_len=np.asarray(key_len, dtype=np.int32),
+        key_hash=np.frombuffer(b"".join(key_hash), dtype=np.uint8).reshape(-1, 16),
+        minhash=np.stack(minhash) if minhash else np.zeros((0, _NUM_HASHES), dtype=np.uint64),
+        grams=np.asarray(grams, dtype=np.int32),
+        bag_ptr=_offsets([np.asarray(bag_sizes, dtype=np.int64)]),
+        bag_terms=np.asarray(bag_terms, dtype=np.int32),
+        bag_counts=np.asarray(bag_counts, dtype=np.uint16),
+        labels=list(labels),
+        terms=list(terms)[base:],
+        term_base=base,
+    )
+
+
+# Each worker process of a parallel build holds its own analyzer, made once by the pool's initializer (jieba is
+# initialised once per worker). Only ever written in worker processes.
+_WORKER_STATE: dict[str, tuple[Analyzer, Glossary, dict[str, int]]] = {}
+
+
+def _init_worker(spec: TokenizerSpec) -> None:
+    logging.getLogger("jieba").setLevel(logging.WARNING)
+    _WORKER_STATE["analyzer"] = (spec.analyzer(), spec.glossary, {})
+
+
+def _analyse_chunk(documents: list[tuple[str, int]]) -> _Analysis:
+    analyzer, glossary, terms = _WORKER_STATE["analyzer"]
+    return replace(_analyse_documents(documents, analyzer, glossary, terms), worker=os.getpid())
+
+
+def _analyse(
+    documents: Sequence[Document],
+    analyzer: Analyzer,
+    glossary: Glossary,
+    spec: TokenizerSpec | None,
+    workers: int | None,
+) -> _Analysis:
+    """Analyse documents, in a process pool (both cores) when they are many and `spec` says how.
+
+    Worker processes are started with "spawn" (a fork would copy locks held by the caller's other threads,
+    e.g. a running bot's), so a script that builds a large index must guard its entry point with
+    ``if __name__ == "__main__":``; should the pool fail anyway, the documents are analysed here."""
+    jobs = [(doc.text, doc.body_start) for doc in documents]
+    size = sum(len(text) for text, _ in jobs)
+    workers = workers if workers is not None else (os.cpu_count() or 1)
+    if spec is None or workers < 2 or size < PARALLEL_MIN_CHARS:
+        return _analyse_documents(jobs, analyzer, glossary)
+    chunks: list[list[tuple[str, int]]] = [[]]
+    filled = 0
+    target = min(_CHUNK_CHARS, size // (4 * workers) + 1)
+    for job in jobs:
+        if filled >= target:
+            chunks.append([])
+            filled = 0
+        chunks[-1].append(job)
+        filled += len(job[0])
+    context = multiprocessing.get_context("spawn")
+    try:
+        with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(spec,)) as pool:
+            return _Analysis.concat(pool.map(_analyse_chunk, chunks))
+    except (BrokenProcessPool, OSError) as exc:
+        log.warning("parallel tokenisation failed (%s); tokenising in this process", exc)
+        return _analyse_documents(jobs, analyzer, glossary)
+
+
+# -- duplicates over precomputed signatures ---------------------------------------------------------------
+
+# A candidate pair is compared exactly only when at least this many of its 12 minhash values agree. A pair at
+# the near-duplicate threshold (Jaccard 0.85) agrees on fewer with probability 7e-5, below the 5e-4 at which
+# the 2-row bands miss it in the first place; a pair that merely shares a sentence (Jaccard ~0.1) almost never
+# passes, and in a 100k-passage corpus such pairs are most band candidates.
+_MIN_AGREEMENT = 5
+_BAND_MIX = np.uint64(0x9E3779B97F4A7C15)
+
+
+_GRAM_BASE = np.uint64(0x110000)  # one more than the largest code point
+
+
+def _gram_hashes(key: str) -> np.ndarray:
+    """The distinct character 4-grams of a duplicate key as sorted 64-bit numbers (base-0x110000 digits,
+    wrapping: two different 4-grams collide with probability ~2**-64), for exact Jaccard by intersection."""
+    codes = np.frombuffer(key.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    if len(codes) <= _SHINGLE:
+        grams = np.zeros(1, dtype=np.uint64)
+        for code in codes:
+            grams = grams * _GRAM_BASE + code
+        return grams
+    grams = codes[: len(codes) - _SHINGLE + 1].copy()
+    for offset in range(1, _SHINGLE):
+        grams *= _GRAM_BASE
+        grams += codes[offset : len(codes) - _SHINGLE + 1 + offset]
+    return np.unique(grams)
+
+
+def _collapse(documents: Sequence[Document], analysis: _Analysis) -> tuple[list[Passage], np.ndarray]:
+    """`index.passages.collapse_duplicates` over the analysed rows: an identical key is a duplicate; otherwise
+    kept passages sharing a minhash band are candidates, taken in order and compared by exact Jaccard of their
+    character 4-grams (>= 0.85). Signatures come from the (parallel, cached) analysis, candidates are first
+    filtered by minhash agreement and by size (Jaccard <= smaller / larger shingle count), and 4-gram sets are
+    built only for the few left. Returns the kept passages (numbered) and their rows in `analysis`."""
+    n_rows = len(analysis.key_len)
+    doc_of_row = np.repeat(np.arange(len(documents)), np.diff(analysis.doc_ptr)).tolist()
+    paragraph = analysis.paragraph.tolist()
+    starts = analysis.start.tolist()
+    ends = analysis.end.tolist()
+    label = analysis.label.tolist()
+    key_len = analysis.key_len.tolist()
+    grams = analysis.grams.tolist()
+    hashes = analysis.key_hash.tobytes()
+    signatures = analysis.minhash.astype(np.uint64, copy=False).tobytes()
+    width = 8 * _NUM_HASHES
+    pairs = analysis.minhash.reshape(n_rows, _NUM_HASHES // _BAND_ROWS, _BAND_ROWS)
+    band_keys = pairs[:, :, 0] * _BAND_MIX  # one 64-bit key per band (a collision only adds a candidate)
+    for column in range(1, _BAND_ROWS):
+        band_keys = (band_keys ^ pairs[:, :, column]) * _BAND_MIX
+    # Only passages sharing a band key with another passage can ever be a candidate or have one: the others
+    # (most of a corpus) skip the buckets altogether.
+    signed = np.flatnonzero(analysis.key_len >= _MINHASH_MIN_KEY)
+    shared = np.zeros(n_rows, dtype=bool)
+    for band in range(band_keys.shape[1]):
+        _, inverse, counts = np.unique(band_keys[signed, band], return_inverse=True, return_counts=True)
+        shared[signed[counts[inverse] > 1]] = True
+    shared_rows = np.flatnonzero(shared)
+    band_of = dict(zip(shared_rows.tolist(), band_keys[shared_rows].tolist(), strict=True))
+    del pairs, band_keys, signed, shared, shared_rows
+
+    def text(row: int) -> str:
+        return documents[doc_of_row[row]].text[starts[row] : ends[row]]
+
+    @functools.lru_cache(maxsize=8192)  # ~20 MB: 4-gram sets of every candidate would take gigabytes
+    def shingles(row: int) -> np.ndarray:
+        return _gram_hashes(_duplicate_key(fold(text(row))))
+
+    def near_duplicate(row: int, candidates: list[int]) -> int | None:
+        size = grams[row]
+        mine = signatures[width * row : width * row + width]
+        for index in candidates:
+            other = kept[index]
+            if min(size, grams[other]) < _NEAR_DUPLICATE * max(size, grams[other]):
+                continue  # Jaccard is at most the smaller set's size over the larger's
+            theirs = signatures[width * other : width * other + width]
+            if sum(mine[i : i + 8] == theirs[i : i + 8] for i in range(0, width, 8)) < _MIN_AGREEMENT:
+                continue
+            a, b = shingles(row), shingles(other)
+            common = len(np.intersect1d(a, b, assume_unique=True))
+            if common / (len(a) + len(b) - common) >= _NEAR_DUPLICATE:
+                return index
+        return None
+
+    kept: list[int] = []  # kept[i] = row of the i-th kept passage
+    by_key: dict[bytes, int] = {}
+    buckets: list[dict[int, list[int]]] = [{} for _ in range(_NUM_HASHES // _BAND_ROWS)]
+    extra: dict[int, list[Location]] = {}
+    for row in range(n_rows):
+        if not key_len[row]:
+            continue
+        key = hashes[16 * row : 16 * row + 16]
+        target = by_key.get(key)
+        keys = band_of.get(row)
+        if target is None and keys is not None:
+            candidates: set[int] = set()
+            for band, bucket in enumerate(buckets):
+                found = bucket.get(keys[band])
+                if found:
+                    candidates.update(found)
+            if candidates:
+                target = near_duplicate(row, sorted(candidates))
+            if target is None:
+                for band, bucket in enumerate(buckets):
+                    bucket.setdefault(keys[band], []).append(len(kept))
+        if target is not None:
+            original = kept[target]
+            doc_id = documents[doc_of_row[row]].doc_id
+            if documents[doc_of_row[original]].doc_id != doc_id or paragraph[original] != paragraph[row]:
+                extra.setdefault(target, []).append(Location(doc_id, paragraph[row], starts[row], ends[row]))
+            continue
+        by_key[key] = len(kept)
+        kept.append(row)
+    passages = [
+        Passage(
+            pid,
+            documents[doc_of_row[row]].doc_id,
+            paragraph[row],
+            starts[row],
+            ends[row],
+            text(row),
+            None if label[row] < 0 else analysis.labels[label[row]],
+            tuple(extra.get(pid, ())),
+        )
+        for pid, row in enumerate(kept)
+    ]
+    return passages, np.asarray(kept, dtype=np.int64)
+
+
+# -- the token cache -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CacheKeys:
+    """When a token cache may be reused: the same tokeniser (mode, glossary, user dictionary, tokenising code)
+    for its token bags; also the same catalog and corpus folder for its documents' catalog fields."""
+
+    tokenizer: str
+    catalog: str
+    corpus_dir: str
+
+
+@dataclass
+class TokenCache:
+    """The analysis of every document of the last build, keyed by content, plus the documents' catalog fields.
+    Lives beside the index file (`token_cache_path`)."""
+
+    keys: CacheKeys
+    documents: list[dict]  # {"info": DocumentInfo fields, "body_start": int}, in analysis order
+    analysis: _Analysis
+
+    def rows_by_content(self) -> dict[tuple[str, int], int]:
+        return {(d["info"]["fingerprint"], d["body_start"]): i for i, d in enumerate(self.documents)}
+
+    def infos(self) -> dict[str, tuple[DocumentInfo, int]]:
+        return {d["info"]["doc_id"]: (_document_info(d["info"]), d["body_start"]) for d in self.documents}
+
+    def save(self, path: Path) -> None:
+        meta = {
+            "version": TOKEN_CACHE_VERSION,
+            "keys": vars(self.keys),
+            "documents": self.documents,
+            "labels": self.analysis.labels,
+            "terms": self.analysis.terms,
+        }
+        write_arrays(path, meta, self.analysis.arrays())
+
+    @classmethod
+    def load(cls, path: Path, keys: CacheKeys) -> TokenCache | None:
+        """The cache at `path` if it was made by the same tokeniser; None otherwise (a build then analyses
+        every document)."""
+        try:
+            stored = read_arrays(path)
+            meta = stored.meta
+            if meta.get("version") != TOKEN_CACHE_VERSION or meta.get("keys", {}).get("tokenizer") != keys.tokenizer:
+                log.info("token cache %s is for another tokeniser; not used", path)
+                return None
+            analysis = _Analysis.from_arrays(stored.arrays, meta["labels"], meta["terms"])
+            if analysis.n_docs != len(meta["documents"]):
+                raise IndexFileError(f"{path}: unreadable (document count mismatch)")
+            return cls(CacheKeys(**meta["keys"]), meta["documents"], analysis)
+        except IndexFileError as exc:
+            log.info("no token cache: %s", exc)
+        except (KeyError, TypeError) as exc:
+            log.info("token cache %s unreadable (%s); not used", path, exc)
+        return None
+
+
+def token_cache_path(index_file: Path) -> Path:
+    return index_file.with_name(index_file.stem + ".tokens.npz")
+
+
+def _document_info(fields: dict) -> DocumentInfo:
+    return DocumentInfo(**{**fields, "languages": tuple(fields["languages"])})
+
+
+# -- build -----------------------------------------------------------------------------------------------
 
 
 def build(
@@ -575,51 +1133,165 @@ def build(
     glossary: Glossary,
     fingerprint: str,
     params: BM25Params | None = None,
+    *,
+    tokenizer: TokenizerSpec | None = None,
+    cache: TokenCache | None = None,
+    workers: int | None = None,
 ) -> _Built:
+    """Build the index of `documents`. Documents found in `cache` (same content) are not analysed again; the
+    others are analysed here, or in `workers` processes (default: one per core) when they are many and
+    `tokenizer` says how to make the same analyzer there."""
     started = time.perf_counter()
-    raw: list[Passage] = []
-    for doc in documents:
-        raw.extend(split_document(doc.doc_id, doc.text, doc.body_start))
-    passages = collapse_duplicates(raw)
-    tokens = [passage_terms(analyzer, glossary, p.text) for p in passages]
-    bm25 = BM25Index.build(tokens, params or BM25Params())
-    zh_vocab = {t for t in bm25.vocab if re.fullmatch(r"[\u3400-\u9fff]{2,}", t)}
-    en_vocab = {t for t in bm25.vocab if re.fullmatch(r"[a-z]{2,}", t)}
-    en_to_zh, zh_to_en = build_links(zh_vocab, en_vocab, analyzer.stem, analyzer.stopwords)
-    log.info(
-        "built index: %d passages (%d before duplicates collapsed), %d terms in %.2f s",
-        len(passages),
-        len(raw),
-        len(bm25.vocab),
-        time.perf_counter() - started,
+    cached_rows = cache.rows_by_content() if cache is not None else {}
+    fresh_docs = [doc for doc in documents if (doc.fingerprint, doc.body_start) not in cached_rows]
+    fresh = _analyse(fresh_docs, analyzer, glossary, tokenizer, workers)
+    analysed = time.perf_counter()
+    # The cache's documents, then the fresh ones (the cache's arrays are not copied when nothing is fresh).
+    offset = cache.analysis.n_docs if cache is not None else 0
+    combined = (
+        fresh if cache is None else cache.analysis if not fresh_docs else _Analysis.concat([cache.analysis, fresh])
     )
-    return _Built([doc.info for doc in documents], passages, bm25, en_to_zh, zh_to_en, fingerprint)
+    if cache is not None:
+        cache.analysis = combined  # the cache's own arrays are released once merged
+    fresh_rows = {(doc.fingerprint, doc.body_start): offset + i for i, doc in enumerate(fresh_docs)}
+    order = np.asarray(
+        [cached_rows.get((doc.fingerprint, doc.body_start), fresh_rows.get((doc.fingerprint, doc.body_start), -1))
+         for doc in documents],
+        dtype=np.int64,
+    )  # fmt: skip
+    rows = combined.rows_of(order)  # corpus order -> row of `combined`
+    n_raw = len(rows)
+    collapsing = time.perf_counter()
+    passages, kept = _collapse(documents, combined.take(order, bags=False))
+    collapsed = time.perf_counter()
+    kept_rows = rows[kept]
+    del rows
+    selected = _ranges(combined.bag_ptr[kept_rows], combined.bag_ptr[kept_rows + 1])
+    bag_terms = combined.bag_terms[selected]
+    bag_counts = combined.bag_counts[selected]
+    del selected
+    # The vocabulary in sorted order: the index is the same whichever documents came from the cache.
+    used = np.zeros(len(combined.terms), dtype=bool)
+    used[bag_terms] = True
+    by_term = sorted(np.flatnonzero(used).tolist(), key=combined.terms.__getitem__)
+    numbering = np.zeros(len(combined.terms), dtype=np.int32)
+    numbering[by_term] = np.arange(len(by_term), dtype=np.int32)
+    vocab = [combined.terms[i] for i in by_term]
+    bag_terms = numbering[bag_terms]
+    del used, numbering
+    bm25 = BM25Index.from_bags(
+        vocab,
+        _offsets([combined.bag_ptr[kept_rows + 1] - combined.bag_ptr[kept_rows]]),
+        bag_terms,
+        bag_counts,
+        params or BM25Params(),
+    )
+    del bag_terms, bag_counts
+    # What the token cache keeps: the analysis of the documents still in the corpus.
+    present = np.unique(order)
+    if len(present) != combined.n_docs:
+        combined = combined.take(present)
+    cache_docs = {int(row): doc for doc, row in zip(documents, order.tolist(), strict=True)}
+    indexed = time.perf_counter()
+    zh_vocab = {t for t in vocab if _ZH_TERM.fullmatch(t)}
+    en_vocab = {t for t in vocab if _EN_TERM.fullmatch(t)}
+    en_to_zh, zh_to_en = build_links(zh_vocab, en_vocab, analyzer.stem, analyzer.stopwords)
+    stats = (
+        len(passages),
+        n_raw,
+        len(vocab),
+        time.perf_counter() - started,
+        len(fresh_docs),
+        len(documents),
+        analysed - started,
+        collapsing - analysed,
+        collapsed - collapsing,
+        indexed - collapsed,
+        time.perf_counter() - indexed,
+    )
+    log.info(_BUILT_MESSAGE, *stats)
+    return _Built(
+        [doc.info for doc in documents],
+        passages,
+        bm25,
+        en_to_zh,
+        zh_to_en,
+        fingerprint,
+        analysis=combined,
+        stats=stats,
+        cache_documents=[
+            {"info": _info_fields(cache_docs[int(row)].info), "body_start": cache_docs[int(row)].body_start}
+            for row in present.tolist()
+        ],
+    )
 
 
-def save(path: Path, built: _Built, mode: str) -> None:
+_BUILT_MESSAGE = (
+    "built index: %d passages (%d before duplicates collapsed), %d terms in %.2f s (%d of %d documents analysed "
+    "in %.2f s, assembled %.2f s, duplicates %.2f s, postings %.2f s, links %.2f s)"
+)
+_ZH_TERM = re.compile(r"[\u3400-\u9fff]{2,}")
+_EN_TERM = re.compile(r"[a-z]{2,}")
+
+
+# -- save / load -----------------------------------------------------------------------------------------
+
+
+def save(path: Path, built: _Built, mode: str, *, source_key: str = "", cache_keys: CacheKeys | None = None) -> None:
+    """Write the index (postings, passages as offsets into the documents, links) and, when `cache_keys` are
+    given and the build has its analysis, the token cache beside it."""
     bm25 = built.bm25
+    doc_index = {doc.doc_id: i for i, doc in enumerate(built.documents)}
+    labels: dict[str, int] = {}
+    passages = built.passages
     meta = {
         "fingerprint": built.fingerprint,
         "mode": mode,
         "params": vars(bm25.params),
         "vocab": bm25.vocab,
-        "documents": [vars(doc) for doc in built.documents],
-        "passages": [
-            [p.doc_id, p.paragraph, p.start, p.end, p.text, p.label, [list(vars_loc(d)) for d in p.duplicates]]
-            for p in built.passages
-        ],
+        "documents": [_info_fields(doc) for doc in built.documents],
+        "passage_count": len(passages),
+        "labels": [],
+        "duplicates": {str(p.pid): [list(vars_loc(d)) for d in p.duplicates] for p in passages if p.duplicates},
         "en_to_zh": built.en_to_zh,
         "zh_to_en": built.zh_to_en,
     }
-    arrays = {"indptr": bm25.indptr, "doc_ids": bm25.doc_ids, "tfs": bm25.tfs, "doc_len": bm25.doc_len}
-    write_index(path, meta, arrays)
+    arrays = {
+        "indptr": bm25.indptr,
+        "doc_ids": bm25.doc_ids,
+        "tfs": bm25.tfs.astype(np.uint16) if len(bm25.tfs) and bm25.tfs.max() < 2**16 else bm25.tfs,
+        "doc_len": bm25.doc_len,
+        "weights": bm25.weights,
+        "p_doc": np.fromiter((doc_index[p.doc_id] for p in passages), np.int32, len(passages)),
+        "p_paragraph": np.fromiter((p.paragraph for p in passages), np.int32, len(passages)),
+        "p_start": np.fromiter((p.start for p in passages), np.int64, len(passages)),
+        "p_end": np.fromiter((p.end for p in passages), np.int64, len(passages)),
+        "p_label": np.fromiter(
+            (-1 if p.label is None else labels.setdefault(p.label, len(labels)) for p in passages),
+            np.int32,
+            len(passages),
+        ),
+    }
+    meta["labels"] = list(labels)
+    write_index(path, meta, arrays, source_key)
+    if cache_keys is not None and built.analysis is not None:
+        try:
+            TokenCache(cache_keys, built.cache_documents, built.analysis.compact()).save(token_cache_path(path))
+        except OSError as exc:
+            log.warning("could not save the token cache beside %s (%s)", path, exc)
+
+
+def _info_fields(info: DocumentInfo) -> dict:
+    return {**vars(info), "languages": list(info.languages)}
 
 
 def vars_loc(location: Location) -> tuple[str, int, int, int]:
     return (location.doc_id, location.paragraph, location.start, location.end)
 
 
-def _from_file(index_file) -> _Built:
+def _from_file(index_file: IndexFile, blobs: dict[str, bytes] | None = None) -> _Built:
+    """The index as stored; passage texts are cut from the documents (their bytes in `blobs` by path, else
+    read from each document's path: the caller has checked they are the files the index was built from)."""
     meta, arrays = index_file.meta, index_file.arrays
     bm25 = BM25Index(
         meta["vocab"],
@@ -628,12 +1300,221 @@ def _from_file(index_file) -> _Built:
         arrays["tfs"],
         arrays["doc_len"],
         BM25Params(**meta["params"]),
+        weights=arrays.get("weights"),
     )
-    documents = [DocumentInfo(**{**doc, "languages": tuple(doc["languages"])}) for doc in meta["documents"]]
-    passages = [
-        Passage(pid, doc_id, paragraph, start, end, text, label, tuple(Location(*d) for d in duplicates))
-        for pid, (doc_id, paragraph, start, end, text, label, duplicates) in enumerate(meta["passages"])
-    ]
+    documents = [_document_info(doc) for doc in meta["documents"]]
+    labels = meta["labels"]
+    duplicates = {int(pid): tuple(Location(*d) for d in dups) for pid, dups in meta["duplicates"].items()}
+    p_doc = arrays["p_doc"].tolist()
+    p_paragraph = arrays["p_paragraph"].tolist()
+    p_start = arrays["p_start"].tolist()
+    p_end = arrays["p_end"].tolist()
+    p_label = arrays["p_label"].tolist()
+    passages: list[Passage] = []
+    current, text = -1, ""
+    for pid in range(len(p_doc)):
+        if p_doc[pid] != current:
+            current = p_doc[pid]
+            info = documents[current]
+            text = _decode(blobs if blobs is not None else {}, info.path)
+        passages.append(
+            Passage(
+                pid,
+                documents[current].doc_id,
+                p_paragraph[pid],
+                p_start[pid],
+                p_end[pid],
+                text[p_start[pid] : p_end[pid]],
+                None if p_label[pid] < 0 else labels[p_label[pid]],
+                duplicates.get(pid, ()),
+            )
+        )
     en_to_zh = {k: [tuple(x) for x in v] for k, v in meta["en_to_zh"].items()}
     zh_to_en = {k: [tuple(x) for x in v] for k, v in meta["zh_to_en"].items()}
     return _Built(documents, passages, bm25, en_to_zh, zh_to_en, meta["fingerprint"])
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_bytes().decode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise IndexFileError(f"{path}: cannot read a document of the index ({exc})") from exc
+
+
+# -- opening a corpus folder -----------------------------------------------------------------------------
+
+
+@dataclass
+class _Sources:
+    """What an index of a corpus folder is made from, read once by Engine.open."""
+
+    corpus_dir: Path
+    glossary: Glossary
+    spec: TokenizerSpec
+    extra: list[bytes]
+    files: list[Path]
+    source_key: str
+    contents: dict[Path, str]
+    blobs: dict[str, bytes]
+    index_file: Path | None
+
+    @property
+    def size(self) -> int:
+        return sum(len(blob) for blob in self.blobs.values())
+
+    @classmethod
+    def read(cls, corpus_dir: Path, data_dir: Path | None, mode: str) -> _Sources:
+        corpus_dir = corpus_dir.resolve()
+        if not corpus_dir.is_dir():
+            raise CorpusError(f"corpus folder not found: {corpus_dir}")
+        glossary = Glossary.load(corpus_dir / "glossary.toml")
+        userdict = corpus_dir / "userdict.txt"
+        cache_dir = data_dir if data_dir is not None and _writable(data_dir) else None
+        spec = TokenizerSpec(
+            mode,
+            (str(userdict),) if userdict.exists() else (),
+            str(cache_dir) if cache_dir is not None else None,
+            glossary,
+        )
+        extra = [mode.encode(), (corpus_dir / "glossary.toml").read_bytes() if len(glossary) else b""]
+        if userdict.exists():
+            extra.append(userdict.read_bytes())
+        files = document_files(corpus_dir)
+        source_key, contents, blobs = _source_key(corpus_dir, files, extra)
+        index_file = index_path(corpus_dir, data_dir) if data_dir is not None else None
+        return cls(corpus_dir, glossary, spec, extra, files, source_key, contents, blobs, index_file)
+
+
+def _build_here(sources: _Sources, analyzer: Analyzer, *, rebuild: bool, workers: int | None) -> _Built:
+    """Build the index in this process (from the token cache unless `rebuild`) and save it when there is a
+    data folder."""
+    path = sources.index_file
+    keys = CacheKeys(tokenizer_key(sources.extra), _catalog_key(sources.corpus_dir), str(sources.corpus_dir))
+    cache = TokenCache.load(token_cache_path(path), keys) if path is not None and not rebuild else None
+    documents = _load_documents(sources.corpus_dir, sources.files, sources.contents, sources.blobs, cache)
+    fingerprint = corpus_fingerprint(documents, sources.extra)
+    built = build(
+        documents, analyzer, sources.glossary, fingerprint, tokenizer=sources.spec, cache=cache, workers=workers
+    )
+    if path is not None:
+        try:
+            save(path, built, sources.spec.mode, source_key=sources.source_key, cache_keys=keys)
+        except OSError as exc:
+            log.warning("could not save the index to %s (%s); using it from memory", path, exc)
+    return built
+
+
+def _build_index_file(corpus_dir: str, data_dir: str, mode: str, rebuild: bool, workers: int | None) -> tuple:
+    """In a separate process: build and save the index of a corpus folder; the figures of its log line."""
+    logging.getLogger("jieba").setLevel(logging.WARNING)
+    sources = _Sources.read(Path(corpus_dir), Path(data_dir), mode)
+    built = _build_here(sources, sources.spec.analyzer(), rebuild=rebuild, workers=workers)
+    return built.stats
+
+
+# -- what an index depends on ----------------------------------------------------------------------------
+
+
+def _code_digest(names: Sequence[str]) -> bytes:
+    digest = hashlib.sha256()
+    package = Path(__file__).parent
+    for name in names:
+        digest.update(name.encode())
+        digest.update((package / name).read_bytes())
+    for data in sorted((package / "data").glob("*.txt")):
+        digest.update(data.read_bytes())
+    digest.update(inspect.getsource(passage_terms).encode())
+    digest.update(inspect.getsource(_analyse_documents).encode())
+    for module in (jieba, opencc):
+        digest.update(str(getattr(module, "__version__", "")).encode())
+    return digest.digest()
+
+
+def tokenizer_key(extra: Sequence[bytes]) -> str:
+    """What the token cache depends on: tokeniser mode, glossary, user dictionary and the tokenising code."""
+    digest = hashlib.sha256(f"tokens {TOKEN_CACHE_VERSION} {MAX_PASSAGE_CHARS}".encode())
+    digest.update(_code_digest(_TOKEN_CODE))
+    for blob in extra:
+        digest.update(hashlib.sha256(blob).digest())
+    return digest.hexdigest()[:24]
+
+
+def _source_key(
+    corpus_dir: Path, files: Sequence[Path], extra: Sequence[bytes]
+) -> tuple[str, dict[Path, str], dict[str, bytes]]:
+    """A hash over everything an index of `corpus_dir` is made from: each document file's path and bytes, the
+    catalog, glossary, user dictionary, tokeniser mode, the index format and the code that shapes it. Also
+    returns each file's content digest (sha256 hex of its bytes, which is a document's fingerprint) and its
+    bytes (by path string), so the documents are read once."""
+    digest = hashlib.sha256(f"index {FORMAT_VERSION}".encode())
+    digest.update(_code_digest(_INDEX_CODE))
+    for blob in extra:
+        digest.update(hashlib.sha256(blob).digest())
+    catalog = corpus_dir / "catalog.toml"
+    digest.update(hashlib.sha256(catalog.read_bytes() if catalog.exists() else b"").digest())
+    contents: dict[Path, str] = {}
+    blobs: dict[str, bytes] = {}
+    for path in files:
+        name = str(path)
+        try:
+            with open(name, "rb") as handle:  # plain open: pathlib costs more than the read for small files
+                blobs[name] = handle.read()
+            contents[path] = hashlib.sha256(blobs[name]).hexdigest()
+        except OSError as exc:
+            contents[path] = f"unreadable: {exc}"
+        digest.update(path.relative_to(corpus_dir).as_posix().encode() + b"\0" + contents[path].encode() + b"\0")
+    return digest.hexdigest()[:24], contents, blobs
+
+
+def _decode(blobs: dict[str, bytes], path: str) -> str:
+    """A document's text from the bytes read for its hash (released once decoded), else from its file."""
+    blob = blobs.pop(path, None)
+    if blob is None:
+        return _read_text(Path(path))
+    try:
+        return blob.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise IndexFileError(f"{path}: cannot read a document of the index ({exc})") from exc
+
+
+def _load_documents(
+    corpus_dir: Path,
+    files: Sequence[Path],
+    contents: dict[Path, str],
+    blobs: dict[str, bytes],
+    cache: TokenCache | None,
+) -> list[Document]:
+    """The corpus' documents, as `load_corpus` reads them, but reusing the catalog fields of unchanged documents
+    from the token cache (inferring titles, dates and languages reads every character of every document)."""
+    catalog = load_catalog(corpus_dir)
+    known: dict[str, tuple[DocumentInfo, int]] = {}
+    if (
+        cache is not None
+        and cache.keys.catalog == _catalog_key(corpus_dir)
+        and cache.keys.corpus_dir == str(corpus_dir)
+    ):
+        known = cache.infos()
+    documents: list[Document] = []
+    for path in files:
+        relative = path.relative_to(corpus_dir).as_posix()
+        doc_id = relative.rsplit(".", 1)[0]
+        reuse = known.get(doc_id)
+        if reuse is not None and reuse[0].path == str(path) and contents[path][:16] == reuse[0].fingerprint:
+            try:
+                documents.append(Document(reuse[0], _decode(blobs, str(path)), reuse[1], reuse[0].fingerprint))
+                continue
+            except IndexFileError:
+                pass  # changed since it was hashed: read it as a new document
+        blobs.pop(str(path), None)
+        try:
+            documents.append(load_document(path, doc_id, catalog.get(relative) or catalog.get(path.name) or {}))
+        except (CorpusError, OSError) as exc:
+            log.warning("skipping document %s: %s", path, exc)
+    if not documents:
+        raise CorpusError(f"no readable .txt or .md documents in {corpus_dir}")
+    return documents
+
+
+def _catalog_key(corpus_dir: Path) -> str:
+    catalog_file = corpus_dir / "catalog.toml"
+    return hashlib.sha256(catalog_file.read_bytes() if catalog_file.exists() else b"").hexdigest()[:24]

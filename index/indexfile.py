@@ -1,8 +1,16 @@
-"""The index file: one uncompressed .npz holding the postings arrays and a JSON metadata blob.
+"""Index files: one uncompressed .npz holding numpy arrays and a JSON metadata blob.
 
 Plain formats only (numpy arrays and JSON, no pickle). Written to a temporary name in the same folder and
 renamed, so a reader never sees half a file. The metadata records the format version and the corpus
 fingerprint; a file of another version or built from other documents is rejected, and the caller rebuilds.
+
+The same container holds the token cache kept beside an index (`write_arrays` / `read_arrays`): per-document
+passages, near-duplicate signatures and token counts, so a rebuild after a small corpus change re-tokenises only
+the documents that changed.
+
+A file may also carry a `source_key` (a hash of the corpus files' bytes, the corpus data files, the tokeniser
+settings and the code that shapes the index). `read_index(path, source_key=...)` checks it before decoding the
+metadata, so an unchanged corpus is recognised without reading and re-analysing its documents.
 """
 
 from __future__ import annotations
@@ -22,8 +30,10 @@ from index.errors import IndexFileError
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 _ARRAYS = ("indptr", "doc_ids", "tfs", "doc_len")
+_META = "meta"
+_SOURCE_KEY = "source_key"
 
 
 @dataclass(frozen=True)
@@ -32,32 +42,62 @@ class IndexFile:
     arrays: dict[str, np.ndarray]
 
 
-def write_index(path: Path, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
-    """Atomically write the index to `path` (temp file in the same folder, then rename)."""
+def write_arrays(path: Path, meta: dict[str, Any], arrays: dict[str, np.ndarray], source_key: str = "") -> None:
+    """Atomically write `arrays` and a JSON `meta` blob to `path` (temp file in the same folder, then rename)."""
+    if _META in arrays or _SOURCE_KEY in arrays:
+        raise ValueError(f"array names {_META!r} and {_SOURCE_KEY!r} are reserved")
     path.parent.mkdir(parents=True, exist_ok=True)
-    blob = json.dumps({**meta, "format_version": FORMAT_VERSION}, ensure_ascii=False).encode("utf-8")
+    blob = json.dumps(meta, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    members = {_META: np.frombuffer(blob, dtype=np.uint8), **arrays}
+    if source_key:
+        members[_SOURCE_KEY] = np.frombuffer(source_key.encode("ascii"), dtype=np.uint8)
     handle, temp_name = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(handle, "wb") as temp:
-            np.savez(temp, meta=np.frombuffer(blob, dtype=np.uint8), **{k: arrays[k] for k in _ARRAYS})
+            np.savez(temp, **members)
         os.replace(temp_name, path)
     except BaseException:
         Path(temp_name).unlink(missing_ok=True)
         raise
 
 
-def read_index(path: Path, expected_fingerprint: str | None = None) -> IndexFile:
-    """Read an index file; IndexFileError when missing, corrupt, of another version or another corpus."""
+def read_arrays(path: Path, source_key: str | None = None) -> IndexFile:
+    """Read a file written by `write_arrays`: its meta and every array. IndexFileError when missing or corrupt,
+    or when `source_key` is given and the file was written for other sources (checked before the meta is read)."""
     try:
         with np.load(path, allow_pickle=False) as data:
-            meta = json.loads(data["meta"].tobytes().decode("utf-8"))
-            if meta.get("format_version") != FORMAT_VERSION:
-                raise IndexFileError(f"{path}: format version {meta.get('format_version')} != {FORMAT_VERSION}")
-            if expected_fingerprint is not None and meta.get("fingerprint") != expected_fingerprint:
-                raise IndexFileError(f"{path}: built from other documents (corpus changed)")
-            arrays = {name: data[name] for name in _ARRAYS}
+            if source_key is not None:
+                stored = data[_SOURCE_KEY].tobytes().decode("ascii") if _SOURCE_KEY in data.files else ""
+                if stored != source_key:
+                    raise IndexFileError(f"{path}: built from other files (corpus, settings or code changed)")
+            meta = json.loads(data[_META].tobytes().decode("utf-8"))
+            if not isinstance(meta, dict):
+                raise IndexFileError(f"{path}: unreadable (metadata is not an object)")
+            arrays = {name: data[name] for name in data.files if name not in (_META, _SOURCE_KEY)}
     except FileNotFoundError as exc:
         raise IndexFileError(f"{path}: no index file yet") from exc
     except (OSError, ValueError, KeyError, zipfile.BadZipFile, json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise IndexFileError(f"{path}: unreadable ({exc})") from exc
     return IndexFile(meta, arrays)
+
+
+def write_index(path: Path, meta: dict[str, Any], arrays: dict[str, np.ndarray], source_key: str = "") -> None:
+    """Atomically write the index to `path`: the postings arrays (and any others given) and the metadata."""
+    missing = [name for name in _ARRAYS if name not in arrays]
+    if missing:
+        raise ValueError(f"an index needs the arrays {', '.join(missing)}")
+    write_arrays(path, {**meta, "format_version": FORMAT_VERSION}, arrays, source_key)
+
+
+def read_index(path: Path, expected_fingerprint: str | None = None, *, source_key: str | None = None) -> IndexFile:
+    """Read an index file; IndexFileError when missing, corrupt, of another version or another corpus."""
+    index = read_arrays(path, source_key)
+    meta = index.meta
+    if meta.get("format_version") != FORMAT_VERSION:
+        raise IndexFileError(f"{path}: format version {meta.get('format_version')} != {FORMAT_VERSION}")
+    if expected_fingerprint is not None and meta.get("fingerprint") != expected_fingerprint:
+        raise IndexFileError(f"{path}: built from other documents (corpus changed)")
+    missing = [name for name in _ARRAYS if name not in index.arrays]
+    if missing:
+        raise IndexFileError(f"{path}: unreadable (no {', '.join(missing)} array)")
+    return index
