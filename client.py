@@ -8,6 +8,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -64,6 +65,14 @@ class FootnoteBot(commands.Bot):
         self.clock = clock
         self._reload_lock = asyncio.Lock()
         self.lifecycle = Lifecycle()
+        # Engine calls run here, one at a time (cogs/engine_thread.py says why).
+        self.engine_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="footnote-engine")
+
+    async def close(self) -> None:
+        try:
+            await super().close()
+        finally:
+            self.engine_executor.shutdown(wait=False, cancel_futures=True)
 
     async def setup_hook(self) -> None:
         self.tree.error(on_app_command_error)

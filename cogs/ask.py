@@ -7,7 +7,7 @@ after a restart.
 
 from __future__ import annotations
 
-import asyncio
+import functools
 import logging
 import re
 import time
@@ -18,6 +18,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from cogs.engine_thread import run_engine
 from cogs.render import (
     NO_MENTIONS,
     PAGE_SIZE,
@@ -140,12 +141,16 @@ class AskCog(commands.Cog, name="Ask"):
         settings = getattr(bot, "settings", None)
         self.limiter = RateLimiter(getattr(settings, "cooldown_rate", 5), getattr(settings, "cooldown_per", 30.0))
         self.conversation = Conversation(
-            lambda: bot.engine, bot.store, window_minutes=getattr(settings, "memory_window_minutes", 30.0)
+            lambda: bot.engine,
+            bot.store,
+            window_minutes=getattr(settings, "memory_window_minutes", 30.0),
+            run=functools.partial(run_engine, bot),
         )
 
     async def _page(self, params: dict[str, Any], question: str, page: int) -> Answer:
         """Page `page` of a stored answer, re-run from its stored query (deterministic for one corpus version)."""
-        return await asyncio.to_thread(
+        return await run_engine(
+            self.bot,
             self.bot.engine.ask,
             params.get("query") or question,
             PAGE_SIZE,

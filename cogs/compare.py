@@ -21,6 +21,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from cogs.ask import RateLimiter
+from cogs.engine_thread import run_engine
 from cogs.paging import PageButton, page_view
 from cogs.render import (
     COLOR_ANSWER,
@@ -254,7 +255,8 @@ class CompareCog(commands.Cog, name="Compare"):
         return catalog if catalog is not None and catalog.version == self.bot.engine.version else None
 
     async def _compare(self, a: str, b: str | None, aspect: str | None, page: int) -> Comparison:
-        return await asyncio.to_thread(
+        return await run_engine(
+            self.bot,
             compare,
             self.bot.engine,
             a,

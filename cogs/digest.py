@@ -12,6 +12,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands, tasks
 
+from cogs.engine_thread import run_engine
 from cogs.render import DESCRIPTION_LIMIT, EMBEDS_TOTAL_LIMIT, NO_MENTIONS, citation_line, clip, escape, fit
 from index.digest import Digest, DigestItem, build_digest
 from index.engine import Engine
@@ -129,7 +130,8 @@ class DigestCog(commands.GroupCog, group_name="digest", group_description="The d
         gaps = await self.bot.store.gaps(schedule.guild_id, limit=5, since=since or 0.0)
         engine = self.bot.engine
         events = await self._timeline_index(engine)
-        return await asyncio.to_thread(
+        return await run_engine(
+            self.bot,
             build_digest,
             engine,
             day=day,

@@ -17,6 +17,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from cogs.engine_thread import run_engine
 from cogs.paging import PageButton, page_view
 from cogs.render import (
     COLOR_ANSWER,
@@ -129,8 +130,8 @@ class QuoteCog(commands.Cog, name="Quote"):
 
     async def _search(self, params: dict[str, Any], page: int) -> QuoteResult:
         index = await self.quote_index()
-        return await asyncio.to_thread(
-            index.search, params.get("topic"), params.get("speaker"), QUOTES_PER_PAGE, page * QUOTES_PER_PAGE
+        return await run_engine(
+            self.bot, index.search, params.get("topic"), params.get("speaker"), QUOTES_PER_PAGE, page * QUOTES_PER_PAGE
         )
 
     @app_commands.command(name="quote", description="Verbatim quotations: who said what, with citations")

@@ -20,6 +20,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from cogs.ask import RateLimiter
+from cogs.engine_thread import run_engine
 from cogs.paging import PageButton, page_view
 from cogs.render import (
     COLOR_ANSWER,
@@ -225,7 +226,7 @@ class TimelineCog(commands.Cog, name="Timeline"):
     async def _timeline(self, topic: str | None, start: str | None, end: str | None) -> Timeline:
         low, high = parse_range(start, end)
         index = await self._current_index()
-        return await asyncio.to_thread(timeline, self.bot.engine, topic, low, high, index=index)
+        return await run_engine(self.bot, timeline, self.bot.engine, topic, low, high, index=index)
 
     @app_commands.command(name="timeline", description="Dated events from the corpus, oldest first, with citations")
     @app_commands.describe(

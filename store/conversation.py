@@ -10,8 +10,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from index.engine import Answer, Engine
 from index.errors import UserFacingError
@@ -51,9 +52,12 @@ class Conversation:
         *,
         window_minutes: float = 30.0,
         clock: Callable[[], float] = time.time,
+        run: Callable[..., Awaitable[Any]] = asyncio.to_thread,
     ) -> None:
+        """`run(fn, *args)` runs engine calls off the event loop (the bot passes its engine thread)."""
         # A callable is asked for the engine at every question, so a corpus reload takes effect at once.
         self._engine = engine
+        self._run = run
         self.store = store
         self.window = window_minutes * 60
         self.clock = clock
@@ -95,7 +99,7 @@ class Conversation:
             if previous is None:
                 raise UserFacingError("There is no earlier question here to continue; ask a question first.")
             exclude = previous.shown
-        answer = await asyncio.to_thread(engine.ask, resolution.query, k, 0, exclude, resolution.context)
+        answer = await self._run(engine.ask, resolution.query, k, 0, exclude, resolution.context)
         shown = tuple(r.passage.pid for r in answer.results)
         if resolution.kind == "more":
             shown = exclude + shown
