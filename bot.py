@@ -1,19 +1,23 @@
 """Footnote's composition root and the `footnote` command line.
 
 `footnote ask`, `corpus`, `index` and `eval` run the engine in the terminal without Discord (discord.py is not
-even imported for them). Configuration comes from the environment and a .env file (python-dotenv).
+even imported for them); `footnote bench` runs the benchmark harness (index/bench.py, imported only for that
+command). Configuration comes from the environment and a .env file (python-dotenv).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
 import json
 import logging
 import os
 import re
+import shlex
 import sys
-from collections.abc import Sequence
+import textwrap
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
@@ -379,6 +383,36 @@ async def start_bot(settings: Settings, token: str, sync_only: bool = False) -> 
         await store.close()
 
 
+# pyproject.toml's `bench` extra (rank-bm25, the other baseline, is a core dependency), and what each adds.
+BENCH_EXTRAS = {"bm25s": "the bm25s comparison", "matplotlib": "the plot"}
+
+
+def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
+    """Benchmark build, load, query and memory against rank-bm25 and bm25s; write the Markdown report."""
+    from index.bench import BenchError, run_from_args
+
+    missing = [name for name in BENCH_EXTRAS if importlib.util.find_spec(name) is None]
+    if missing:
+        one = len(missing) == 1
+        print(
+            f"footnote bench: {' and '.join(missing)} {'is' if one else 'are'} not installed, so "
+            f"{' and '.join(BENCH_EXTRAS[name] for name in missing)} {'is' if one else 'are'} skipped; "
+            f'pip install -e ".[bench]" adds {"it" if one else "them"}',
+            file=sys.stderr,
+            flush=True,
+        )
+    command = shlex.join(["footnote", "bench", *args.command_argv])
+    try:
+        return run_from_args(args, command)
+    except BenchError as exc:
+        # One line; a failed measurement process adds the tail of its own error output, indented, below it.
+        summary, _, detail = str(exc).partition("\n")
+        print(f"footnote bench: {summary}", file=sys.stderr)
+        if detail.strip():
+            print(textwrap.indent(detail, "    "), file=sys.stderr)
+        return 1
+
+
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     token = settings.require_token()
     asyncio.run(start_bot(settings, token))
@@ -391,10 +425,34 @@ def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _bench_arguments(parser: argparse.ArgumentParser) -> None:
+    from index.bench import add_arguments
+
+    add_arguments(parser)
+
+
+class _SubcommandParser(argparse.ArgumentParser):
+    """A subcommand's parser. With `lazy_arguments`, its options are added only when the subcommand is parsed, so
+    `footnote ask` does not import the module that defines `footnote bench`'s options. It also keeps the words
+    given after the subcommand's name (`command_argv`), to print the command that reproduces a run."""
+
+    def __init__(self, *args, lazy_arguments: Callable[[argparse.ArgumentParser], None] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._lazy_arguments = lazy_arguments
+
+    def parse_known_args(self, args=None, namespace=None):  # argparse calls it with the subcommand's words
+        if self._lazy_arguments is not None:
+            add_arguments, self._lazy_arguments = self._lazy_arguments, None
+            add_arguments(self)
+        parsed, extras = super().parse_known_args(args, namespace)
+        parsed.command_argv = list(args or ())
+        return parsed, extras
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="footnote", description="Verbatim, cited answers from a document corpus.")
     parser.add_argument("--corpus", help="corpus folder (default: CORPUS_DIR or the bundled seeds)")
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_SubcommandParser)
 
     ask = sub.add_parser("ask", help="answer a question with cited excerpts")
     ask.add_argument("question")
@@ -451,6 +509,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     chat_parser = sub.add_parser("chat", help="hold a conversation with the corpus in the terminal")
     chat_parser.set_defaults(func=cmd_chat)
+
+    bench = sub.add_parser(
+        "bench",
+        help="measure index build, load, query speed and memory against rank-bm25 and bm25s (docs/benchmarks.md)",
+        description="Build corpora of about 1k, 10k and 100k passages (the seeds, then CMRC 2018 and DRCD "
+        "articles from shared/bench beside the project folder, then synthetic documents of their sentences), "
+        "measure Footnote, rank-bm25 and bm25s on the same tokens in fresh processes, and write a Markdown report "
+        '(and a plot, with matplotlib). The bm25s comparison and the plot need pip install -e ".[bench]". '
+        "It builds its own corpora: --corpus does not apply.",
+        lazy_arguments=_bench_arguments,
+    )
+    bench.set_defaults(func=cmd_bench)
 
     run = sub.add_parser("run", help="run the Discord bot (needs DISCORD_TOKEN)")
     run.set_defaults(func=cmd_run, default_log_level="INFO")
