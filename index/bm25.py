@@ -43,7 +43,7 @@ class BM25Index:
         self.term_ids = {term: i for i, term in enumerate(self.vocab)}
         self.indptr = indptr.astype(np.int64, copy=False)
         self.doc_ids = doc_ids.astype(np.int32, copy=False)
-        self.tfs = tfs.astype(np.int32, copy=False)
+        self.tfs = tfs if tfs.dtype.kind in "iu" else tfs.astype(np.int32)  # as stored (uint16 in a file)
         self.doc_len = doc_len.astype(np.int32, copy=False)
         self.params = params
         self.n_docs = len(doc_len)
@@ -74,15 +74,15 @@ class BM25Index:
             norms = k1 * (np.float32(1) - b + self.doc_len.astype(np.float32) * (b / np.float32(self.avgdl)))
         else:
             norms = np.full(self.n_docs, k1 * (np.float32(1) - b), dtype=np.float32)
-        term_of = np.repeat(np.arange(len(self.vocab), dtype=np.int32), np.diff(self.indptr))
         idf = self.idf.astype(np.float32)
         for lo in range(0, len(weights), chunk):
             hi = min(lo + chunk, len(weights))
+            term_of = np.searchsorted(self.indptr, np.arange(lo, hi), side="right") - 1
             tf = self.tfs[lo:hi].astype(np.float32)
             norm = norms[self.doc_ids[lo:hi]]
             norm += tf
             tf *= k1 + np.float32(1)
-            tf *= idf[term_of[lo:hi]]
+            tf *= idf[term_of]
             tf /= norm
             weights[lo:hi] = tf
         return weights
@@ -129,31 +129,35 @@ class BM25Index:
         indptr = np.zeros(len(vocab) + 1, dtype=np.int64)
         np.cumsum(np.bincount(terms, minlength=len(vocab)), out=indptr[1:])
 
-        def docs_of(lo: int, hi: int) -> np.ndarray:
-            return (np.searchsorted(bag_ptr, np.arange(lo, hi), side="right") - 1).astype(np.int32)
+        def docs_of(positions: np.ndarray) -> np.ndarray:
+            return (np.searchsorted(bag_ptr, positions, side="right") - 1).astype(np.int32)
 
         if len(vocab) < 2**24 and n_docs < 2**24 and (not len(counts) or int(counts.max()) < 2**16):
-            # Postings in (term, document) order by sorting one packed 64-bit key per posting: faster and
-            # smaller than a stable argsort (the pairs are unique, so any sort is stable). Built and unpacked
-            # a million postings at a time to keep temporaries small.
-            keys = np.empty(len(terms), dtype=np.uint64)
-            for lo in range(0, len(keys), chunk):
-                hi = min(lo + chunk, len(keys))
-                part = terms[lo:hi].astype(np.uint64) << np.uint64(40)
-                part |= docs_of(lo, hi).astype(np.uint64) << np.uint64(16)
-                part |= counts[lo:hi].astype(np.uint64)
-                keys[lo:hi] = part
-            keys.sort()
-            doc_ids = np.empty(len(keys), dtype=np.int32)
-            tfs = np.empty(len(keys), dtype=np.int32)
-            for lo in range(0, len(keys), chunk):
-                part = keys[lo : lo + chunk]
-                doc_ids[lo : lo + chunk] = (part >> np.uint64(16)) & np.uint64(2**24 - 1)
-                tfs[lo : lo + chunk] = part & np.uint64(2**16 - 1)
-            del keys
+            # Postings in (term, document) order, a block of terms at a time (about `chunk` postings, at least an
+            # eighth of them): one packed 64-bit key per posting of the block (term, document, count), sorted.
+            # The pairs are unique, so any sort is stable; the block keeps the temporaries small (a 100k-passage
+            # corpus has ~10M postings: all keys at once would be 80 MB on top of the index being built).
+            doc_ids = np.empty(len(terms), dtype=np.int32)
+            tfs = np.empty(len(terms), dtype=np.uint16)
+            block = max(chunk, len(terms) // 8)
+            low = 0
+            while low < len(vocab):
+                high = int(np.searchsorted(indptr, indptr[low] + block, side="right")) - 1
+                high = min(max(high, low + 1), len(vocab))
+                positions = np.flatnonzero((terms >= low) & (terms < high))
+                keys = (terms[positions] - low).astype(np.uint64) << np.uint64(40)
+                keys |= docs_of(positions).astype(np.uint64) << np.uint64(16)
+                keys |= counts[positions].astype(np.uint64)
+                del positions
+                keys.sort()
+                out = slice(int(indptr[low]), int(indptr[high]))
+                doc_ids[out] = (keys >> np.uint64(16)) & np.uint64(2**24 - 1)
+                tfs[out] = keys & np.uint64(2**16 - 1)
+                del keys
+                low = high
         else:  # pragma: no cover - beyond 16M passages or terms
             order = np.argsort(terms, kind="stable")  # documents are in order: a stable sort keeps them so
-            doc_ids, tfs = docs_of(0, len(terms))[order], counts[order].astype(np.int32)
+            doc_ids, tfs = docs_of(order), counts[order].astype(np.int32)
         return cls(vocab, indptr, doc_ids, tfs, doc_len, params)
 
     def postings(self, term: str) -> tuple[np.ndarray, np.ndarray]:

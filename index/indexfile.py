@@ -18,11 +18,12 @@ from __future__ import annotations
 import json
 import logging
 import os
+import struct
 import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -30,7 +31,7 @@ from index.errors import IndexFileError
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 5
+FORMAT_VERSION = 6
 _ARRAYS = ("indptr", "doc_ids", "tfs", "doc_len")
 _META = "meta"
 _SOURCE_KEY = "source_key"
@@ -63,22 +64,69 @@ def write_arrays(path: Path, meta: dict[str, Any], arrays: dict[str, np.ndarray]
 
 def read_arrays(path: Path, source_key: str | None = None) -> IndexFile:
     """Read a file written by `write_arrays`: its meta and every array. IndexFileError when missing or corrupt,
-    or when `source_key` is given and the file was written for other sources (checked before the meta is read)."""
+    or when `source_key` is given and the file was written for other sources (checked before the meta is read).
+
+    Large arrays are memory-mapped, read-only, straight from the (uncompressed) file rather than read: a
+    100k-passage index opens without copying its postings, and only the pages a query touches are read. The
+    mapping outlives a rebuild, which replaces the file by renaming a new one over it."""
     try:
-        with np.load(path, allow_pickle=False) as data:
+        with zipfile.ZipFile(path) as archive, open(path, "rb") as handle:
+            members = {info.filename.removesuffix(".npy"): info for info in archive.infolist()}
+            if _META not in members:
+                raise KeyError(_META)
             if source_key is not None:
-                stored = data[_SOURCE_KEY].tobytes().decode("ascii") if _SOURCE_KEY in data.files else ""
-                if stored != source_key:
+                stored = _read_member(archive, members[_SOURCE_KEY]).tobytes() if _SOURCE_KEY in members else b""
+                if stored.decode("ascii") != source_key:
                     raise IndexFileError(f"{path}: built from other files (corpus, settings or code changed)")
-            meta = json.loads(data[_META].tobytes().decode("utf-8"))
+            meta = json.loads(_read_member(archive, members[_META]).tobytes().decode("utf-8"))
             if not isinstance(meta, dict):
                 raise IndexFileError(f"{path}: unreadable (metadata is not an object)")
-            arrays = {name: data[name] for name in data.files if name not in (_META, _SOURCE_KEY)}
+            arrays = {}
+            for name, info in members.items():
+                if name in (_META, _SOURCE_KEY):
+                    continue
+                mapped = _mapped_member(path, handle, info)
+                arrays[name] = mapped if mapped is not None else _read_member(archive, info)
     except FileNotFoundError as exc:
         raise IndexFileError(f"{path}: no index file yet") from exc
     except (OSError, ValueError, KeyError, zipfile.BadZipFile, json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise IndexFileError(f"{path}: unreadable ({exc})") from exc
     return IndexFile(meta, arrays)
+
+
+_MAP_MIN_BYTES = 1 << 20  # smaller arrays are simply read
+_LOCAL_HEADER = struct.Struct("<4s22xHH")  # signature, (version .. uncompressed size), name length, extra length
+
+
+def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> np.ndarray:
+    with archive.open(info) as member:
+        return np.lib.format.read_array(member, allow_pickle=False)
+
+
+def _mapped_member(path: Path, handle: BinaryIO, info: zipfile.ZipInfo) -> np.ndarray | None:
+    """A large stored (uncompressed) .npy member as a read-only view of a memory map of the file; None when it
+    is small or compressed."""
+    if info.compress_type != zipfile.ZIP_STORED or info.file_size < _MAP_MIN_BYTES:
+        return None
+    handle.seek(info.header_offset)
+    signature, name_length, extra_length = _LOCAL_HEADER.unpack(handle.read(_LOCAL_HEADER.size))
+    if signature != b"PK\x03\x04":
+        raise ValueError(f"member {info.filename}: bad local header")
+    start = info.header_offset + _LOCAL_HEADER.size + name_length + extra_length
+    handle.seek(start)
+    version = np.lib.format.read_magic(handle)
+    if version == (1, 0):
+        shape, fortran, dtype = np.lib.format.read_array_header_1_0(handle)
+    else:
+        shape, fortran, dtype = np.lib.format.read_array_header_2_0(handle)
+    offset = handle.tell()
+    size = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    if dtype.hasobject or offset + size > start + info.file_size:
+        raise ValueError(f"member {info.filename}: not a plain array of its stated size")
+    if size == 0:
+        return None
+    mapped = np.memmap(path, dtype=dtype, mode="r", offset=offset, shape=shape, order="F" if fortran else "C")
+    return np.asarray(mapped)  # a plain ndarray view; it keeps the map open
 
 
 def write_index(path: Path, meta: dict[str, Any], arrays: dict[str, np.ndarray], source_key: str = "") -> None:

@@ -63,3 +63,29 @@ def test_parameters_follow_rank_bm25(k1, b):
     corpus = [["a", "b"], ["b", "c", "c", "c"], ["d"], ["a", "c"]]
     ours = BM25Index.build(corpus, BM25Params(k1=k1, b=b)).scores(["c", "a"])
     np.testing.assert_allclose(ours, BM25Okapi(corpus, k1=k1, b=b).get_scores(["c", "a"]), rtol=1e-5)
+
+
+def test_postings_built_in_small_blocks_equal_one_block_and_rank_bm25():
+    # from_bags sorts postings a block of terms at a time; tiny blocks (and weights computed in tiny chunks)
+    # must give the same index as one block, and rank-bm25's scores.
+    rng = np.random.default_rng(11)
+    vocab = [f"t{i}" for i in range(80)]
+    corpus = [list(rng.choice(vocab, size=rng.integers(0, 25))) for _ in range(200)]
+    one = BM25Index.build(corpus)
+    ptr = np.zeros(len(corpus) + 1, dtype=np.int64)
+    terms, counts = [], []
+    for d, doc in enumerate(corpus):
+        bag = {}
+        for token in doc:
+            bag[one.term_ids[token]] = bag.get(one.term_ids[token], 0) + 1
+        terms.extend(bag)
+        counts.extend(bag.values())
+        ptr[d + 1] = len(terms)
+    small = BM25Index.from_bags(one.vocab, ptr, np.asarray(terms), np.asarray(counts), chunk=5)
+    np.testing.assert_array_equal(small.indptr, one.indptr)
+    np.testing.assert_array_equal(small.doc_ids, one.doc_ids)
+    np.testing.assert_array_equal(small.tfs, one.tfs)
+    np.testing.assert_array_equal(small._posting_weights(chunk=7), one.weights)
+    for _ in range(10):
+        query = list(rng.choice(vocab, size=3))
+        np.testing.assert_allclose(small.scores(query), BM25Okapi(corpus).get_scores(query), rtol=1e-5, atol=1e-6)

@@ -67,3 +67,30 @@ def test_unwritable_data_folder_still_answers(corpus, tmp_path, caplog):
     engine = Engine.open(corpus, blocker / "data")
     assert not engine.ask("Sora 留存率").abstained
     assert "could not save the index" in caplog.text
+
+
+def test_large_arrays_are_memory_mapped_and_survive_a_rebuild_renamed_over_them(tmp_path):
+    path = tmp_path / "index.npz"
+    big = np.arange(600_000, dtype=np.int32)  # 2.4 MB: mapped; the small ones are read
+    small = np.array([3, 1, 2], dtype=np.int64)
+    arrays = {"indptr": small, "doc_ids": big, "tfs": big.astype(np.uint16), "doc_len": small}
+    write_index(path, {"fingerprint": "a"}, arrays)
+    loaded = read_index(path).arrays
+    assert isinstance(loaded["doc_ids"].base, np.memmap) and not loaded["doc_ids"].flags.writeable
+    assert not isinstance(loaded["indptr"].base, np.memmap)
+    for name, array in arrays.items():
+        np.testing.assert_array_equal(loaded[name], array)
+        assert loaded[name].dtype == array.dtype
+    # A new index written to a temp name and renamed over the file does not change the arrays in use.
+    write_index(path, {"fingerprint": "b"}, {**arrays, "doc_ids": big[::-1].copy()})
+    np.testing.assert_array_equal(loaded["doc_ids"], big)
+    np.testing.assert_array_equal(read_index(path).arrays["doc_ids"], big[::-1])
+
+
+def test_truncated_index_is_unreadable_not_a_crash(tmp_path):
+    path = tmp_path / "index.npz"
+    big = np.arange(600_000, dtype=np.int32)
+    write_index(path, {"fingerprint": "a"}, {"indptr": big, "doc_ids": big, "tfs": big, "doc_len": big})
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    with pytest.raises(IndexFileError):
+        read_index(path)
