@@ -66,19 +66,47 @@ class Analyzer:
         mode: str = "search",
         cache_dir: Path | None = None,
         dictionary: Path | None = None,
+        eager: bool = True,
     ) -> None:
+        """With `eager=False`, jieba's dictionary (0.7 s, ~100 MB) is loaded on the first tokenisation rather
+        than now: a process that only needs `stem` and `stopwords` (an index build whose tokenising runs in
+        worker processes) never loads it."""
         if mode not in MODES:
             raise ValueError(f"tokeniser mode must be one of {MODES}, not {mode!r}")
         self.mode = mode
-        self._jieba = jieba.Tokenizer(str(dictionary)) if dictionary else jieba.Tokenizer()
+        self._tokenizer = jieba.Tokenizer(str(dictionary)) if dictionary else jieba.Tokenizer()
         if cache_dir is not None:
-            self._jieba.tmp_dir = str(cache_dir)
-        self._jieba.initialize()
-        for path in userdicts:
-            self._load_userdict(path)
+            self._tokenizer.tmp_dir = str(cache_dir)
+        self._userdicts = list(userdicts)
+        self._pending_words: list[tuple[list[str], int]] = []
+        self._ready = False
+        self._init_lock = threading.Lock()
+        if eager:
+            self.initialize()
         self.stopwords = _load_words("stopwords_zh.txt") | _load_words("stopwords_en.txt")
         self._stemmer_local = threading.local()
         self._stems: dict[str, str] = {}
+
+    def initialize(self) -> None:
+        """Load jieba's dictionary, the user dictionaries and the words added so far (once; thread-safe)."""
+        if self._ready:
+            return
+        with self._init_lock:
+            if self._ready:
+                return
+            self._tokenizer.initialize()
+            for path in self._userdicts:
+                self._load_userdict(path)
+            for words, freq in self._pending_words:
+                self._add_words(words, freq)
+            self._pending_words.clear()
+            self._ready = True
+
+    @property
+    def _jieba(self) -> jieba.Tokenizer:
+        if not self._ready:
+            self.initialize()
+        return self._tokenizer
 
     def _load_userdict(self, path: Path) -> None:
         for line_no, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
@@ -91,7 +119,7 @@ class Analyzer:
                 log.warning("%s:%d: frequency %r is not a number; line ignored", path, line_no, parts[1])
                 continue
             # Dictionary words are folded like the text they will meet (traditional -> simplified, lower case).
-            self._jieba.add_word(fold(parts[0]), freq, parts[2] if len(parts) > 2 else None)
+            self._tokenizer.add_word(fold(parts[0]), freq, parts[2] if len(parts) > 2 else None)
 
     def add_words(self, words: Iterable[str], freq: int = 2000) -> None:
         """Teach jieba extra words (glossary aliases) so they are not split.
@@ -101,10 +129,18 @@ class Analyzer:
         at a high frequency would break ordinary phrases around it (如何简单). The glossary still finds those
         names in the text by itself.
         """
+        words = list(words)
+        with self._init_lock:
+            if not self._ready:
+                self._pending_words.append((words, freq))
+                return
+        self._add_words(words, freq)
+
+    def _add_words(self, words: Iterable[str], freq: int) -> None:
         for word in words:
             folded = fold(word)
-            if re.fullmatch(f"[{_HAN}]{{3,}}", folded) and not self._jieba.FREQ.get(folded):
-                self._jieba.add_word(folded, freq)
+            if re.fullmatch(f"[{_HAN}]{{3,}}", folded) and not self._tokenizer.FREQ.get(folded):
+                self._tokenizer.add_word(folded, freq)
 
     def stem(self, word: str) -> str:
         """English Snowball (Porter2) stem of an alphabetic word longer than two letters; others unchanged."""

@@ -76,3 +76,17 @@ def test_importing_the_engine_does_not_import_discord():
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_document_files_walks_folders_in_order_skipping_hidden_and_reserved(tmp_path):
+    from index.corpus import document_files
+
+    for name in ["b.txt", "A.md", "sub/c.TXT", "sub/deeper/d.txt", ".hidden.txt", ".git/e.txt", "sub/.cache/f.md",
+                 "README.md", "userdict.txt", "catalog.toml", "notes.pdf", "LICENSE.txt"]:  # fmt: skip
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("text\n", encoding="utf-8")
+    (tmp_path / "folder.txt").mkdir()  # a folder named like a document is not one
+    found = [p.relative_to(tmp_path).as_posix() for p in document_files(tmp_path)]
+    assert found == ["A.md", "b.txt", "sub/c.TXT", "sub/deeper/d.txt"]
+    assert document_files(tmp_path / "missing") == []
