@@ -14,6 +14,8 @@ passage covers half of the question, the engine abstains; below `LOW_CONFIDENCE`
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import functools
 import hashlib
 import inspect
@@ -973,7 +975,9 @@ def _gram_hashes(key: str) -> np.ndarray:
     return np.unique(grams)
 
 
-def _collapse(documents: Sequence[Document], analysis: _Analysis) -> tuple[list[Passage], np.ndarray]:
+def _collapse(
+    documents: Sequence[Document], analysis: _Analysis, *, texts: bool = True
+) -> tuple[list[Passage], np.ndarray]:
     """`index.passages.collapse_duplicates` over the analysed rows: an identical key is a duplicate; otherwise
     kept passages sharing a minhash band are candidates, taken in order and compared by exact Jaccard of their
     character 4-grams (>= 0.85). Signatures come from the (parallel, cached) analysis, candidates are first
@@ -1064,7 +1068,7 @@ def _collapse(documents: Sequence[Document], analysis: _Analysis) -> tuple[list[
             paragraph[row],
             starts[row],
             ends[row],
-            text(row),
+            text(row) if texts else "",
             None if label[row] < 0 else analysis.labels[label[row]],
             tuple(extra.get(pid, ())),
         )
@@ -1154,6 +1158,7 @@ def build(
     cache: TokenCache | None = None,
     workers: int | None = None,
     keep_analysis: Callable[[_Analysis, list[dict]], None] | None = None,
+    passage_texts: bool = True,
 ) -> _Built:
     """Build the index of `documents`. Documents found in `cache` (same content) are not analysed again; the
     others are analysed here, or in `workers` processes (default: one per core) when they are many and
@@ -1162,7 +1167,8 @@ def build(
     The analysis of the corpus' documents (what a token cache keeps) is handed to `keep_analysis` as soon as
     it is complete, with the documents' catalog fields, and then released before the postings are built (at
     100k passages that keeps ~100 MB out of the build's peak); without `keep_analysis` it is returned in
-    `_Built.analysis`."""
+    `_Built.analysis`. With `passage_texts=False` the passages carry no text (a build that is only saved: the
+    index stores offsets)."""
     started = time.perf_counter()
     cached_rows = cache.rows_by_content() if cache is not None else {}
     fresh_docs = [doc for doc in documents if (doc.fingerprint, doc.body_start) not in cached_rows]
@@ -1184,7 +1190,8 @@ def build(
     rows = combined.rows_of(order)  # corpus order -> row of `combined`
     n_raw = len(rows)
     collapsing = time.perf_counter()
-    passages, kept = _collapse(documents, combined.take(order, bags=False))
+    passages, kept = _collapse(documents, combined.take(order, bags=False), texts=passage_texts)
+    _release_free_memory()
     collapsed = time.perf_counter()
     kept_rows = rows[kept]
     del rows
@@ -1252,6 +1259,13 @@ def build(
         stats=stats,
         cache_documents=cache_documents if analysis is not None else [],
     )
+
+
+def _release_free_memory() -> None:
+    """Hand memory freed by the duplicate pass (many small Python objects) back to the system before the
+    postings are built, so the two do not add up in the build's peak. glibc only; elsewhere a no-op."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 # Links as stored and held: each term's targets as one "target quality target quality ..." string (terms are
@@ -1418,7 +1432,9 @@ class _Sources:
         return cls(corpus_dir, glossary, spec, extra, files, source_key, contents, blobs, index_file)
 
 
-def _build_here(sources: _Sources, analyzer: Analyzer, *, rebuild: bool, workers: int | None) -> _Built:
+def _build_here(
+    sources: _Sources, analyzer: Analyzer, *, rebuild: bool, workers: int | None, passage_texts: bool = True
+) -> _Built:
     """Build the index in this process (from the token cache unless `rebuild`) and save it when there is a
     data folder."""
     path = sources.index_file
@@ -1443,6 +1459,7 @@ def _build_here(sources: _Sources, analyzer: Analyzer, *, rebuild: bool, workers
         cache=cache,
         workers=workers,
         keep_analysis=keep_analysis if path is not None else None,
+        passage_texts=passage_texts,
     )
     if path is not None:
         try:
@@ -1457,7 +1474,9 @@ def _build_index_file(corpus_dir: str, data_dir: str, mode: str, rebuild: bool, 
     logging.getLogger("jieba").setLevel(logging.WARNING)
     sources = _Sources.read(Path(corpus_dir), Path(data_dir), mode)
     # jieba is loaded only if some documents are tokenised here rather than in the worker processes.
-    built = _build_here(sources, sources.spec.analyzer(eager=False), rebuild=rebuild, workers=workers)
+    built = _build_here(
+        sources, sources.spec.analyzer(eager=False), rebuild=rebuild, workers=workers, passage_texts=False
+    )
     return built.stats
 
 
