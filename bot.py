@@ -361,9 +361,11 @@ async def start_bot(settings: Settings, token: str, sync_only: bool = False) -> 
 
     from client import FootnoteBot
     from doctor import heartbeat_path
+    from lifecycle import tune_for_serving
     from store import Store
 
     engine = await asyncio.to_thread(open_engine, settings)
+    tune_for_serving()
     store = await Store.open(settings.database_path)
     try:
         bot = FootnoteBot(settings=settings, store=store, engine=engine)

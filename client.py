@@ -18,7 +18,7 @@ from cogs import EXTENSIONS
 from cogs.render import NO_MENTIONS, on_app_command_error
 from index.engine import Engine
 from index.errors import UserFacingError
-from lifecycle import FootnoteTree, Lifecycle
+from lifecycle import FootnoteTree, Lifecycle, freeze_long_lived
 from store import StoreError
 from store.digest import DigestStore
 
@@ -106,6 +106,7 @@ class FootnoteBot(commands.Bot):
                 log.exception("corpus reload failed; still serving %s", old.version)
                 raise UserFacingError(f"Reload failed, still serving corpus {old.version}: {exc}") from exc
             self.engine = new
+            freeze_long_lived()
             await self.note_documents()
         summary = (
             f"corpus {old.version} → {new.version}: {len(new.documents)} documents, {len(new.passages)} passages"

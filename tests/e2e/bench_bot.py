@@ -18,9 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import logging
 import os
-import re
 import resource
 import sys
 import time
@@ -87,6 +85,7 @@ async def serve(args: argparse.Namespace) -> None:
 
     from bot import Settings, open_engine
     from client import FootnoteBot
+    from lifecycle import tune_for_serving
     from store import Store
 
     # What DiscordTwin.run_bot does in-process: point discord.py at the twin.
@@ -103,6 +102,7 @@ async def serve(args: argparse.Namespace) -> None:
     )
     started = time.perf_counter()
     engine = await asyncio.to_thread(open_engine, settings)
+    tune_for_serving()
     _tune(os.environ.get("FOOTNOTE_BENCH_TUNING", ""))
     store = await Store.open(settings.database_path)
     lag = LoopLag()
@@ -122,42 +122,71 @@ async def serve(args: argparse.Namespace) -> None:
                 passages=len(engine.passages),
             )
             ticker = asyncio.create_task(lag.run())
-            slow = SlowCallbacks()
+            if os.environ.get("FOOTNOTE_BENCH_PROFILE"):  # experiments: profile the loop thread
+                import cProfile
+
+                profiler = cProfile.Profile()
+                profiler.enable()
+            steps = StepTimer()
+            steps.install()
             reader = await _stdin_reader()
             while (command := (await reader.readline()).decode().strip()) not in ("stop", ""):
                 if command == "stats":
                     _emit(
-                        "stats", lags=lag.samples, slow=slow.found, rss_mb=_current_rss_mb(), peak_rss_mb=_peak_rss_mb()
+                        "stats",
+                        lags=lag.samples,
+                        slow=steps.found,
+                        rss_mb=_current_rss_mb(),
+                        peak_rss_mb=_peak_rss_mb(),
                     )
-                    lag.samples, slow.found = [], []
-                elif command == "blocks":
-                    slow.watch(asyncio.get_running_loop())
+                    lag.samples = []
+                    steps.found.clear()
             ticker.cancel()
+            if os.environ.get("FOOTNOTE_BENCH_PROFILE"):
+                profiler.disable()
+                profiler.dump_stats(os.environ["FOOTNOTE_BENCH_PROFILE"])
     finally:
         await store.close()
 
 
-class SlowCallbacks(logging.Handler):
-    """asyncio's own debug report of loop callbacks (a step of a command, an event handler) that ran longer
-    than BLOCK_SECONDS without yielding: what "a command blocked the loop" means. Debug mode slows the
-    loop itself a little, so these durations are upper bounds; origin tracking is left off to keep it cheap."""
+class StepTimer:
+    """Times every step the event loop runs (a callback, or a task running until its next await) and keeps those
+    longer than BLOCK_SECONDS: what "a command blocked the loop" means. Measured in normal mode (asyncio's debug
+    mode slows every step) by wrapping asyncio's Handle._run in this measuring process only. Each step records
+    its wall time, the loop thread's CPU time during it (the rest is waiting: for the GIL, held by the engine
+    thread, or for a core, held by the twin's process) and what it was: a Footnote command, discord.py's
+    gateway reader (which dispatches every event already received in one step), or other."""
 
     def __init__(self) -> None:
-        super().__init__(logging.WARNING)
-        self.found: list[tuple[float, str]] = []
+        self.found: list[tuple[float, float, str, str]] = []
 
-    def watch(self, loop: asyncio.AbstractEventLoop) -> None:
-        loop.slow_callback_duration = BLOCK_SECONDS
-        loop.set_debug(True)
-        sys.set_coroutine_origin_tracking_depth(0)
-        logging.getLogger("asyncio").addHandler(self)
+    def install(self) -> None:
+        original = asyncio.events.Handle._run
+        found = self.found
 
-    def emit(self, record: logging.LogRecord) -> None:
-        message = record.getMessage()
-        match = re.search(r"took ([0-9.]+) seconds", message)
-        if match:
-            where = re.sub(r"\s+", " ", message)
-            self.found.append((float(match.group(1)) * 1000, where[:300]))
+        def timed_run(handle: asyncio.Handle) -> None:
+            wall, cpu = time.perf_counter(), time.thread_time()
+            original(handle)
+            elapsed = time.perf_counter() - wall
+            if elapsed > BLOCK_SECONDS:
+                kind, where = _describe(handle)
+                found.append((elapsed * 1000, (time.thread_time() - cpu) * 1000, kind, where))
+
+        asyncio.events.Handle._run = timed_run  # type: ignore[method-assign]
+
+
+def _describe(handle: asyncio.Handle) -> tuple[str, str]:
+    callback = getattr(handle, "_callback", None)
+    task = getattr(callback, "__self__", None)
+    if isinstance(task, asyncio.Task):
+        coro = task.get_coro()
+        where = f"{task.get_name()}: {getattr(coro, '__qualname__', coro)}"
+        if task.get_name() == "CommandTree-invoker" or "cogs." in repr(coro):
+            return "command", where
+        if "Client.start" in where or "Client.connect" in where:
+            return "gateway reader", where
+        return "other", where
+    return "other", repr(callback)[:200]
 
 
 async def _stdin_reader() -> asyncio.StreamReader:
@@ -169,7 +198,7 @@ async def _stdin_reader() -> asyncio.StreamReader:
 
 
 def _tune(spec: str) -> None:
-    """Experiments on the composition (not what bot.py does unless it adopts them): comma-separated
+    """Experiments on top of what bot.start_bot does (lifecycle.tune_for_serving): comma-separated
     ``switch=SECONDS`` (sys.setswitchinterval), ``threads=N`` (the loop's default executor), ``gcfreeze``."""
     import gc
     from concurrent.futures import ThreadPoolExecutor
@@ -295,16 +324,12 @@ async def _burst(
                 await _command(process, "stats")  # start the count now
                 ids, burst_started = await _fire(twin, questions, interactions, timeout, "asker")
                 stats = await _command(process, "stats")
-                # A second burst with asyncio's debug report of callbacks that ran > 50 ms without yielding.
-                await _command(process, "blocks")
-                await _fire(twin, questions[::-1], interactions, timeout, "again")
-                blocks = await _command(process, "stats")
                 await _stop_bot(process)
             finally:
                 if process.returncode is None:
                     process.kill()
                     await process.wait()
-        assert stats is not None and blocks is not None
+        assert stats is not None
         acks: list[float] = []
         answers: list[float] = []
         for iid in ids:
@@ -317,7 +342,8 @@ async def _burst(
         lags = [(at - burst_started, lag * 1000) for at, lag in stats["lags"]]
         values = [lag for _, lag in lags]
         worst = sorted(lags, key=lambda item: -item[1])[:5]
-        slow = sorted(blocks["slow"], key=lambda item: -item[0])
+        slow = sorted(stats["slow"], key=lambda item: -item[0])
+        commands = [step for step in slow if step[2] == "command"]
         return {
             "interactions": interactions,
             "guilds": guilds,
@@ -332,10 +358,12 @@ async def _burst(
             "lag_over_50ms": sum(value > 50 for value in values),
             "blocks_over_50ms": len(slow),
             "worst_block_ms": round(slow[0][0], 1) if slow else 0.0,
-            "worst_blocks": tuple((round(ms, 1), where) for ms, where in slow[:3]),
+            "command_blocks_over_50ms": len(commands),
+            "worst_command_block_ms": round(commands[0][0], 1) if commands else 0.0,
+            "worst_blocks": tuple((round(ms, 1), round(cpu, 1), kind, where) for ms, cpu, kind, where in slow[:5]),
             "ready_rss_mb": ready["rss_mb"],
             "rss_mb": stats["rss_mb"],
-            "peak_rss_mb": blocks["peak_rss_mb"],
+            "peak_rss_mb": stats["peak_rss_mb"],
             "violations": tuple(str(v) for v in twin.violations),
             "worst_lags": tuple((round(at, 3), round(lag, 1)) for at, lag in worst),
         }
