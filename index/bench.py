@@ -412,10 +412,19 @@ def _timed_queries(
     return latencies, tops, len(latencies) / elapsed if elapsed else 0.0
 
 
+LOADS = 3  # Footnote's index load is timed this many times in the serving process; the median is reported
+
+
 def _measure_footnote_serve(task: dict[str, Any]) -> dict[str, Any]:
-    engine, seconds, phases = _open_engine(task)
-    if phases:
-        raise BenchError("the index was rebuilt instead of loaded")
+    loads = []
+    engine = None
+    for _ in range(LOADS):
+        engine = None  # one engine at a time, so the peak RSS is one engine's
+        engine, seconds, phases = _open_engine(task)
+        if phases:
+            raise BenchError("the index was rebuilt instead of loaded")
+        loads.append(seconds)
+    seconds = statistics.median(loads)
     queries = json.loads(Path(task["export"] + ".json").read_text(encoding="utf-8"))["queries"]
 
     def search(query: Sequence[str]) -> list[int]:
@@ -436,6 +445,7 @@ def _measure_footnote_serve(task: dict[str, Any]) -> dict[str, Any]:
     TokenizerSpec("search", (str(userdict),) if userdict.exists() else (), task["data"], engine.glossary).analyzer()
     return {
         "load_s": seconds,
+        "load_runs": loads,
         "tokenizer_s": time.perf_counter() - t0,
         "latencies": latencies,
         "tops": tops,
@@ -827,7 +837,8 @@ def targets(report: BenchReport) -> list[tuple[str, str, bool | None]]:
             rows.append(
                 (
                     f"index load < 2 s ({at})",
-                    f"{ours.load_s:.2f} s (Engine.open; {ours.load_tokenizer_s:.2f} s of it jieba's dictionary)",
+                    f"{ours.load_s:.2f} s (Engine.open, median of {LOADS}; "
+                    f"{ours.load_tokenizer_s:.2f} s of it jieba's dictionary)",
                     ours.load_s < 2,
                 )
             )
