@@ -22,7 +22,7 @@ from discord.ext import commands
 
 from cogs.ask import RateLimiter
 from cogs.engine_thread import run_engine
-from cogs.paging import PageButton, page_view
+from cogs.paging import PageButton, send_first_page
 from cogs.render import (
     COLOR_ANSWER,
     COLOR_NONE,
@@ -292,21 +292,16 @@ class CompareCog(commands.Cog, name="Compare"):
         except UserFacingError as exc:
             await interaction.edit_original_response(content=message_text(str(exc)), allowed_mentions=NO_MENTIONS)
             return
-        record_id = await self.bot.store.save_answer(
-            question=_question(a, b, aspect),
-            user_id=interaction.user.id,
-            guild_id=interaction.guild_id,
-            channel_id=interaction.channel_id,
-            private=private,
-            corpus_version=self.bot.engine.version,
-            abstained=comparison.empty,
+        await send_first_page(
+            interaction,
+            self.bot,
             kind=PAGER_KIND,
+            question=_question(a, b, aspect),
             params={"a": a, "b": b, "aspect": aspect},
-        )
-        await interaction.edit_original_response(
+            private=private,
+            abstained=comparison.empty,
             embed=compare_embed(comparison, version=self.bot.engine.version, page=0),
-            view=page_view(PAGER_KIND, record_id, 0, pages_of(comparison)),
-            allowed_mentions=NO_MENTIONS,
+            pages=pages_of(comparison),
         )
 
     @compare.autocomplete("a")

@@ -17,6 +17,7 @@ import discord
 from cogs.render import NO_MENTIONS, reply_privately
 from index.errors import UserFacingError
 from lifecycle import tracking
+from store import StoreError
 
 log = logging.getLogger(__name__)
 
@@ -86,3 +87,37 @@ def page_view(kind: str, record_id: int, page: int, pages: int) -> discord.ui.Vi
         view.add_item(PageButton(kind, record_id, "prev", page, disabled=page <= 0))
         view.add_item(PageButton(kind, record_id, "next", page, disabled=page >= pages - 1))
     return view
+
+
+async def send_first_page(
+    interaction: discord.Interaction,
+    bot: Any,
+    *,
+    kind: str,
+    question: str,
+    params: dict[str, Any],
+    private: bool,
+    abstained: bool,
+    embed: discord.Embed,
+    pages: int,
+) -> None:
+    """Edit a deferred response into page 0 of a paged answer. The command's options are stored (as `kind`) so
+    that the ◀ ▶ buttons can re-render any page later, after a restart too; if the store fails, the answer goes
+    out without buttons."""
+    record_id: int | None = None
+    try:
+        record_id = await bot.store.save_answer(
+            question=question,
+            user_id=interaction.user.id,
+            guild_id=interaction.guild_id,
+            channel_id=interaction.channel_id,
+            private=private,
+            corpus_version=bot.engine.version,
+            abstained=abstained,
+            kind=kind,
+            params=params,
+        )
+    except StoreError:
+        log.exception("could not store the /%s options; the answer goes out without page buttons", kind)
+    view = page_view(kind, record_id, 0, pages) if record_id is not None else discord.ui.View()
+    await interaction.edit_original_response(embed=embed, view=view, allowed_mentions=NO_MENTIONS)

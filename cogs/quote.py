@@ -18,7 +18,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from cogs.engine_thread import run_engine
-from cogs.paging import PageButton, page_view
+from cogs.paging import PageButton, send_first_page
 from cogs.render import (
     COLOR_ANSWER,
     COLOR_NONE,
@@ -35,7 +35,6 @@ from cogs.render import (
 )
 from index.errors import UserFacingError
 from index.quotes import MAX_SPEAKER_CHARS, MAX_TOPIC_CHARS, UNATTRIBUTED, QuoteHit, QuoteIndex, QuoteResult
-from store import StoreError
 
 if TYPE_CHECKING:
     from client import FootnoteBot
@@ -164,34 +163,18 @@ class QuoteCog(commands.Cog, name="Quote"):
         except UserFacingError as exc:
             await interaction.edit_original_response(content=message_text(str(exc)), allowed_mentions=NO_MENTIONS)
             return
-        record_id = await self._save(interaction, params, private, abstained=not result.hits)
-        view = page_view(self.pager_kind, record_id, 0, pages_of(result)) if record_id is not None else None
-        embed = quote_embed(result, version=self.bot.engine.version, page=0)
-        if view is None:
-            await interaction.edit_original_response(embed=embed, allowed_mentions=NO_MENTIONS)
-        else:
-            await interaction.edit_original_response(embed=embed, view=view, allowed_mentions=NO_MENTIONS)
-
-    async def _save(
-        self, interaction: discord.Interaction, params: dict[str, Any], private: bool, *, abstained: bool
-    ) -> int | None:
-        """Store the options behind the message's buttons; None (no buttons) when the store fails."""
         words = [f"speaker:{params['speaker']}" if params["speaker"] else "", params["topic"] or ""]
-        try:
-            return await self.bot.store.save_answer(
-                question=("/quote " + " ".join(w for w in words if w)).strip(),
-                user_id=interaction.user.id,
-                guild_id=interaction.guild_id,
-                channel_id=interaction.channel_id,
-                private=private,
-                corpus_version=self.bot.engine.version,
-                abstained=abstained,
-                kind=self.pager_kind,
-                params=params,
-            )
-        except StoreError:
-            log.exception("could not store /quote options; the answer is sent without buttons")
-            return None
+        await send_first_page(
+            interaction,
+            self.bot,
+            kind=self.pager_kind,
+            question=("/quote " + " ".join(w for w in words if w)).strip(),
+            params=params,
+            private=private,
+            abstained=not result.hits,
+            embed=quote_embed(result, version=self.bot.engine.version, page=0),
+            pages=pages_of(result),
+        )
 
     @quote.autocomplete("speaker")
     async def speaker_autocomplete(

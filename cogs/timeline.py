@@ -21,7 +21,7 @@ from discord.ext import commands
 
 from cogs.ask import RateLimiter
 from cogs.engine_thread import run_engine
-from cogs.paging import PageButton, page_view
+from cogs.paging import PageButton, send_first_page
 from cogs.render import (
     COLOR_ANSWER,
     COLOR_NONE,
@@ -51,7 +51,6 @@ from index.timeline import (
     heading,
     timeline,
 )
-from store import StoreError
 
 if TYPE_CHECKING:
     from client import FootnoteBot
@@ -252,28 +251,16 @@ class TimelineCog(commands.Cog, name="Timeline"):
         except UserFacingError as exc:
             await interaction.edit_original_response(content=message_text(str(exc)), allowed_mentions=NO_MENTIONS)
             return
-        record_id: int | None = None
-        pages = pages_of(result)
-        if pages > 1:
-            try:
-                record_id = await self.bot.store.save_answer(
-                    question=_question(topic, from_, to),
-                    user_id=interaction.user.id,
-                    guild_id=interaction.guild_id,
-                    channel_id=interaction.channel_id,
-                    private=private,
-                    corpus_version=self.bot.engine.version,
-                    abstained=result.empty,
-                    kind=PAGER_KIND,
-                    params={"topic": topic, "from": from_, "to": to},
-                )
-            except StoreError:
-                log.warning("could not store timeline options; the answer goes out without page buttons")
-        view = page_view(PAGER_KIND, record_id, 0, pages) if record_id is not None else discord.ui.View()
-        await interaction.edit_original_response(
+        await send_first_page(
+            interaction,
+            self.bot,
+            kind=PAGER_KIND,
+            question=_question(topic, from_, to),
+            params={"topic": topic, "from": from_, "to": to},
+            private=private,
+            abstained=result.empty,
             embed=timeline_embed(result, version=self.bot.engine.version, page=0),
-            view=view,
-            allowed_mentions=NO_MENTIONS,
+            pages=pages_of(result),
         )
 
     @timeline_command.autocomplete("topic")
