@@ -3,28 +3,19 @@
 The harness itself (corpora, agreement, the report's notes) is tested in tests/bench/test_bench_smoke.py.
 """
 
-import os
 import shlex
 import subprocess
 import sys
 
 import pytest
 
-from ..conftest import ROOT, SEEDS
+from ..conftest import ROOT
 
 # Run bot.main in a fresh interpreter after `prelude`: hides packages or replaces a function the way a machine
 # without them, or without ../shared/bench, would behave.
 RUN_MAIN = "import sys; {prelude}; import bot; sys.exit(bot.main(sys.argv[1:]))"
 WITHOUT_EXTRAS = "sys.modules['bm25s'] = sys.modules['matplotlib'] = None"  # find_spec -> None, import fails
 WITHOUT_SHARED_BENCH = "import index.bench; index.bench.real_sources = lambda bench_dir: ([], [])"
-
-
-@pytest.fixture(scope="module")
-def env(tmp_path_factory):
-    data = tmp_path_factory.mktemp("bench-cli-data")
-    environment = {**os.environ, "DATA_DIR": str(data), "CORPUS_DIR": str(SEEDS), "LOG_LEVEL": "WARNING"}
-    environment.pop("DISCORD_TOKEN", None)
-    return environment
 
 
 def footnote(env, *args, prelude=None, timeout=600):

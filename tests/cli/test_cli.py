@@ -1,21 +1,12 @@
 """The `footnote` command line, run as a real subprocess (the way a user runs it)."""
 
 import json
-import os
 import subprocess
 import sys
 
 import pytest
 
 from ..conftest import ROOT, SEEDS
-
-
-@pytest.fixture(scope="module")
-def env(tmp_path_factory):
-    data = tmp_path_factory.mktemp("cli-data")
-    environment = {**os.environ, "DATA_DIR": str(data), "CORPUS_DIR": str(SEEDS), "LOG_LEVEL": "WARNING"}
-    environment.pop("DISCORD_TOKEN", None)
-    return environment
 
 
 def footnote(env, *args, check=False):
