@@ -68,8 +68,23 @@ def build_links(
     stopwords: Collection[str],
 ) -> tuple[Links, Links]:
     """Return (en -> zh, zh -> en) links restricted to the given vocabularies."""
-    en_to_zh: dict[str, dict[str, float]] = {}
-    zh_to_en: dict[str, dict[str, float]] = {}
+    return best_links(*link_candidates(zh_vocab, en_vocab, stem, stopwords))
+
+
+Candidates = dict[str, dict[str, float]]
+
+
+def link_candidates(
+    zh_vocab: Collection[str],
+    en_vocab: Collection[str],
+    stem: Callable[[str], str],
+    stopwords: Collection[str],
+) -> tuple[Candidates, Candidates]:
+    """Every (en -> zh, zh -> en) link with its best quality, before `best_links` keeps the top ones. Computed
+    over larger vocabularies and then narrowed by `best_links(..., zh_vocab=, en_vocab=)`, the result is the
+    same as over the smaller ones: a link's quality depends only on its CC-CEDICT entry."""
+    en_to_zh: Candidates = {}
+    zh_to_en: Candidates = {}
     stem = functools.lru_cache(maxsize=None)(stem)  # CC-CEDICT repeats its English words many times over
     for headword, senses in cedict_entries():
         if len(headword) < 2 or not _HAN_WORD_RE.fullmatch(headword):
@@ -87,7 +102,22 @@ def build_links(
                 if word in en_vocab:
                     links = zh_to_en.setdefault(headword, {})
                     links[word] = max(links.get(word, 0.0), quality)
-    return _best(en_to_zh), _best(zh_to_en)
+    return en_to_zh, zh_to_en
+
+
+def best_links(
+    en_to_zh: Candidates,
+    zh_to_en: Candidates,
+    *,
+    zh_vocab: Collection[str] | None = None,
+    en_vocab: Collection[str] | None = None,
+) -> tuple[Links, Links]:
+    """The best links of each term, keeping only targets in `zh_vocab` / `en_vocab` when given."""
+    if zh_vocab is not None:
+        en_to_zh = {k: {t: q for t, q in v.items() if t in zh_vocab} for k, v in en_to_zh.items()}
+    if en_vocab is not None:
+        zh_to_en = {k: {t: q for t, q in v.items() if t in en_vocab} for k, v in zh_to_en.items()}
+    return _best({k: v for k, v in en_to_zh.items() if v}), _best({k: v for k, v in zh_to_en.items() if v})
 
 
 def _best(links: dict[str, dict[str, float]], keep: int = 6) -> Links:

@@ -38,7 +38,7 @@ import opencc
 
 from index.bm25 import BM25Index, BM25Params
 from index.corpus import Document, DocumentInfo, corpus_fingerprint, document_files, load_catalog, load_document
-from index.crosslang import Links, build_links
+from index.crosslang import Links, best_links, build_links, link_candidates
 from index.errors import CorpusError, IndexFileError, QuestionError
 from index.excerpt import Excerpt, make_excerpt
 from index.glossary import CONCEPT_PREFIX, Glossary
@@ -911,6 +911,17 @@ def _analyse_chunk(documents: list[tuple[str, int]]) -> _Analysis:
     return replace(_analyse_documents(documents, analyzer, glossary, terms), worker=os.getpid())
 
 
+def _analyse_with(helper: ProcessPoolExecutor, documents: Sequence[Document]) -> _Analysis | None:
+    """A few documents analysed by a helper process (None when they are many, or the helper failed)."""
+    if not documents or sum(len(doc.text) for doc in documents) >= PARALLEL_MIN_CHARS:
+        return None
+    try:
+        return helper.submit(_analyse_chunk, [(doc.text, doc.body_start) for doc in documents]).result()
+    except (BrokenProcessPool, OSError, RuntimeError) as exc:
+        log.warning("tokenising helper failed (%s); tokenising here", exc)
+        return None
+
+
 def _analyse(
     documents: Sequence[Document],
     analyzer: Analyzer,
@@ -1159,6 +1170,7 @@ def build(
     workers: int | None = None,
     keep_analysis: Callable[[_Analysis, list[dict]], None] | None = None,
     passage_texts: bool = True,
+    helper: ProcessPoolExecutor | None = None,
 ) -> _Built:
     """Build the index of `documents`. Documents found in `cache` (same content) are not analysed again; the
     others are analysed here, or in `workers` processes (default: one per core) when they are many and
@@ -1168,11 +1180,14 @@ def build(
     it is complete, with the documents' catalog fields, and then released before the postings are built (at
     100k passages that keeps ~100 MB out of the build's peak); without `keep_analysis` it is returned in
     `_Built.analysis`. With `passage_texts=False` the passages carry no text (a build that is only saved: the
-    index stores offsets)."""
+    index stores offsets). A `helper` process (initialised by `_init_worker`) tokenises a few new documents
+    and computes the cross-language links alongside."""
     started = time.perf_counter()
     cached_rows = cache.rows_by_content() if cache is not None else {}
     fresh_docs = [doc for doc in documents if (doc.fingerprint, doc.body_start) not in cached_rows]
-    fresh = _analyse(fresh_docs, analyzer, glossary, tokenizer, workers)
+    fresh = _analyse_with(helper, fresh_docs) if helper is not None else None
+    if fresh is None:
+        fresh = _analyse(fresh_docs, analyzer, glossary, tokenizer, workers)
     analysed = time.perf_counter()
     # The cache's documents, then the fresh ones (the cache's arrays are not copied when nothing is fresh).
     offset = cache.analysis.n_docs if cache is not None else 0
@@ -1187,6 +1202,18 @@ def build(
          for doc in documents],
         dtype=np.int64,
     )  # fmt: skip
+    # The links depend only on the vocabulary: the helper computes them over every term analysed (a superset
+    # of the index's) while this process collapses duplicates and builds postings; they are narrowed below.
+    links_future = None
+    if helper is not None:
+        try:
+            links_future = helper.submit(
+                _worker_link_candidates,
+                {t for t in combined.terms if _ZH_TERM.fullmatch(t)},
+                {t for t in combined.terms if _EN_TERM.fullmatch(t)},
+            )
+        except (BrokenProcessPool, RuntimeError) as exc:
+            log.warning("link helper unavailable (%s); computing links here", exc)
     rows = combined.rows_of(order)  # corpus order -> row of `combined`
     n_raw = len(rows)
     collapsing = time.perf_counter()
@@ -1231,9 +1258,15 @@ def build(
     indexed = time.perf_counter()
     zh_vocab = {t for t in vocab if _ZH_TERM.fullmatch(t)}
     en_vocab = {t for t in vocab if _EN_TERM.fullmatch(t)}
-    en_to_zh, zh_to_en = (
-        pack_links(links) for links in build_links(zh_vocab, en_vocab, analyzer.stem, analyzer.stopwords)
-    )
+    links = None
+    if links_future is not None:
+        try:
+            links = best_links(*links_future.result(), zh_vocab=zh_vocab, en_vocab=en_vocab)
+        except (BrokenProcessPool, OSError) as exc:
+            log.warning("link helper failed (%s); computing links here", exc)
+    if links is None:
+        links = build_links(zh_vocab, en_vocab, analyzer.stem, analyzer.stopwords)
+    en_to_zh, zh_to_en = (pack_links(side) for side in links)
     stats = (
         len(passages),
         n_raw,
@@ -1412,17 +1445,9 @@ class _Sources:
     @classmethod
     def read(cls, corpus_dir: Path, data_dir: Path | None, mode: str) -> _Sources:
         corpus_dir = corpus_dir.resolve()
-        if not corpus_dir.is_dir():
-            raise CorpusError(f"corpus folder not found: {corpus_dir}")
-        glossary = Glossary.load(corpus_dir / "glossary.toml")
+        spec = _tokenizer_spec(corpus_dir, data_dir, mode)
+        glossary = spec.glossary
         userdict = corpus_dir / "userdict.txt"
-        cache_dir = data_dir if data_dir is not None and _writable(data_dir) else None
-        spec = TokenizerSpec(
-            mode,
-            (str(userdict),) if userdict.exists() else (),
-            str(cache_dir) if cache_dir is not None else None,
-            glossary,
-        )
         extra = [mode.encode(), (corpus_dir / "glossary.toml").read_bytes() if len(glossary) else b""]
         if userdict.exists():
             extra.append(userdict.read_bytes())
@@ -1432,8 +1457,28 @@ class _Sources:
         return cls(corpus_dir, glossary, spec, extra, files, source_key, contents, blobs, index_file)
 
 
+def _tokenizer_spec(corpus_dir: Path, data_dir: Path | None, mode: str) -> TokenizerSpec:
+    """How a corpus folder is tokenised: its glossary and user dictionary, jieba's cache in the data folder."""
+    if not corpus_dir.is_dir():
+        raise CorpusError(f"corpus folder not found: {corpus_dir}")
+    userdict = corpus_dir / "userdict.txt"
+    cache_dir = data_dir if data_dir is not None and _writable(data_dir) else None
+    return TokenizerSpec(
+        mode,
+        (str(userdict),) if userdict.exists() else (),
+        str(cache_dir) if cache_dir is not None else None,
+        Glossary.load(corpus_dir / "glossary.toml"),
+    )
+
+
 def _build_here(
-    sources: _Sources, analyzer: Analyzer, *, rebuild: bool, workers: int | None, passage_texts: bool = True
+    sources: _Sources,
+    analyzer: Analyzer,
+    *,
+    rebuild: bool,
+    workers: int | None,
+    passage_texts: bool = True,
+    helper: ProcessPoolExecutor | None = None,
 ) -> _Built:
     """Build the index in this process (from the token cache unless `rebuild`) and save it when there is a
     data folder."""
@@ -1460,6 +1505,7 @@ def _build_here(
         workers=workers,
         keep_analysis=keep_analysis if path is not None else None,
         passage_texts=passage_texts,
+        helper=helper,
     )
     if path is not None:
         try:
@@ -1470,14 +1516,40 @@ def _build_here(
 
 
 def _build_index_file(corpus_dir: str, data_dir: str, mode: str, rebuild: bool, workers: int | None) -> tuple:
-    """In a separate process: build and save the index of a corpus folder; the figures of its log line."""
+    """In a separate process: build and save the index of a corpus folder; the figures of its log line.
+
+    A rebuild from a token cache starts one helper process at once (when there are two cores): while this one
+    reads the corpus and the cache, the helper loads jieba, then tokenises the few new documents and computes
+    the CC-CEDICT links while this one finds duplicates and builds the postings."""
     logging.getLogger("jieba").setLevel(logging.WARNING)
-    sources = _Sources.read(Path(corpus_dir), Path(data_dir), mode)
-    # jieba is loaded only if some documents are tokenised here rather than in the worker processes.
-    built = _build_here(
-        sources, sources.spec.analyzer(eager=False), rebuild=rebuild, workers=workers, passage_texts=False
-    )
+    folder, data = Path(corpus_dir).resolve(), Path(data_dir)
+    helper = None
+    cached = token_cache_path(index_path(folder, data)).exists()
+    if cached and not rebuild and (workers if workers is not None else os.cpu_count() or 1) >= 2:
+        spec = _tokenizer_spec(folder, data, mode)
+        helper = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker,
+                                     initargs=(spec,))  # fmt: skip
+        helper.submit(int)  # start it now
+    try:
+        sources = _Sources.read(folder, data, mode)
+        # jieba is loaded only if some documents are tokenised here rather than in worker processes.
+        built = _build_here(
+            sources,
+            sources.spec.analyzer(eager=False),
+            rebuild=rebuild,
+            workers=workers,
+            passage_texts=False,
+            helper=helper,
+        )
+    finally:
+        if helper is not None:
+            helper.shutdown(cancel_futures=True)
     return built.stats
+
+
+def _worker_link_candidates(zh_vocab: set[str], en_vocab: set[str]) -> tuple[dict, dict]:
+    analyzer = _WORKER_STATE["analyzer"][0]
+    return link_candidates(zh_vocab, en_vocab, analyzer.stem, analyzer.stopwords)
 
 
 # -- what an index depends on ----------------------------------------------------------------------------

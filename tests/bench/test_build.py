@@ -169,3 +169,24 @@ def test_a_large_corpus_is_built_in_a_separate_process(tmp_path, monkeypatch, ca
     assert any(r.msg.startswith("index loaded") for r in caplog.records), "then loaded from the file it wrote"
     assert_same_index(engine, *reference(engine))
     assert index_path(corpus, tmp_path / "data").exists()
+
+
+def test_rebuild_in_a_build_process_with_its_helper_gives_the_same_index(tmp_path, caplog):
+    # What Engine.open runs in a separate process for a large corpus: with a token cache, a helper process
+    # tokenises the new document and computes the links while the build process finds duplicates.
+    corpus = tmp_path / "corpus"
+    shutil.copytree(SEEDS, corpus)
+    data = tmp_path / "data"
+    first = Engine.open(corpus, data)
+    (corpus / "2026-01-02-added.txt").write_text(
+        "英伟达发布了新的芯片 Rubin，算力翻倍。The chip doubles compute.\n", "utf-8"
+    )
+    caplog.set_level(logging.INFO, logger="index.engine")
+    stats = engine_module._build_index_file(str(corpus), str(data), "search", False, 2)
+    assert stats[4:6] == (1, len(first.documents) + 1), "one document analysed (by the helper)"
+    assert not any(r.levelno >= logging.WARNING for r in caplog.records), "the helper did its work"
+    rebuilt = Engine.open(corpus, data)  # current: loaded, not built
+    full = Engine.open(corpus, tmp_path / "other-data", rebuild=True)
+    assert rebuilt.version == full.version
+    assert_same_index(rebuilt, full.passages, full.bm25)
+    assert (rebuilt.en_to_zh, rebuilt.zh_to_en) == (full.en_to_zh, full.zh_to_en), "the same links"
