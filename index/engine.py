@@ -18,6 +18,7 @@ import contextlib
 import ctypes
 import functools
 import hashlib
+import heapq
 import inspect
 import logging
 import multiprocessing
@@ -986,39 +987,93 @@ def _gram_hashes(key: str) -> np.ndarray:
     return np.unique(grams)
 
 
+KEPT, SKIPPED, UNDECIDED = -1, -2, -3  # a row's decision; a row that is a duplicate holds its target's row
+
+
+def _previous_decisions(
+    order: np.ndarray, rows: np.ndarray, doc_sizes: np.ndarray, decisions: np.ndarray, ranks: np.ndarray
+) -> np.ndarray:
+    """The token cache's duplicate decisions for this build's rows (corpus order): `order` is each document's
+    analysis (cache documents first), `rows` each row's analysis row, `doc_sizes` each analysed document's row
+    count. A decision is kept for documents that come from the cache once and in their previous order relative
+    to each other (the longest such run: a moved or renamed document counts as new); other rows are UNDECIDED,
+    and `_collapse` checks the targets of the rest."""
+    n_cache_docs = len(ranks)
+    from_cache = order < n_cache_docs
+    rank = np.full(len(order), -1, dtype=np.int64)
+    rank[from_cache] = ranks[order[from_cache]]
+    single = np.bincount(order, minlength=int(order.max()) + 1)[order] == 1 if len(order) else from_cache
+    candidates = np.flatnonzero(from_cache & (rank >= 0) & single)
+    steady = np.zeros(len(order), dtype=bool)
+    steady[candidates[_increasing_run(rank[candidates].tolist())]] = True
+    previous = np.full(int(doc_sizes.sum()), UNDECIDED, dtype=np.int64)
+    previous[: len(decisions)] = decisions
+    position = np.full(len(previous), -1, dtype=np.int64)
+    position[rows] = np.arange(len(rows))
+    mine = previous[rows]
+    target = position[np.maximum(mine, 0)]
+    mapped = np.where(mine >= 0, np.where(target >= 0, target, UNDECIDED), mine)
+    mapped[~np.repeat(steady, doc_sizes[order])] = UNDECIDED
+    return mapped
+
+
+def _increasing_run(values: list[int]) -> np.ndarray:
+    """Indices of a longest strictly increasing subsequence of `values` (patience sorting)."""
+    tails: list[int] = []  # tails[k]: index of the smallest last value of an increasing run of length k + 1
+    before = [-1] * len(values)
+    for i, value in enumerate(values):
+        k = _bisect_tails(values, tails, value)
+        if k:
+            before[i] = tails[k - 1]
+        if k == len(tails):
+            tails.append(i)
+        else:
+            tails[k] = i
+    run: list[int] = []
+    i = tails[-1] if tails else -1
+    while i >= 0:
+        run.append(i)
+        i = before[i]
+    return np.asarray(run[::-1], dtype=np.int64)
+
+
+def _bisect_tails(values: list[int], tails: list[int], value: int) -> int:
+    low, high = 0, len(tails)
+    while low < high:
+        middle = (low + high) // 2
+        if values[tails[middle]] < value:
+            low = middle + 1
+        else:
+            high = middle
+    return low
+
+
 def _collapse(
-    documents: Sequence[Document], analysis: _Analysis, *, texts: bool = True
-) -> tuple[list[Passage], np.ndarray]:
-    """`index.passages.collapse_duplicates` over the analysed rows: an identical key is a duplicate; otherwise
-    kept passages sharing a minhash band are candidates, taken in order and compared by exact Jaccard of their
-    character 4-grams (>= 0.85). Signatures come from the (parallel, cached) analysis, candidates are first
-    filtered by minhash agreement and by size (Jaccard <= smaller / larger shingle count), and 4-gram sets are
-    built only for the few left. Returns the kept passages (numbered) and their rows in `analysis`."""
+    documents: Sequence[Document],
+    analysis: _Analysis,
+    *,
+    texts: bool = True,
+    previous: np.ndarray | None = None,
+) -> tuple[list[Passage], np.ndarray, np.ndarray]:
+    """`index.passages.collapse_duplicates` over the analysed rows: rows are taken in order; a row whose key
+    equals a kept row's is a duplicate of it; otherwise the kept rows sharing a minhash band with it are
+    candidates, in order, compared by exact Jaccard of their character 4-grams (>= 0.85). Signatures come
+    from the (parallel, cached) analysis, candidates are first filtered by minhash agreement and by size
+    (Jaccard <= smaller / larger shingle count), and 4-gram sets are built only for the few left.
+
+    `previous` holds each row's decision in the last build where it is still valid (KEPT, SKIPPED or the row
+    it duplicates, all in this row order; UNDECIDED for new rows and rows whose document moved). Only the
+    undecided rows are decided, plus the rows a changed decision can reach: when a row becomes kept or stops
+    being kept, every later row sharing a band or a key with it is decided again. The result is the same as
+    deciding every row (tested against the reference). Returns the kept passages (numbered), their rows, and
+    every row's decision."""
     n_rows = len(analysis.key_len)
     doc_of_row = np.repeat(np.arange(len(documents)), np.diff(analysis.doc_ptr)).tolist()
-    paragraph = analysis.paragraph.tolist()
     starts = analysis.start.tolist()
     ends = analysis.end.tolist()
-    label = analysis.label.tolist()
-    key_len = analysis.key_len.tolist()
     grams = analysis.grams.tolist()
-    hashes = analysis.key_hash.tobytes()
     signatures = analysis.minhash.astype(np.uint64, copy=False).tobytes()
     width = 8 * _NUM_HASHES
-    pairs = analysis.minhash.reshape(n_rows, _NUM_HASHES // _BAND_ROWS, _BAND_ROWS)
-    band_keys = pairs[:, :, 0] * _BAND_MIX  # one 64-bit key per band (a collision only adds a candidate)
-    for column in range(1, _BAND_ROWS):
-        band_keys = (band_keys ^ pairs[:, :, column]) * _BAND_MIX
-    # Only passages sharing a band key with another passage can ever be a candidate or have one: the others
-    # (most of a corpus) skip the buckets altogether.
-    signed = np.flatnonzero(analysis.key_len >= _MINHASH_MIN_KEY)
-    shared = np.zeros(n_rows, dtype=bool)
-    for band in range(band_keys.shape[1]):
-        _, inverse, counts = np.unique(band_keys[signed, band], return_inverse=True, return_counts=True)
-        shared[signed[counts[inverse] > 1]] = True
-    shared_rows = np.flatnonzero(shared)
-    band_of = dict(zip(shared_rows.tolist(), band_keys[shared_rows].tolist(), strict=True))
-    del pairs, band_keys, signed, shared, shared_rows
 
     def text(row: int) -> str:
         return documents[doc_of_row[row]].text[starts[row] : ends[row]]
@@ -1027,11 +1082,10 @@ def _collapse(
     def shingles(row: int) -> np.ndarray:
         return _gram_hashes(_duplicate_key(fold(text(row))))
 
-    def near_duplicate(row: int, candidates: list[int]) -> int | None:
+    def near_duplicate(row: int, candidates: list[int]) -> int:
         size = grams[row]
         mine = signatures[width * row : width * row + width]
-        for index in candidates:
-            other = kept[index]
+        for other in candidates:
             if min(size, grams[other]) < _NEAR_DUPLICATE * max(size, grams[other]):
                 continue  # Jaccard is at most the smaller set's size over the larger's
             theirs = signatures[width * other : width * other + width]
@@ -1040,38 +1094,55 @@ def _collapse(
             a, b = shingles(row), shingles(other)
             common = len(np.intersect1d(a, b, assume_unique=True))
             if common / (len(a) + len(b) - common) >= _NEAR_DUPLICATE:
-                return index
-        return None
+                return other
+        return KEPT
 
-    kept: list[int] = []  # kept[i] = row of the i-th kept passage
-    by_key: dict[bytes, int] = {}
-    buckets: list[dict[int, list[int]]] = [{} for _ in range(_NUM_HASHES // _BAND_ROWS)]
-    extra: dict[int, list[Location]] = {}
-    for row in range(n_rows):
-        if not key_len[row]:
-            continue
-        key = hashes[16 * row : 16 * row + 16]
-        target = by_key.get(key)
-        keys = band_of.get(row)
-        if target is None and keys is not None:
-            candidates: set[int] = set()
-            for band, bucket in enumerate(buckets):
-                found = bucket.get(keys[band])
-                if found:
-                    candidates.update(found)
+    groups = _RowGroups(analysis)
+    decision = np.full(n_rows, UNDECIDED, dtype=np.int64) if previous is None else previous.astype(np.int64)
+    decision[analysis.key_len == 0] = SKIPPED
+    # A duplicate's previous decision holds only if its target is still kept, earlier, and decided as before.
+    target = np.maximum(decision, 0)
+    invalid = (decision >= 0) & ((target >= np.arange(n_rows)) | (decision[target] != KEPT))
+    decision[invalid] = UNDECIDED
+    was_kept = decision == KEPT
+    pending = np.flatnonzero(decision == UNDECIDED).tolist()
+    queued = set(pending)
+    heapq.heapify(pending)
+    status = decision.tolist()
+    decided = 0
+    while pending:
+        row = heapq.heappop(pending)
+        decided += 1
+        found = KEPT
+        for other in groups.same_key(row):
+            if other >= row:
+                break
+            if status[other] == KEPT:
+                found = other
+                break
+        if found == KEPT:
+            candidates = sorted({other for other in groups.same_band(row) if other < row and status[other] == KEPT})
             if candidates:
-                target = near_duplicate(row, sorted(candidates))
-            if target is None:
-                for band, bucket in enumerate(buckets):
-                    bucket.setdefault(keys[band], []).append(len(kept))
-        if target is not None:
-            original = kept[target]
-            doc_id = documents[doc_of_row[row]].doc_id
-            if documents[doc_of_row[original]].doc_id != doc_id or paragraph[original] != paragraph[row]:
-                extra.setdefault(target, []).append(Location(doc_id, paragraph[row], starts[row], ends[row]))
-            continue
-        by_key[key] = len(kept)
-        kept.append(row)
+                found = near_duplicate(row, candidates)
+        status[row] = found
+        if (found == KEPT) != bool(was_kept[row]):
+            for other in (*groups.same_key(row), *groups.same_band(row)):
+                if other > row and other not in queued and status[other] != SKIPPED:
+                    queued.add(other)
+                    heapq.heappush(pending, other)
+    log.debug("duplicates: %d of %d passages decided (the rest as in the last build)", decided, n_rows)
+    decision = np.asarray(status, dtype=np.int64)
+    kept = np.flatnonzero(decision == KEPT)
+    pid_of = np.full(n_rows, -1, dtype=np.int64)
+    pid_of[kept] = np.arange(len(kept))
+    paragraph = analysis.paragraph.tolist()
+    extra: dict[int, list[Location]] = {}
+    for row in np.flatnonzero(decision >= 0).tolist():
+        original = int(decision[row])
+        doc_id = documents[doc_of_row[row]].doc_id
+        if documents[doc_of_row[original]].doc_id != doc_id or paragraph[original] != paragraph[row]:
+            extra.setdefault(int(pid_of[original]), []).append(Location(doc_id, paragraph[row], starts[row], ends[row]))
+    label = analysis.label.tolist()
     passages = [
         Passage(
             pid,
@@ -1083,9 +1154,61 @@ def _collapse(
             None if label[row] < 0 else analysis.labels[label[row]],
             tuple(extra.get(pid, ())),
         )
-        for pid, row in enumerate(kept)
+        for pid, row in enumerate(kept.tolist())
     ]
-    return passages, np.asarray(kept, dtype=np.int64)
+    return passages, kept, decision
+
+
+class _RowGroups:
+    """Rows with the same duplicate key, and rows sharing a minhash band key (rows of keys of 20 characters or
+    more), each group in row order. Groups of one are left out."""
+
+    def __init__(self, analysis: _Analysis) -> None:
+        n_rows = len(analysis.key_len)
+        hashes = np.ascontiguousarray(analysis.key_hash).view(np.dtype((np.void, 16))).ravel()
+        keyed = np.flatnonzero(analysis.key_len > 0)
+        self._key = self._group(keyed, np.unique(hashes[keyed], return_inverse=True)[1].ravel(), n_rows)
+        pairs = analysis.minhash.reshape(n_rows, _NUM_HASHES // _BAND_ROWS, _BAND_ROWS)
+        band_keys = pairs[:, :, 0] * _BAND_MIX  # one 64-bit key per band (a collision only adds a candidate)
+        for column in range(1, _BAND_ROWS):
+            band_keys = (band_keys ^ pairs[:, :, column]) * _BAND_MIX
+        signed = np.flatnonzero(analysis.key_len >= _MINHASH_MIN_KEY)
+        self._bands = [
+            self._group(signed, np.unique(band_keys[signed, band], return_inverse=True)[1].ravel(), n_rows)
+            for band in range(band_keys.shape[1])
+        ]
+
+    @staticmethod
+    def _group(rows: np.ndarray, labels: np.ndarray, n_rows: int) -> tuple[list[int], list[int], list[int]]:
+        """For groups of two rows or more: each row's group start (-1 when alone), where each group ends (by
+        start), and the rows sorted by group (in row order within one), as lists for the Python loop."""
+        order = np.argsort(labels, kind="stable")  # rows are ascending: members stay in row order
+        sorted_labels = labels[order]
+        bounds = np.flatnonzero(np.diff(sorted_labels)) + 1
+        starts = np.concatenate([[0], bounds]).astype(np.int64)
+        stops = np.concatenate([bounds, [len(sorted_labels)]]).astype(np.int64)
+        big = stops - starts > 1
+        start_of = np.full(n_rows, -1, dtype=np.int64)
+        positions = _ranges(starts[big], stops[big])
+        start_of[rows[order[positions]]] = np.repeat(starts[big], (stops - starts)[big])
+        stop_at = np.zeros(len(sorted_labels) + 1, dtype=np.int64)
+        stop_at[starts[big]] = stops[big]
+        return start_of.tolist(), stop_at.tolist(), rows[order].tolist()
+
+    def same_key(self, row: int) -> list[int]:
+        return self._members(self._key, row)
+
+    def same_band(self, row: int) -> list[int]:
+        found: list[int] = []
+        for band in self._bands:
+            found.extend(self._members(band, row))
+        return found
+
+    @staticmethod
+    def _members(grouping: tuple[list[int], list[int], list[int]], row: int) -> list[int]:
+        start_of, stop_at, members = grouping
+        start = start_of[row]
+        return members[start : stop_at[start]] if start >= 0 else []
 
 
 # -- the token cache -------------------------------------------------------------------------------------
@@ -1109,6 +1232,10 @@ class TokenCache:
     keys: CacheKeys
     documents: list[dict]  # {"info": DocumentInfo fields, "body_start": int}, in analysis order
     analysis: _Analysis
+    # The last build's duplicate decisions (per row: KEPT, SKIPPED or the row it duplicates, rows of this
+    # analysis) and each document's place in that build's corpus order: a rebuild decides only what changed.
+    decisions: np.ndarray | None = None
+    ranks: np.ndarray | None = None
 
     def rows_by_content(self) -> dict[tuple[str, int], int]:
         return {(d["info"]["fingerprint"], d["body_start"]): i for i, d in enumerate(self.documents)}
@@ -1124,7 +1251,10 @@ class TokenCache:
             "labels": self.analysis.labels,
             "terms": self.analysis.terms,
         }
-        write_arrays(path, meta, self.analysis.arrays())
+        arrays = self.analysis.arrays()
+        if self.decisions is not None and self.ranks is not None:
+            arrays |= {"decisions": self.decisions.astype(np.int64), "ranks": self.ranks.astype(np.int64)}
+        write_arrays(path, meta, arrays)
 
     @classmethod
     def load(cls, path: Path, keys: CacheKeys) -> TokenCache | None:
@@ -1139,7 +1269,15 @@ class TokenCache:
             analysis = _Analysis.from_arrays(stored.arrays, meta["labels"], meta["terms"])
             if analysis.n_docs != len(meta["documents"]):
                 raise IndexFileError(f"{path}: unreadable (document count mismatch)")
-            return cls(CacheKeys(**meta["keys"]), meta["documents"], analysis)
+            decisions, ranks = stored.arrays.get("decisions"), stored.arrays.get("ranks")
+            if (
+                decisions is None
+                or ranks is None
+                or len(decisions) != len(analysis.key_len)
+                or len(ranks) != analysis.n_docs
+            ):
+                decisions = ranks = None
+            return cls(CacheKeys(**meta["keys"]), meta["documents"], analysis, decisions, ranks)
         except IndexFileError as exc:
             log.info("no token cache: %s", exc)
         except (KeyError, TypeError) as exc:
@@ -1168,7 +1306,7 @@ def build(
     tokenizer: TokenizerSpec | None = None,
     cache: TokenCache | None = None,
     workers: int | None = None,
-    keep_analysis: Callable[[_Analysis, list[dict]], None] | None = None,
+    keep_analysis: Callable[[TokenCache], None] | None = None,
     passage_texts: bool = True,
     helper: ProcessPoolExecutor | None = None,
 ) -> _Built:
@@ -1177,7 +1315,7 @@ def build(
     `tokenizer` says how to make the same analyzer there.
 
     The analysis of the corpus' documents (what a token cache keeps) is handed to `keep_analysis` as soon as
-    it is complete, with the documents' catalog fields, and then released before the postings are built (at
+    it is complete, as a TokenCache without keys, and then released before the postings are built (at
     100k passages that keeps ~100 MB out of the build's peak); without `keep_analysis` it is returned in
     `_Built.analysis`. With `passage_texts=False` the passages carry no text (a build that is only saved: the
     index stores offsets). A `helper` process (initialised by `_init_worker`) tokenises a few new documents
@@ -1217,11 +1355,16 @@ def build(
     rows = combined.rows_of(order)  # corpus order -> row of `combined`
     n_raw = len(rows)
     collapsing = time.perf_counter()
-    passages, kept = _collapse(documents, combined.take(order, bags=False), texts=passage_texts)
+    previous = None
+    if cache is not None and cache.decisions is not None and cache.ranks is not None:
+        previous = _previous_decisions(order, rows, np.diff(combined.doc_ptr), cache.decisions, cache.ranks)
+    passages, kept, decision = _collapse(
+        documents, combined.take(order, bags=False), texts=passage_texts, previous=previous
+    )
+    del previous
     _release_free_memory()
     collapsed = time.perf_counter()
     kept_rows = rows[kept]
-    del rows
     selected = _ranges(combined.bag_ptr[kept_rows], combined.bag_ptr[kept_rows + 1])
     bag_terms = combined.bag_terms[selected]
     bag_counts = combined.bag_counts[selected]
@@ -1236,8 +1379,17 @@ def build(
     vocab = [combined.terms[i] for i in by_term]
     np.take(numbering, bag_terms, out=bag_terms)
     del used, numbering, by_term
-    # What the token cache keeps: the analysis of the documents still in the corpus.
+    # What the token cache keeps: the analysis of the documents still in the corpus, their duplicate decisions
+    # and places in the corpus order.
     present = np.unique(order)
+    cache_row = np.full(len(combined.key_len), -1, dtype=np.int64)
+    cache_row[combined.rows_of(present)] = np.arange(int(np.diff(combined.doc_ptr)[present].sum()))
+    decisions = np.full(int(cache_row.max()) + 1 if len(cache_row) else 0, UNDECIDED, dtype=np.int64)
+    decisions[cache_row[rows]] = np.where(decision >= 0, cache_row[rows[np.maximum(decision, 0)]], decision)
+    rank_of = np.full(combined.n_docs, -1, dtype=np.int64)
+    rank_of[order] = np.arange(len(order))
+    ranks = rank_of[present]
+    del rows, decision, cache_row, rank_of
     if len(present) != combined.n_docs:
         combined = combined.take(present)
     cache_docs = {int(row): doc for doc, row in zip(documents, order.tolist(), strict=True)}
@@ -1248,7 +1400,7 @@ def build(
     del cache_docs
     analysis: _Analysis | None = combined
     if keep_analysis is not None:
-        keep_analysis(combined, cache_documents)
+        keep_analysis(TokenCache(CacheKeys("", "", ""), cache_documents, combined, decisions, ranks))
         analysis = None
         if cache is not None:
             cache.analysis = _Analysis.empty()
@@ -1327,9 +1479,9 @@ _EN_TERM = re.compile(r"[a-z]{2,}")
 # -- save / load -----------------------------------------------------------------------------------------
 
 
-def save(path: Path, built: _Built, mode: str, *, source_key: str = "", cache_keys: CacheKeys | None = None) -> None:
-    """Write the index (postings, passages as offsets into the documents, links) and, when `cache_keys` are
-    given and the build has its analysis, the token cache beside it."""
+def save(path: Path, built: _Built, mode: str, *, source_key: str = "") -> None:
+    """Write the index (postings, passages as offsets into the documents, links). The token cache beside it is
+    written by the build (`build(keep_analysis=...)`)."""
     bm25 = built.bm25
     doc_index = {doc.doc_id: i for i, doc in enumerate(built.documents)}
     labels: dict[str, int] = {}
@@ -1364,11 +1516,6 @@ def save(path: Path, built: _Built, mode: str, *, source_key: str = "", cache_ke
     }
     meta["labels"] = list(labels)
     write_index(path, meta, arrays, source_key)
-    if cache_keys is not None and built.analysis is not None:
-        try:
-            TokenCache(cache_keys, built.cache_documents, built.analysis.compact()).save(token_cache_path(path))
-        except OSError as exc:
-            log.warning("could not save the token cache beside %s (%s)", path, exc)
 
 
 def _info_fields(info: DocumentInfo) -> dict:
@@ -1488,10 +1635,10 @@ def _build_here(
     documents = _load_documents(sources.corpus_dir, sources.files, sources.contents, sources.blobs, cache)
     fingerprint = corpus_fingerprint(documents, sources.extra)
 
-    def keep_analysis(analysis: _Analysis, cache_documents: list[dict]) -> None:
+    def keep_analysis(kept: TokenCache) -> None:
         assert path is not None
         try:
-            TokenCache(keys, cache_documents, analysis.compact()).save(token_cache_path(path))
+            replace(kept, keys=keys, analysis=kept.analysis.compact()).save(token_cache_path(path))
         except OSError as exc:
             log.warning("could not save the token cache beside %s (%s)", path, exc)
 

@@ -190,3 +190,57 @@ def test_rebuild_in_a_build_process_with_its_helper_gives_the_same_index(tmp_pat
     assert rebuilt.version == full.version
     assert_same_index(rebuilt, full.passages, full.bm25)
     assert (rebuilt.en_to_zh, rebuilt.zh_to_en) == (full.en_to_zh, full.zh_to_en), "the same links"
+
+
+SENTENCES = [
+    "OpenAI 在十二月宣布进入红色警报状态，要求团队集中精力改进 ChatGPT。",
+    "谷歌的 Gemini 3 在多项基准测试中领先，月活跃用户达到六亿五千万。",
+    "Anthropic 的企业客户增长很快，收入在一年内翻了几倍。",
+    "奥特曼在内部备忘录中说，接下来的几个星期会很艰难。",
+    "英伟达的芯片供不应求，数据中心的建设速度决定了谁能训练更大的模型。",
+    "广告业务被推迟，Sora 的投入也被暂停，公司要把算力留给核心产品。",
+    "The board met on Tuesday to discuss the compute budget for next year.",
+    "Analysts said the code red was a sign of pressure rather than panic.",
+]
+
+
+def _near_duplicate_corpus(folder, rng, count):
+    """Documents of shuffled sentences: many passages are exact or near duplicates of passages elsewhere."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(count):
+        paragraphs = []
+        for _ in range(int(rng.integers(1, 4))):
+            picked = rng.choice(len(SENTENCES), size=int(rng.integers(3, 7)), replace=True)
+            text = "".join(SENTENCES[j] for j in picked)
+            if rng.random() < 0.3:
+                text = text.replace("的", "之", 1)  # a near duplicate rather than an exact one
+            paragraphs.append(text)
+        (folder / f"doc-{i:03d}.txt").write_text("\n".join(paragraphs) + "\n", encoding="utf-8")
+
+
+def test_incremental_duplicate_decisions_equal_a_full_build(tmp_path, caplog):
+    rng = np.random.default_rng(5)
+    corpus = tmp_path / "corpus"
+    _near_duplicate_corpus(corpus, rng, 40)
+    data = tmp_path / "data"
+    Engine.open(corpus, data)
+    changes = [
+        lambda: (corpus / "doc-000a.txt").write_text(SENTENCES[0] * 3 + "\n" + SENTENCES[1] * 2 + "\n", "utf-8"),
+        lambda: (corpus / "doc-010.txt").unlink(),
+        lambda: (corpus / "doc-020.txt").rename(corpus / "zz-doc-020.txt"),
+        lambda: (corpus / "doc-005.txt").write_text(SENTENCES[3] + SENTENCES[4] + "\n", "utf-8"),
+        lambda: (corpus / "doc-030.txt").rename(corpus / "doc-000b.txt"),
+    ]
+    caplog.set_level(logging.DEBUG, logger="index.engine")
+    for step, change in enumerate(changes):
+        change()
+        caplog.clear()
+        incremental = Engine.open(corpus, data)
+        analysed, total = built_records(caplog)[-1].args[4:6]
+        assert analysed < total, "a rebuild from the token cache"
+        (decided,) = [r.args for r in caplog.records if r.msg.startswith("duplicates:")]
+        assert decided[0] < decided[1], "only the passages a change can reach are decided again"
+        full = Engine.open(corpus, tmp_path / f"full-{step}", rebuild=True)
+        assert sum(len(p.duplicates) for p in full.passages) > 5, "the corpus has duplicates to collapse"
+        assert_same_index(incremental, full.passages, full.bm25)
+        assert_same_index(incremental, *reference(incremental))
