@@ -287,8 +287,8 @@ def expected_version(loaded: CorpusLoad, corpus_dir: Path, mode: str) -> str:
 
 
 def check_index(settings: Settings, loaded: CorpusLoad | None) -> Check:
-    from index.engine import index_path
-    from index.errors import IndexFileError
+    from index.engine import index_path, index_source_key
+    from index.errors import CorpusError, IndexFileError
     from index.indexfile import read_index
 
     if loaded is None:
@@ -296,7 +296,9 @@ def check_index(settings: Settings, loaded: CorpusLoad | None) -> Check:
     path = index_path(settings.corpus_dir.resolve(), settings.data_dir)
     try:
         version = expected_version(loaded, settings.corpus_dir, settings.tokenizer_mode)
-        index = read_index(path, version)
+        # The same check as Engine.open: the corpus files' bytes, its data files, the settings and the index code.
+        source_key = index_source_key(settings.corpus_dir, settings.data_dir, settings.tokenizer_mode)
+        index = read_index(path, version, source_key=source_key)
     except IndexFileError as exc:
         missing = not path.exists()
         return Check(
@@ -306,12 +308,12 @@ def check_index(settings: Settings, loaded: CorpusLoad | None) -> Check:
             "run `footnote index` to build it now; otherwise the bot builds it at start (and `/reload` rebuilds it "
             "while running), which delays the first answers",
         )
-    except OSError as exc:
+    except (OSError, CorpusError) as exc:
         return Check("index", Status.WARN, f"cannot read the corpus for its version: {exc}", "see the corpus check")
     return Check(
         "index",
         Status.OK,
-        f"current: version {version}, {len(index.meta.get('passages', ()))} passages, {path}",
+        f"current: version {version}, {index.meta.get('passage_count', 0):,} passages, {path}",
     )
 
 

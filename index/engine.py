@@ -1604,6 +1604,12 @@ class _Sources:
         return cls(corpus_dir, glossary, spec, extra, files, source_key, contents, blobs, index_file)
 
 
+def index_source_key(corpus_dir: Path, data_dir: Path | None, mode: str = "search") -> str:
+    """The source key an index of `corpus_dir` must carry for Engine.open to use it as it is (reads and hashes
+    the corpus files; builds nothing)."""
+    return _Sources.read(corpus_dir, data_dir, mode).source_key
+
+
 def _tokenizer_spec(corpus_dir: Path, data_dir: Path | None, mode: str) -> TokenizerSpec:
     """How a corpus folder is tokenised: its glossary and user dictionary, jieba's cache in the data folder."""
     if not corpus_dir.is_dir():

@@ -154,6 +154,17 @@ def test_index_missing_current_then_stale(tmp_path):
     built = Engine.open(corpus, config.data_dir)
     current = index_check()
     assert current.status is Status.OK and built.version in current.detail
+    assert f"{len(built.passages):,} passages" in current.detail
+
+    # Engine.open also rebuilds when the code that shapes the index changed (an upgrade), with the same corpus:
+    # the doctor must not call that index current either.
+    import index.engine as engine_module
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(engine_module, "FORMAT_VERSION", engine_module.FORMAT_VERSION + 100)  # the source key's
+        upgraded = index_check()
+    assert upgraded.status is Status.WARN and "out of date" in upgraded.detail
+    assert index_check().status is Status.OK
 
     (corpus / "bridge.txt").write_text("New bridge opens\n\nThe bridge opened to walkers too.\n", encoding="utf-8")
     stale = index_check()
