@@ -106,7 +106,7 @@ class FootnoteBot(commands.Bot):
                 log.exception("corpus reload failed; still serving %s", old.version)
                 raise UserFacingError(f"Reload failed, still serving corpus {old.version}: {exc}") from exc
             self.engine = new
-            freeze_long_lived()
+            freeze_long_lived(collect=False)
             await self.note_documents()
         summary = (
             f"corpus {old.version} → {new.version}: {len(new.documents)} documents, {len(new.passages)} passages"

@@ -16,3 +16,17 @@ def test_tune_for_serving_shortens_the_switch_interval_and_freezes_what_is_alive
     finally:
         gc.unfreeze()
         sys.setswitchinterval(before)
+
+
+def test_after_a_reload_freezing_skips_the_full_collection(monkeypatch):
+    from lifecycle import freeze_long_lived
+
+    collections = []
+    monkeypatch.setattr(gc, "collect", lambda *args: collections.append(args) or 0)
+    try:
+        freeze_long_lived(collect=False)
+        assert collections == [] and gc.get_freeze_count() > 0
+        freeze_long_lived()
+        assert len(collections) == 1
+    finally:
+        gc.unfreeze()
