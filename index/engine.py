@@ -141,9 +141,7 @@ class _Built:
     en_to_zh: PackedLinks
     zh_to_en: PackedLinks
     fingerprint: str
-    analysis: _Analysis | None = None  # a build's per-document analysis, saved as the token cache
     stats: tuple = ()  # the figures of the build's log line (_BUILT_MESSAGE)
-    cache_documents: list[dict] = field(default_factory=list)  # {"info", "body_start"} of its documents
 
 
 def clean_question(question: str) -> str:
@@ -1316,10 +1314,9 @@ def build(
 
     The analysis of the corpus' documents (what a token cache keeps) is handed to `keep_analysis` as soon as
     it is complete, as a TokenCache without keys, and then released before the postings are built (at
-    100k passages that keeps ~100 MB out of the build's peak); without `keep_analysis` it is returned in
-    `_Built.analysis`. With `passage_texts=False` the passages carry no text (a build that is only saved: the
-    index stores offsets). A `helper` process (initialised by `_init_worker`) tokenises a few new documents
-    and computes the cross-language links alongside."""
+    100k passages that keeps ~100 MB out of the build's peak). With `passage_texts=False` the passages carry
+    no text (a build that is only saved: the index stores offsets). A `helper` process (initialised by
+    `_init_worker`) tokenises a few new documents and computes the cross-language links alongside."""
     started = time.perf_counter()
     cached_rows = cache.rows_by_content() if cache is not None else {}
     fresh_docs = [doc for doc in documents if (doc.fingerprint, doc.body_start) not in cached_rows]
@@ -1398,13 +1395,11 @@ def build(
         for row in present.tolist()
     ]
     del cache_docs
-    analysis: _Analysis | None = combined
     if keep_analysis is not None:
         keep_analysis(TokenCache(CacheKeys("", "", ""), cache_documents, combined, decisions, ranks))
-        analysis = None
-        if cache is not None:
-            cache.analysis = _Analysis.empty()
-    del combined
+    if cache is not None:
+        cache.analysis = _Analysis.empty()
+    del combined, cache_documents, decisions, ranks
     bm25 = BM25Index.from_bags(vocab, bag_ptr, bag_terms, bag_counts, params or BM25Params())
     del bag_terms, bag_counts
     indexed = time.perf_counter()
@@ -1440,9 +1435,7 @@ def build(
         en_to_zh,
         zh_to_en,
         fingerprint,
-        analysis=analysis,
         stats=stats,
-        cache_documents=cache_documents if analysis is not None else [],
     )
 
 
