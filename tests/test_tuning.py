@@ -8,11 +8,14 @@ from lifecycle import SWITCH_INTERVAL_SECONDS, tune_for_serving
 
 def test_tune_for_serving_shortens_the_switch_interval_and_freezes_what_is_alive():
     before = sys.getswitchinterval()
-    long_lived = [object() for _ in range(1000)]
+    gc.unfreeze()
+    long_lived = [[] for _ in range(1000)]  # tracked by the collector, as an index's containers are
+    assert any(o is long_lived[0] for o in gc.get_objects())
     try:
         tune_for_serving()
         assert sys.getswitchinterval() == SWITCH_INTERVAL_SECONDS < before
         assert gc.get_freeze_count() >= len(long_lived)
+        assert not any(o is long_lived[0] for o in gc.get_objects()), "moved out of the collected generations"
     finally:
         gc.unfreeze()
         sys.setswitchinterval(before)
