@@ -106,10 +106,6 @@ def setup_logging(level: str) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    # jieba sets its logger to DEBUG with a handler of its own when imported; keep it to warnings.
-    import jieba
-
-    jieba.setLogLevel(logging.WARNING)
 
 
 def open_engine(settings: Settings, rebuild: bool = False) -> Engine:

@@ -33,7 +33,6 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import jieba
 import numpy as np
 import opencc
 
@@ -57,7 +56,7 @@ from index.passages import (
     _shingles,
     split_document,
 )
-from index.tokenize import Analyzer, TermSpan
+from index.tokenize import DEFAULT_SEGMENTER, Analyzer, TermSpan, segmenter_version
 
 log = logging.getLogger(__name__)
 
@@ -236,11 +235,13 @@ class Engine:
         mode: str = "search",
         glossary: Glossary | None = None,
         workers: int | None = None,
+        segmenter: str = DEFAULT_SEGMENTER,
     ) -> Engine:
-        """An engine over in-memory documents (benchmarks, tests): built, never saved."""
-        spec = TokenizerSpec(mode, glossary=glossary if glossary is not None else Glossary(()))
+        """An engine over in-memory documents (benchmarks, tests): built, never saved. `segmenter`: see
+        index.tokenize.SEGMENTERS (the tokeniser comparison of `footnote bench` builds one with each)."""
+        spec = TokenizerSpec(mode, glossary=glossary if glossary is not None else Glossary(()), segmenter=segmenter)
         analyzer = spec.analyzer()
-        fingerprint = corpus_fingerprint(documents, [mode.encode()])
+        fingerprint = corpus_fingerprint(documents, [mode.encode(), segmenter.encode()])
         built = build(documents, analyzer, spec.glossary, fingerprint, tokenizer=spec, workers=workers)
         return cls(analyzer, spec.glossary, built, Path("."))
 
@@ -643,12 +644,14 @@ class TokenizerSpec:
     userdicts: tuple[str, ...] = ()
     cache_dir: str | None = None
     glossary: Glossary = field(default_factory=lambda: Glossary(()))
+    segmenter: str = DEFAULT_SEGMENTER
 
     def analyzer(self, *, eager: bool = True) -> Analyzer:
         analyzer = Analyzer(
             userdicts=[Path(p) for p in self.userdicts],
             mode=self.mode,
             cache_dir=Path(self.cache_dir) if self.cache_dir else None,
+            segmenter=self.segmenter,
             eager=eager,
         )
         analyzer.add_words(self.glossary.han_aliases)
@@ -1711,8 +1714,7 @@ def _code_digest(names: Sequence[str]) -> bytes:
         digest.update(data.read_bytes())
     digest.update(inspect.getsource(passage_terms).encode())
     digest.update(inspect.getsource(_analyse_documents).encode())
-    for module in (jieba, opencc):
-        digest.update(str(getattr(module, "__version__", "")).encode())
+    digest.update(f"{DEFAULT_SEGMENTER} {segmenter_version(DEFAULT_SEGMENTER)} {opencc.__version__}".encode())
     return digest.digest()
 
 

@@ -1,14 +1,22 @@
-"""Tokenisation for matching: jieba for Han script, a small regex for Latin words and numbers.
+"""Tokenisation for matching: jieba's segmentation for Han script, a small regex for Latin words and numbers.
 
 Pipeline, applied identically to passages and questions: fold (NFKC, traditional -> simplified, lower case),
-split into Han runs and Latin/number runs, segment Han runs with jieba (dictionary mode, no HMM, so the same
-string always segments the same way), stem English words (Snowball), drop stopwords. Numbers stay searchable:
-``38%`` gives ``38%`` and ``38``; ``1.4 万亿`` also gives the compound ``1.4万亿``; ``GPT-5.2-Codex`` gives its
-parts and its prefixes (``gpt``, ``5.2``, ``codex``, ``gpt-5.2``, ``gpt-5.2-codex``).
+split into Han runs and Latin/number runs, segment Han runs with jieba's dictionary and algorithm (dictionary
+mode, no HMM, so the same string always segments the same way), stem English words (Snowball), drop stopwords.
+Numbers stay searchable: ``38%`` gives ``38%`` and ``38``; ``1.4 万亿`` also gives the compound ``1.4万亿``;
+``GPT-5.2-Codex`` gives its parts and its prefixes (``gpt``, ``5.2``, ``codex``, ``gpt-5.2``, ``gpt-5.2-codex``).
+
+Segmenters. ``rjieba`` (the default) is jieba-rs, the Rust port of jieba with jieba's dictionary and algorithm:
+its segmentation equals jieba's on every Han run of the seeds, CMRC 2018, DRCD and SQuAD (docs/benchmarks.md,
+`footnote bench --tokenizers`), it tokenises about five times faster, and its dictionary loads in a tenth of
+jieba's time (no 30 MB cache file to unmarshal). ``jieba`` (the reference) and ``jieba-fast`` can be chosen for
+comparison. Word frequencies (`Analyzer.rarity`) come from jieba's own dictionary file, read only when asked.
 """
 
 from __future__ import annotations
 
+import importlib.metadata
+import importlib.util
 import logging
 import math
 import re
@@ -16,9 +24,10 @@ import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources
+from importlib.machinery import ExtensionFileLoader
 from pathlib import Path
+from typing import Any, Protocol
 
-import jieba
 import Stemmer
 
 from index.normalize import fold, fold_with_offsets
@@ -26,6 +35,8 @@ from index.normalize import fold, fold_with_offsets
 log = logging.getLogger(__name__)
 
 MODES = ("search", "precise")
+SEGMENTERS = ("rjieba", "jieba", "jieba-fast")
+DEFAULT_SEGMENTER = "rjieba"
 
 _HAN = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _TOKEN_RE = re.compile(
@@ -51,12 +62,139 @@ def _load_words(name: str) -> frozenset[str]:
     return frozenset(fold(line.strip()) for line in text.splitlines() if line.strip() and not line.startswith("#"))
 
 
+class Segmenter(Protocol):
+    """Jieba's segmentation of a Han run, with words added at run time."""
+
+    def tokenize(self, run: str, search: bool) -> Iterable[tuple[str, int, int]]:
+        """(word, start, end) of each word of `run`; in search mode long words also yield their sub-words."""
+
+    def add_word(self, word: str, freq: int | None, tag: str | None) -> None: ...
+
+    def knows(self, word: str) -> bool:
+        """Whether `word` is a word of the dictionary (or was added)."""
+
+
+class _PythonJieba:
+    """jieba (or jieba-fast, the same API) with its own dictionary cache in `cache_dir`."""
+
+    def __init__(self, module_name: str, cache_dir: Path | None) -> None:
+        module: Any = __import__(module_name)
+        # jieba sets its logger to DEBUG with a handler of its own when imported; keep it to warnings.
+        logging.getLogger(module_name).setLevel(logging.WARNING)
+        module.setLogLevel(logging.WARNING)
+        self.tokenizer = module.Tokenizer()
+        if cache_dir is not None:
+            self.tokenizer.tmp_dir = str(cache_dir)
+        self.tokenizer.initialize()
+
+    def tokenize(self, run: str, search: bool) -> Iterable[tuple[str, int, int]]:
+        return self.tokenizer.tokenize(run, mode="search" if search else "default", HMM=False)
+
+    def add_word(self, word: str, freq: int | None, tag: str | None) -> None:
+        self.tokenizer.add_word(word, freq, tag)
+
+    def knows(self, word: str) -> bool:
+        return bool(self.tokenizer.FREQ.get(word))
+
+
+def _rjieba_class() -> Any:
+    """rjieba's Jieba class. The package's __init__ builds a module-level default instance (a second dictionary
+    load, ~0.1 s, and global state Footnote never uses), so its extension module is loaded on its own."""
+    spec = importlib.util.find_spec("rjieba")
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError("rjieba is not installed")
+    folder = Path(next(iter(spec.submodule_search_locations)))
+    for library in sorted(folder.glob("rjieba*.so")) + sorted(folder.glob("rjieba*.pyd")):
+        loader = ExtensionFileLoader("rjieba.rjieba", str(library))
+        extension = importlib.util.spec_from_file_location("rjieba.rjieba", library, loader=loader)
+        if extension is not None:
+            module = importlib.util.module_from_spec(extension)
+            loader.exec_module(module)
+            return module.Jieba
+    from rjieba import Jieba  # an unusual layout: the package's own import
+
+    return Jieba
+
+
+class _RustJieba:
+    """jieba-rs (rjieba): jieba's dictionary (built into the library) and algorithm."""
+
+    def __init__(self) -> None:
+        self.jieba = _rjieba_class()()
+
+    def tokenize(self, run: str, search: bool) -> Iterable[tuple[str, int, int]]:
+        return self.jieba.tokenize(run, "search" if search else "default", False)
+
+    def add_word(self, word: str, freq: int | None, tag: str | None) -> None:
+        self.jieba.add_word(word, freq, tag)
+
+    def knows(self, word: str) -> bool:
+        return self.jieba.has_word(word)
+
+
+def make_segmenter(name: str, cache_dir: Path | None = None) -> Segmenter:
+    if name == "rjieba":
+        return _RustJieba()
+    if name in ("jieba", "jieba-fast"):
+        return _PythonJieba(name.replace("-", "_"), cache_dir)
+    raise ValueError(f"segmenter must be one of {SEGMENTERS}, not {name!r}")
+
+
+def segmenter_version(name: str) -> str:
+    """The installed version of a segmenter's package ("" when missing), read without importing it."""
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return ""
+
+
+class _WordFrequencies:
+    """Word frequencies of jieba's dictionary (the one every segmenter uses), for `Analyzer.rarity`.
+
+    Read on first use and searched as bytes (a word lookup scans the 5 MB file, about a millisecond) rather than
+    parsed into a dict of 350k words (0.3 s): a question needs a few lookups at most, and most need none."""
+
+    def __init__(self) -> None:
+        self._data: bytes | None = None
+        self._total = 0
+        self._added: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def _load(self) -> bytes:
+        with self._lock:
+            if self._data is None:
+                spec = importlib.util.find_spec("jieba")  # its data file only: the module is never imported
+                folder = Path(next(iter(spec.submodule_search_locations or ()))) if spec else None
+                data = (folder / "dict.txt").read_bytes() if folder and (folder / "dict.txt").exists() else b""
+                self._data = b"\n" + data
+                self._total = sum(int(f) for f in re.findall(rb" (\d+)(?= |\n|$)", data, re.MULTILINE))
+            return self._data
+
+    def add(self, word: str, freq: int) -> None:
+        self._added[word] = freq
+
+    def frequency(self, word: str) -> int:
+        if word in self._added:
+            return self._added[word]
+        data = self._load()
+        at = data.find(b"\n" + word.encode("utf-8") + b" ")
+        if at < 0:
+            return 0
+        line = data[at + 1 : data.find(b"\n", at + 1)].split(b" ")
+        return int(line[1]) if len(line) > 1 and line[1].isdigit() else 0
+
+    @property
+    def total(self) -> int:
+        self._load()
+        return self._total + sum(self._added.values())
+
+
 class Analyzer:
     """Turns text into index terms. One instance per process; thread-safe for reading after construction.
 
-    `userdicts` are jieba user dictionaries (``word freq tag`` per line). `cache_dir` is where jieba keeps its
-    prefix-dictionary cache (a writable data folder); `mode` is ``search`` (jieba's search mode: long words
-    also yield their dictionary sub-words) or ``precise``.
+    `userdicts` are jieba user dictionaries (``word freq tag`` per line). `mode` is ``search`` (jieba's search
+    mode: long words also yield their dictionary sub-words) or ``precise``. `segmenter` is one of SEGMENTERS;
+    `cache_dir` is where the Python jieba segmenters keep their prefix-dictionary cache (a writable data folder).
     """
 
     def __init__(
@@ -65,50 +203,53 @@ class Analyzer:
         userdicts: Sequence[Path] = (),
         mode: str = "search",
         cache_dir: Path | None = None,
-        dictionary: Path | None = None,
+        segmenter: str = DEFAULT_SEGMENTER,
         eager: bool = True,
     ) -> None:
-        """With `eager=False`, jieba's dictionary (0.7 s, ~100 MB) is loaded on the first tokenisation rather
+        """With `eager=False`, the segmenter's dictionary is loaded on the first tokenisation of Han text rather
         than now: a process that only needs `stem` and `stopwords` (an index build whose tokenising runs in
-        worker processes) never loads it."""
+        worker processes), or only meets Latin text, never loads it."""
         if mode not in MODES:
             raise ValueError(f"tokeniser mode must be one of {MODES}, not {mode!r}")
+        if segmenter not in SEGMENTERS:
+            raise ValueError(f"segmenter must be one of {SEGMENTERS}, not {segmenter!r}")
         self.mode = mode
-        self._tokenizer = jieba.Tokenizer(str(dictionary)) if dictionary else jieba.Tokenizer()
-        if cache_dir is not None:
-            self._tokenizer.tmp_dir = str(cache_dir)
+        self.segmenter_name = segmenter
+        self._cache_dir = cache_dir
+        self._segmenter: Segmenter | None = None
+        self._frequencies = _WordFrequencies()
         self._userdicts = list(userdicts)
         self._pending_words: list[tuple[list[str], int]] = []
-        self._ready = False
         self._init_lock = threading.Lock()
-        if eager:
-            self.initialize()
         self.stopwords = _load_words("stopwords_zh.txt") | _load_words("stopwords_en.txt")
         self._stemmer_local = threading.local()
         self._stems: dict[str, str] = {}
+        if eager:
+            self.initialize()
 
     def initialize(self) -> None:
-        """Load jieba's dictionary, the user dictionaries and the words added so far (once; thread-safe)."""
-        if self._ready:
+        """Load the segmenter's dictionary, the user dictionaries and the words added so far (once; thread-safe)."""
+        if self._segmenter is not None:
             return
         with self._init_lock:
-            if self._ready:
+            if self._segmenter is not None:
                 return
-            self._tokenizer.initialize()
+            segmenter = make_segmenter(self.segmenter_name, self._cache_dir)
             for path in self._userdicts:
-                self._load_userdict(path)
+                self._load_userdict(segmenter, path)
             for words, freq in self._pending_words:
-                self._add_words(words, freq)
+                self._add_words(segmenter, words, freq)
             self._pending_words.clear()
-            self._ready = True
+            self._segmenter = segmenter
 
     @property
-    def _jieba(self) -> jieba.Tokenizer:
-        if not self._ready:
+    def _segment(self) -> Segmenter:
+        if self._segmenter is None:
             self.initialize()
-        return self._tokenizer
+        assert self._segmenter is not None
+        return self._segmenter
 
-    def _load_userdict(self, path: Path) -> None:
+    def _load_userdict(self, segmenter: Segmenter, path: Path) -> None:
         for line_no, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             parts = raw.strip().split()
             if not parts or parts[0].startswith("#"):
@@ -119,28 +260,32 @@ class Analyzer:
                 log.warning("%s:%d: frequency %r is not a number; line ignored", path, line_no, parts[1])
                 continue
             # Dictionary words are folded like the text they will meet (traditional -> simplified, lower case).
-            self._tokenizer.add_word(fold(parts[0]), freq, parts[2] if len(parts) > 2 else None)
+            word = fold(parts[0])
+            segmenter.add_word(word, freq, parts[2] if len(parts) > 2 else None)
+            if freq is not None:
+                self._frequencies.add(word, freq)
 
     def add_words(self, words: Iterable[str], freq: int = 2000) -> None:
-        """Teach jieba extra words (glossary aliases) so they are not split.
+        """Teach the segmenter extra words (glossary aliases) so they are not split.
 
-        Only words of three or more Han characters that jieba does not know yet: a known word keeps the
-        frequency its dictionary or the corpus' user dictionary gave it, and a two-character name (何简) added
-        at a high frequency would break ordinary phrases around it (如何简单). The glossary still finds those
-        names in the text by itself.
+        Only words of three or more Han characters that the dictionary does not know yet: a known word keeps
+        the frequency its dictionary or the corpus' user dictionary gave it, and a two-character name (何简)
+        added at a high frequency would break ordinary phrases around it (如何简单). The glossary still finds
+        those names in the text by itself.
         """
         words = list(words)
         with self._init_lock:
-            if not self._ready:
+            if self._segmenter is None:
                 self._pending_words.append((words, freq))
                 return
-        self._add_words(words, freq)
+        self._add_words(self._segmenter, words, freq)
 
-    def _add_words(self, words: Iterable[str], freq: int) -> None:
+    def _add_words(self, segmenter: Segmenter, words: Iterable[str], freq: int) -> None:
         for word in words:
             folded = fold(word)
-            if re.fullmatch(f"[{_HAN}]{{3,}}", folded) and not self._tokenizer.FREQ.get(folded):
-                self._tokenizer.add_word(folded, freq)
+            if re.fullmatch(f"[{_HAN}]{{3,}}", folded) and not segmenter.knows(folded):
+                segmenter.add_word(folded, freq, None)
+                self._frequencies.add(folded, freq)
 
     def stem(self, word: str) -> str:
         """English Snowball (Porter2) stem of an alphabetic word longer than two letters; others unchanged."""
@@ -160,10 +305,10 @@ class Analyzer:
     def rarity(self, word: str) -> float:
         """How rare a (folded) Chinese word is in general use, 0 (very common) .. 1 (unknown to jieba's
         dictionary), from jieba's word frequencies: log(total / freq) mapped from [8, 14] onto [0, 1]."""
-        freq = self._jieba.FREQ.get(word) or 0
+        freq = self._frequencies.frequency(word)
         if freq <= 0:
             return 1.0
-        information = math.log(self._jieba.total / freq)
+        information = math.log(self._frequencies.total / freq)
         return min(1.0, max(0.0, (information - 8.0) / 6.0))
 
     # -- terms ---------------------------------------------------------------------------------------------
@@ -187,14 +332,11 @@ class Analyzer:
             return TermSpan(term, offsets[start], offsets[end - 1] + 1)
 
         stop = self.stopwords
+        search = self.mode == "search"
         for match in _TOKEN_RE.finditer(folded):
             start = match.start()
             if match.lastgroup == "han":
-                run = match.group()
-                if self.mode == "search":
-                    pieces = self._jieba.tokenize(run, mode="search", HMM=False)
-                else:
-                    pieces = self._jieba.tokenize(run, HMM=False)
+                pieces = self._segment.tokenize(match.group(), search)
                 for word, w_start, w_end in pieces:
                     if word not in stop:
                         yield span(word, start + w_start, start + w_end)
