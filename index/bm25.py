@@ -269,12 +269,15 @@ class BM25Index:
             excluded = excluded[(excluded >= 0) & (excluded < self.n_docs)].astype(np.int32)
         if _bm25kernel is None:
             return self._search_numpy(terms, factors, bounds, excluded, k, positive)
-        acc, mark = self._buffers()
-        ids, scores, self._workspace.walked = _bm25kernel.top_k(
+        workspace = self._workspace
+        if getattr(workspace, "scratch", None) is None:
+            workspace.scratch = np.zeros(_bm25kernel.WORKSPACE_BYTES, dtype=np.uint8)
+        ids, scores, workspace.walked = _bm25kernel.top_k(
             self.indptr,
             self.doc_ids,
             self.weights,
             self.max_weight,
+            self.n_docs,
             np.asarray(terms, dtype=np.int64),
             np.asarray(factors, dtype=np.float64),
             np.asarray(bounds, dtype=np.int64),
@@ -282,8 +285,7 @@ class BM25Index:
             k,
             positive,
             prune and self._prunable,
-            acc,
-            mark,
+            workspace.scratch,
         )
         return np.frombuffer(ids, dtype=np.int32), np.frombuffer(scores, dtype=np.float64)
 
@@ -291,15 +293,6 @@ class BM25Index:
     def postings_walked(self) -> int:
         """How many postings this thread's last `search` read in full (pruning skips the rest)."""
         return getattr(self._workspace, "walked", 0)
-
-    def _buffers(self) -> tuple[np.ndarray, np.ndarray]:
-        """This thread's kernel workspace (zero between queries): allocated at the first query, in pages the
-        operating system maps on first touch."""
-        workspace = self._workspace
-        if getattr(workspace, "acc", None) is None:
-            workspace.acc = np.zeros(2 * self.n_docs, dtype=np.float64)
-            workspace.mark = np.zeros(2 * self.n_docs, dtype=np.int32)
-        return workspace.acc, workspace.mark
 
     def _search_numpy(
         self, terms: list[int], factors: list[float], bounds: list[int], excluded: np.ndarray, k: int, positive: bool
