@@ -194,7 +194,7 @@ def test_the_image_copies_what_the_package_installs_and_dockerignore_admits_exac
 
 
 def test_the_healthcheck_is_a_footnote_command():
-    from bot import build_parser
+    from cli import build_parser
 
     [check] = [s for s in dockerfile_steps() if s.kind == "HEALTHCHECK"]
     program, *arguments = shlex.split(check.text)
@@ -202,7 +202,7 @@ def test_the_healthcheck_is_a_footnote_command():
     parser = build_parser()
     commands = next(a for a in parser._actions if a.dest == "command").choices  # argparse has no public getter
     if arguments[0] not in commands:
-        pytest.skip(f"`footnote {arguments[0]}` is not wired into bot.py yet (docs/operations.md)")
+        pytest.skip(f"`footnote {arguments[0]}` is not wired into the CLI yet (docs/operations.md)")
     parsed = parser.parse_args(arguments)
     assert parsed.offline and parsed.quiet
 
