@@ -71,7 +71,7 @@ GATEWAY_PATH = "/gateway"
 JSON_CONTENT_TYPE = "application/json"
 DISCORD_EPOCH_MS = 1_420_070_400_000
 SPEC_ENV_VAR = "FOOTNOTE_DISCORD_SPEC"
-DEFAULT_SPEC_PATH = Path(__file__).resolve().parents[3] / "shared" / "discord" / "openapi.json"
+DEFAULT_SPEC_PATH = Path(__file__).resolve().parents[4] / "shared" / "discord" / "openapi.json"
 
 CONTENT_LIMIT = 2000
 EMBED_TOTAL_LIMIT = 6000
