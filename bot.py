@@ -9,7 +9,6 @@ and never import discord.py.
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from collections.abc import Sequence
 
@@ -19,6 +18,8 @@ from config import TOKEN_HELP, ConfigError, Settings
 
 async def start_bot(settings: Settings, token: str, sync_only: bool = False) -> None:
     """Compose the bot: engine (loaded off the event loop, before any command is accepted), store, client."""
+    import asyncio  # here: `footnote ask` (the same entry point) never starts an event loop
+
     import discord
 
     from client import FootnoteBot

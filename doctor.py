@@ -1,8 +1,9 @@
 """`footnote doctor`: check that this machine can run Footnote, and say how to fix what is wrong.
 
 Checks, in order: configuration, the Discord token (presence and shape; never printed), the corpus folder, the
-index file's freshness, the database, the data folder (jieba cache, index files), Discord's reachability (skipped
-with --offline or without a network) and, when a bot runs with this data folder, its heartbeat. Each check ends
+index file's freshness, the database, the data folder (jieba's dictionary cache, index files), Discord's
+reachability (skipped with --offline or without a network) and, when a bot runs with this data folder, its
+heartbeat. Each check ends
 OK, WARN, FAIL or SKIP with a line on how to fix it; the exit code is 1 when a check failed, else 0.
 
 The Docker image's HEALTHCHECK runs `footnote doctor --offline --quiet` every minute, so this module stays cheap:
@@ -334,7 +335,8 @@ def _migrate(path: Path) -> tuple[int | None, int]:
 
 
 def check_data_dir(data_dir: Path) -> Check:
-    """The data folder holds the index files and jieba's dictionary cache; both are rebuilt when missing."""
+    """The data folder holds the index files and jieba's dictionary as a memory-mapped word table (the segmenter
+    learns a question's words from it instead of building its whole dictionary); both are remade when missing."""
     try:
         data_dir.mkdir(parents=True, exist_ok=True)
         probe = data_dir / f".doctor-{os.getpid()}"
@@ -345,15 +347,15 @@ def check_data_dir(data_dir: Path) -> Check:
             "jieba cache",
             Status.WARN,
             f"data folder {data_dir} is not writable ({exc.strerror or exc}): the index cannot be saved (it is "
-            "rebuilt at every start) and jieba rebuilds its dictionary cache in the system temp folder",
+            "rebuilt at every start) and the segmenter builds its whole dictionary at every start",
             "set DATA_DIR to a writable folder",
         )
-    caches = sorted(p for p in data_dir.glob("jieba*.cache") if p.stat().st_size > 0)
+    caches = sorted(p for p in data_dir.glob("jieba*") if p.suffix in (".npy", ".cache") and p.stat().st_size > 0)
     if not caches:
         return Check(
             "jieba cache",
             Status.OK,
-            f"{data_dir} is writable; jieba writes its dictionary cache there at first use (about 1 s, once)",
+            f"{data_dir} is writable; jieba's dictionary is cached there at first use (about 0.5 s, once)",
         )
     size = sum(p.stat().st_size for p in caches) / 2**20
     return Check("jieba cache", Status.OK, f"{caches[0]} ({size:.1f} MB); {data_dir} is writable")

@@ -29,6 +29,12 @@ def setup_logging(level: str) -> None:
     # (jieba, a segmenter one may choose, is imported only when chosen; index/tokenize.py quiets its logger.)
 
 
+def _doctor_arguments(parser: argparse.ArgumentParser) -> None:
+    from doctor import add_arguments
+
+    add_arguments(parser)
+
+
 def _bench_arguments(parser: argparse.ArgumentParser) -> None:
     from index.bench import add_arguments
 
@@ -132,10 +138,11 @@ def build_parser() -> argparse.ArgumentParser:
     sync = sub.add_parser("sync", help="sync the slash commands with Discord now, then exit")
     sync.set_defaults(func=commands.cmd_sync, default_log_level="INFO")
 
-    from doctor import add_arguments as add_doctor_arguments
-
-    doctor = sub.add_parser("doctor", help="check configuration, token, corpus, index, database and Discord")
-    add_doctor_arguments(doctor)
+    doctor = sub.add_parser(
+        "doctor",
+        help="check configuration, token, corpus, index, database and Discord",
+        lazy_arguments=_doctor_arguments,  # doctor imports urllib and lifecycle: not for `footnote ask`
+    )
     doctor.set_defaults(func=commands.cmd_doctor, before_settings=True)
     return parser
 

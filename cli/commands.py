@@ -8,7 +8,6 @@ function that the composition root (bot.py) handed to `cli.main`: the CLI never 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import importlib.util
 import json
 import shlex
@@ -168,10 +167,13 @@ def cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     """An interactive conversation in the terminal (line editing on a terminal; piped input works too)."""
+    import asyncio  # here, not at the top: `footnote ask` has no event loop, and a cold start pays for imports
+
     return asyncio.run(chat(settings, sys.stdin, sys.stdout))
 
 
 async def chat(settings: Settings, stdin: TextIO, stdout: TextIO) -> int:
+    import asyncio
     import getpass
 
     from index.errors import UserFacingError
@@ -245,11 +247,15 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    import asyncio
+
     asyncio.run(_serve(args)(settings, settings.require_token(), False))
     return 0
 
 
 def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
+    import asyncio
+
     asyncio.run(_serve(args)(settings, settings.require_token(), True))
     return 0
 
