@@ -390,7 +390,7 @@ static Py_ssize_t run(const Query *q, int32_t n_docs, const float *max_weight, i
             if (eligible(q, positive, score, doc) && !offer(&hits, score, doc)) goto done;
         }
     }
-    qsort(hits.hits, (size_t)hits.size, sizeof(Hit), hit_order);
+    if (k >= 0) qsort(hits.hits, (size_t)hits.size, sizeof(Hit), hit_order);
     *out = hits.hits;
     hits.hits = NULL;
     result = hits.size;
@@ -422,7 +422,7 @@ PyDoc_STRVAR(top_k_doc,
              "indptr int64 (terms + 1), doc_ids int32 and weights float32 (postings, ascending documents per term),\n"
              "max_weight float32 (per term), terms int64 (-1: no postings), factors float64, groups int64 (member\n"
              "offsets, groups + 1), exclude sorted int32, workspace writable, WORKSPACE_BYTES, zeroed when made.\n"
-             "k < 0: every eligible document reached, best first.");
+             "k < 0: every eligible document reached, in no particular order.");
 
 static PyObject *top_k(PyObject *Py_UNUSED(self), PyObject *args) {
     Py_buffer b_indptr, b_doc_ids, b_weights, b_max, b_terms, b_factors, b_groups, b_exclude, b_work;
