@@ -81,7 +81,7 @@ def cmd_corpus(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
-    from index.engine import index_path
+    from index.sources import index_path
 
     engine = open_engine(settings, rebuild=args.rebuild)
     print(

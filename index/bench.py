@@ -297,7 +297,7 @@ def _size_mb(path: Path) -> float:
 
 
 class _BuildLog(logging.Handler):
-    """Keeps the figures of index.engine's "built index" log line."""
+    """Keeps the figures of index.build's "built index" log line."""
 
     def __init__(self) -> None:
         super().__init__(logging.INFO)
@@ -326,7 +326,7 @@ def _open_engine(task: dict[str, Any]) -> tuple[Any, float, dict[str, Any]]:
 
     logging.getLogger("jieba").setLevel(logging.WARNING)
     handler = _BuildLog()
-    engine_log = logging.getLogger("index.engine")
+    engine_log = logging.getLogger("index.build")
     engine_log.addHandler(handler)
     engine_log.setLevel(logging.INFO)
     started = time.perf_counter()
@@ -338,7 +338,10 @@ def _open_engine(task: dict[str, Any]) -> tuple[Any, float, dict[str, Any]]:
 
 
 def _measure_footnote_build(task: dict[str, Any]) -> dict[str, Any]:
-    from index.engine import clean_question, index_path, passage_terms, token_cache_path
+    from index.analysis import passage_terms
+    from index.engine import clean_question
+    from index.sources import index_path
+    from index.tokencache import token_cache_path
 
     wall_started = time.perf_counter()
     cpu_started = _cpu_s(resource.RUSAGE_SELF) + _cpu_s(resource.RUSAGE_CHILDREN)
@@ -438,7 +441,7 @@ def _measure_footnote_serve(task: dict[str, Any]) -> dict[str, Any]:
         ask_latencies.append((time.perf_counter_ns() - t0) / 1e6)
     rss = _rss_mb()
     # The part of the load that does not depend on the corpus: jieba's dictionary (timed once more, alike).
-    from index.engine import TokenizerSpec
+    from index.analysis import TokenizerSpec
 
     userdict = Path(task["corpus"]) / "userdict.txt"
     t0 = time.perf_counter()
