@@ -220,7 +220,7 @@ BENCH_EXTRAS = {"bm25s": "the bm25s comparison", "matplotlib": "the plot"}
 
 def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     """Benchmark build, load, query and memory against rank-bm25 and bm25s; write the Markdown report."""
-    from index.bench import BenchError, run_from_args
+    from bench import BenchError, run_from_args
 
     missing = [name for name in BENCH_EXTRAS if importlib.util.find_spec(name) is None]
     if missing:

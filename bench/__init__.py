@@ -15,7 +15,7 @@ a query is `retrieve(k=10)`). The queries are real questions (CMRC 2018, DRCD, t
 into terms by the same function as passages. Footnote's query is `BM25Index.top_k` on those terms; its full
 `Engine.ask` (analysis, glossary and dictionary expansion, coverage, merging, excerpts) is timed separately.
 
-Fresh processes. Each system builds its index in one fresh process (`python -m index.bench --measure ...`) and
+Fresh processes. Each system builds its index in one fresh process (`python -m bench --measure ...`) and
 loads it and answers the queries in another, so each peak RSS (ru_maxrss) is that process's own. A build's
 "cores" is its CPU time (its tokenising workers included) over its wall time. rank-bm25 has no file format;
 it is saved the way its users do, with pickle (in the benchmark's temporary folder only). Top-10 agreement
@@ -535,7 +535,7 @@ def _run_measure(task: dict[str, Any], work: Path, timeout: float) -> dict[str, 
     env = {**os.environ, "PYTHONHASHSEED": "0"}
     try:
         done = subprocess.run(
-            [sys.executable, "-m", "index.bench", "--measure", name],
+            [sys.executable, "-m", "bench", "--measure", name],
             capture_output=True,
             text=True,
             timeout=timeout,
@@ -916,7 +916,7 @@ def markdown(report: BenchReport, plot_name: str | None = "benchmarks.png", note
     lines = [
         "# Benchmarks",
         "",
-        "Measured by `footnote bench` (index/bench.py) on one machine in one run: "
+        "Measured by `footnote bench` (bench/) on one machine in one run: "
         f"{machine.get('cpus')} cores, Python {machine.get('python')}, numpy {machine.get('numpy')}, "
         f"rank-bm25 {machine.get('rank_bm25')}, bm25s {machine.get('bm25s')}, jieba {machine.get('jieba')}"
         + (f"; load average at the end {machine['load_average']}" if machine.get("load_average") else "")
@@ -928,7 +928,7 @@ def markdown(report: BenchReport, plot_name: str | None = "benchmarks.png", note
         report.command,
         "```",
         "",
-        "How: see the docstring of index/bench.py. In short: corpora of real text (the seeds, then CMRC 2018 and "
+        "How: see the docstring of bench/__init__.py. In short: corpora of real text (the seeds, then CMRC 2018 and "
         "DRCD Wikipedia articles); sizes beyond the real text are reached with synthetic documents made of real "
         "sentences drawn at random (digits redrawn). Every system gets the same tokens (Footnote's index terms) "
         "and is measured in fresh processes: one builds and saves, another loads and answers the same real "
@@ -1192,7 +1192,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         task = json.loads(Path(argv[1]).read_text(encoding="utf-8"))
         print(RESULT_PREFIX + json.dumps(measure(task)), flush=True)
         return 0
-    parser = argparse.ArgumentParser(prog="python -m index.bench", description=__doc__.split("\n", 1)[0])
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n", 1)[0])
     add_arguments(parser)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
@@ -1202,7 +1202,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BenchError as exc:
         print(f"footnote bench: {exc}", file=sys.stderr)
         return 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())
