@@ -15,7 +15,7 @@ from ..conftest import ROOT
 # without them, or without ../shared/bench, would behave.
 RUN_MAIN = "import sys; {prelude}; import bot; sys.exit(bot.main(sys.argv[1:]))"
 WITHOUT_EXTRAS = "sys.modules['bm25s'] = sys.modules['matplotlib'] = None"  # find_spec -> None, import fails
-WITHOUT_SHARED_BENCH = "import bench; bench.real_sources = lambda bench_dir: ([], [])"
+WITHOUT_SHARED_BENCH = "import bench.run; bench.run.real_sources = lambda bench_dir: ([], [])"
 
 
 def footnote(env, *args, prelude=None, timeout=600):
