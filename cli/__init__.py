@@ -36,7 +36,7 @@ def _doctor_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _bench_arguments(parser: argparse.ArgumentParser) -> None:
-    from index.bench import add_arguments
+    from bench import add_arguments
 
     add_arguments(parser)
 
