@@ -9,7 +9,6 @@ given a sample of the queries: it is then timed on those only, still interleaved
 
 from __future__ import annotations
 
-import statistics
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -76,17 +75,3 @@ def interleaved(
                 if run == 0:
                     tops[name][number] = list(top)
     return {name: Timing(name, tuple(latencies[name]), tops[name], len(tops[name])) for name in names}
-
-
-def agreement(tops: dict[int, list[int]], reference: dict[int, list[int]]) -> tuple[float, float] | None:
-    """(share of the queries both answered whose top lists are identical, in order; mean share of the reference's
-    top found), over the queries both answered; None when they share none."""
-    common = [n for n in tops if n in reference]
-    if not common:
-        return None
-    identical = sum(tops[n] == reference[n] for n in common) / len(common)
-    overlap = statistics.fmean(
-        len(set(tops[n]) & set(reference[n])) / len(reference[n]) if reference[n] else float(not tops[n])
-        for n in common
-    )
-    return identical, overlap

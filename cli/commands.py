@@ -217,19 +217,28 @@ async def chat(settings: Settings, stdin: TextIO, stdout: TextIO) -> int:
 
 
 # pyproject.toml's `bench` extra (rank-bm25, the other baseline, is a core dependency), and what each adds.
-BENCH_EXTRAS = {"bm25s": "the bm25s comparison", "matplotlib": "the plot"}
+BENCH_EXTRAS = {
+    "bm25s": "the bm25s comparisons",
+    "numba": "bm25s's numba backend",
+    "tantivy": "the tantivy comparison",
+    "matplotlib": "the plot",
+}
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
-    """Benchmark build, load, query and memory against rank-bm25 and bm25s; write the Markdown report."""
+    """Benchmark build, load, query and memory against rank-bm25, bm25s and tantivy; write the Markdown report."""
     from bench import BenchError, run_from_args
 
     missing = [name for name in BENCH_EXTRAS if importlib.util.find_spec(name) is None]
     if missing:
         one = len(missing) == 1
         print(
-            f"footnote bench: {' and '.join(missing)} {'is' if one else 'are'} not installed, so "
-            f"{' and '.join(BENCH_EXTRAS[name] for name in missing)} {'is' if one else 'are'} skipped; "
+            f"footnote bench: {_and(missing)} {'is' if one else 'are'} not installed, so "
+            f"{_and([BENCH_EXTRAS[name] for name in missing])} {'is' if one else 'are'} skipped; "
             f'pip install -e ".[bench]" adds {"it" if one else "them"}',
             file=sys.stderr,
             flush=True,
