@@ -91,6 +91,7 @@ def test_agreement_and_sizes():
     assert agreement({"0": [1], "3": [2]}, {"3": [2]}) == (1.0, 1.0)  # only the queries both answered
     assert agreement({"0": [1]}, {"1": [1]}) is None
     assert parse_sizes("100000,1k, 10000") == (1000, 10000, 100000)
+    assert parse_sizes("100k,1m") == (100_000, 1_000_000)
     with pytest.raises(Exception, match="positive passage counts"):
         parse_sizes("ten")
 
