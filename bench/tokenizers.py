@@ -128,26 +128,10 @@ def _interleaved_speed(
 
 
 def _retrieval(path: Path, segmenter: str, limit: int | None) -> Retrieval:
-    from index.engine import Engine
-    from index.evaluate import squad_documents
+    from index.evaluate import evaluate_squad
 
-    documents, questions = squad_documents(path)
-    questions = questions[:limit] if limit else questions
-    engine = Engine.from_documents(documents, segmenter=segmenter)
-    hit1 = hit5 = 0
-    reciprocal = 0.0
-    for question, doc_id in questions:
-        docs: list[str] = []
-        for pid in engine.search(question, limit=10):
-            doc = engine.passages[pid].doc_id
-            if doc not in docs:
-                docs.append(doc)
-        rank = docs.index(doc_id) + 1 if doc_id in docs else 0
-        hit1 += rank == 1
-        hit5 += 0 < rank <= 5
-        reciprocal += 1 / rank if rank else 0.0
-    n = len(questions) or 1
-    return Retrieval(len(questions), hit1 / n, hit5 / n, reciprocal / n)
+    figures = evaluate_squad(path, limit=limit, segmenter=segmenter)
+    return Retrieval(figures["questions"], figures["hit@1"], figures["hit@5"], figures["mrr@10"])
 
 
 _STARTUP_CODE = """

@@ -165,6 +165,18 @@ typedef struct {
     int32_t *touched, *gtouched; /* BLOCK each: block-relative document numbers */
 } Scratch;
 
+/* Member contribution e to a group of several members, for block document d: the group's own word (own) sets the
+ * value, a document only its alternatives reach starts from 0, then the best counts. 1 when d is new to the group. */
+static inline int take(Scratch *s, int32_t d, int own, double e) {
+    if (!s->gmark[d]) {
+        s->gmark[d] = 1;
+        s->gacc[d] = own ? e : (e > 0.0 ? e : 0.0);
+        return 1;
+    }
+    if (e > s->gacc[d]) s->gacc[d] = e;
+    return 0;
+}
+
 /* Walk group g's postings in [base, base + BLOCK) into the block's accumulator. */
 static Py_ssize_t add_group(const Query *q, Scratch *s, Py_ssize_t g, int32_t base, int32_t stop, Py_ssize_t n_touched,
                             int64_t *walked) {
@@ -195,15 +207,7 @@ static Py_ssize_t add_group(const Query *q, Scratch *s, Py_ssize_t g, int32_t ba
         int64_t p = s->pos[m], end = q->indptr[q->terms[m] + 1], from = p;
         for (; p < end && q->doc_ids[p] < stop; p++) {
             int32_t d = q->doc_ids[p] - base;
-            double e = f * (double)q->weights[p];
-            if (!s->gmark[d]) {
-                s->gmark[d] = 1;
-                s->gtouched[ng++] = d;
-                /* the group's own word sets the value; a document only its alternatives reach starts from 0 */
-                s->gacc[d] = m == first ? e : (e > 0.0 ? e : 0.0);
-            } else if (e > s->gacc[d]) {
-                s->gacc[d] = e;
-            }
+            if (take(s, d, m == first, f * (double)q->weights[p])) s->gtouched[ng++] = d;
         }
         *walked += p - from;
         s->pos[m] = p;
@@ -335,13 +339,7 @@ static Py_ssize_t run(const Query *q, int32_t n_docs, const float *max_weight, i
                     for (; p < block_end; p++) {
                         int32_t d = q->doc_ids[p] - base;
                         if (!s.mark[d]) continue;
-                        double e = f * (double)q->weights[p];
-                        if (!s.gmark[d]) {
-                            s.gmark[d] = 1;
-                            s.gacc[d] = m == first ? e : (e > 0.0 ? e : 0.0);
-                        } else if (e > s.gacc[d]) {
-                            s.gacc[d] = e;
-                        }
+                        take(&s, d, m == first, f * (double)q->weights[p]);
                     }
                 } else {
                     /* a long one: look the candidates up in it, in document order */
@@ -351,15 +349,7 @@ static Py_ssize_t run(const Query *q, int32_t n_docs, const float *max_weight, i
                     for (Py_ssize_t i = 0; i < n_cand && p < block_end; i++) {
                         int32_t d = s.touched[i];
                         p = gallop(q->doc_ids, p, block_end, base + d);
-                        if (p < block_end && q->doc_ids[p] == base + d) {
-                            double e = f * (double)q->weights[p];
-                            if (!s.gmark[d]) {
-                                s.gmark[d] = 1;
-                                s.gacc[d] = m == first ? e : (e > 0.0 ? e : 0.0);
-                            } else if (e > s.gacc[d]) {
-                                s.gacc[d] = e;
-                            }
-                        }
+                        if (p < block_end && q->doc_ids[p] == base + d) take(&s, d, m == first, f * (double)q->weights[p]);
                     }
                 }
                 s.pos[m] = block_end;

@@ -21,6 +21,7 @@ from typing import Any
 from index.corpus import Document, DocumentInfo
 from index.engine import Engine
 from index.errors import QuestionError
+from index.tokenize import DEFAULT_SEGMENTER
 
 
 def _read_jsonl(path: Path) -> list[dict[str, Any]]:
@@ -119,12 +120,14 @@ def squad_documents(path: Path) -> tuple[list[Document], list[tuple[str, str]]]:
     return documents, questions
 
 
-def evaluate_squad(path: Path, mode: str = "search", limit: int | None = None) -> dict[str, Any]:
+def evaluate_squad(
+    path: Path, mode: str = "search", limit: int | None = None, segmenter: str = DEFAULT_SEGMENTER
+) -> dict[str, Any]:
     documents, questions = squad_documents(path)
     if limit:
         questions = questions[:limit]
     started = time.perf_counter()
-    engine = Engine.from_documents(documents, mode=mode)
+    engine = Engine.from_documents(documents, mode=mode, segmenter=segmenter)
     build_seconds = time.perf_counter() - started
     hits1 = hits5 = 0
     reciprocal = 0.0
