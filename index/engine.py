@@ -38,10 +38,19 @@ import numpy as np
 import opencc
 
 from index.bm25 import BM25Index, BM25Params
-from index.corpus import Document, DocumentInfo, corpus_fingerprint, document_files, load_catalog, load_document
+from index.corpus import (
+    Document,
+    DocumentInfo,
+    corpus_fingerprint,
+    document_files,
+    extract,
+    load_catalog,
+    load_document,
+)
 from index.crosslang import Links, best_links, build_links, link_candidates
 from index.errors import CorpusError, IndexFileError, QuestionError
 from index.excerpt import Excerpt, make_excerpt
+from index.formats import FORMAT_CODE
 from index.glossary import CONCEPT_PREFIX, Glossary
 from index.indexfile import FORMAT_VERSION, IndexFile, read_arrays, read_index, write_arrays, write_index
 from index.normalize import fold
@@ -82,10 +91,16 @@ class Citation:
     date: str
     paragraph: int
     url: str = ""
+    where: str = ""  # the place in the original: "¶ 27", "p. 12" (PDF), "Chapter title, ¶ 3" (EPUB)
+    page: str = ""  # the PDF page label, when the document has pages
+
+    @property
+    def location(self) -> str:
+        return self.where or f"¶ {self.paragraph}"
 
     def label(self) -> str:
         parts = [p for p in (self.source, self.date) if p]
-        where = ", ".join([*parts, f"¶ {self.paragraph}"])
+        where = ", ".join([*parts, self.location])
         return f"{self.title} — {where}"
 
 
@@ -486,7 +501,8 @@ class Engine:
 
     def citation(self, location: Location | Passage) -> Citation:
         doc = self.documents[location.doc_id]
-        return Citation(doc.doc_id, doc.title, doc.source, doc.date, location.paragraph, doc.url)
+        where, page = doc.place(location.paragraph, location.start)
+        return Citation(doc.doc_id, doc.title, doc.source, doc.date, location.paragraph, doc.url, where, page)
 
     def excerpt(self, query: Query, text: str, max_chars: int | None = None) -> Excerpt:
         """The best-matching sentence(s) of `text` for the query, with matched words marked."""
@@ -612,7 +628,8 @@ PARALLEL_MIN_CHARS = 1_000_000  # below this, tokenising in this process beats s
 _CHUNK_CHARS = 200_000  # documents per worker task, by size
 TOKEN_CACHE_VERSION = 1
 # The code whose behaviour shapes the index: a change to any of it invalidates index files and token caches.
-_INDEX_CODE = ("corpus.py", "passages.py", "tokenize.py", "normalize.py", "glossary.py", "crosslang.py", "bm25.py")
+_INDEX_CODE = ("corpus.py", "passages.py", "tokenize.py", "normalize.py", "glossary.py", "crosslang.py", "bm25.py",
+               *FORMAT_CODE)  # fmt: skip
 _TOKEN_CODE = ("passages.py", "tokenize.py", "normalize.py", "glossary.py")
 
 
@@ -1288,7 +1305,8 @@ def token_cache_path(index_file: Path) -> Path:
 
 
 def _document_info(fields: dict) -> DocumentInfo:
-    return DocumentInfo(**{**fields, "languages": tuple(fields["languages"])})
+    divisions = tuple(tuple(division) for division in fields.get("divisions", ()))
+    return DocumentInfo(**{**fields, "languages": tuple(fields["languages"]), "divisions": divisions})
 
 
 # -- build -----------------------------------------------------------------------------------------------
@@ -1554,10 +1572,11 @@ def _from_file(index_file: IndexFile, blobs: dict[str, bytes] | None = None) -> 
     return _Built(documents, passages, bm25, meta["en_to_zh"], meta["zh_to_en"], meta["fingerprint"])
 
 
-def _read_text(path: Path) -> str:
+def _read_text(path: Path, data: bytes | None = None) -> str:
+    """A document's text as its reader extracts it (index.formats)."""
     try:
-        return path.read_bytes().decode("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        return extract(path, data).text
+    except (OSError, CorpusError) as exc:
         raise IndexFileError(f"{path}: cannot read a document of the index ({exc})") from exc
 
 
@@ -1754,13 +1773,7 @@ def _source_key(
 
 def _decode(blobs: dict[str, bytes], path: str) -> str:
     """A document's text from the bytes read for its hash (released once decoded), else from its file."""
-    blob = blobs.pop(path, None)
-    if blob is None:
-        return _read_text(Path(path))
-    try:
-        return blob.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise IndexFileError(f"{path}: cannot read a document of the index ({exc})") from exc
+    return _read_text(Path(path), blobs.pop(path, None))
 
 
 def _load_documents(
@@ -1791,13 +1804,13 @@ def _load_documents(
                 continue
             except IndexFileError:
                 pass  # changed since it was hashed: read it as a new document
-        blobs.pop(str(path), None)
+        entry = catalog.get(relative) or catalog.get(path.name) or {}
         try:
-            documents.append(load_document(path, doc_id, catalog.get(relative) or catalog.get(path.name) or {}))
+            documents.append(load_document(path, doc_id, entry, blobs.pop(str(path), None)))
         except (CorpusError, OSError) as exc:
             log.warning("skipping document %s: %s", path, exc)
     if not documents:
-        raise CorpusError(f"no readable .txt or .md documents in {corpus_dir}")
+        raise CorpusError(f"no readable documents in {corpus_dir}")
     return documents
 
 
