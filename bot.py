@@ -24,14 +24,16 @@ from typing import TYPE_CHECKING, TextIO
 
 from dotenv import load_dotenv
 
+from locations import bundled_corpus, default_data_dir
+
 if TYPE_CHECKING:
     from index.engine import Answer, Engine
 
 log = logging.getLogger("footnote")
 
 PROJECT_DIR = Path(__file__).resolve().parent
-DEFAULT_CORPUS = PROJECT_DIR / "seeds"
-DEFAULT_DATA = PROJECT_DIR / "data"
+DEFAULT_CORPUS = bundled_corpus()  # the checkout's seeds/, or the installed package data
+DEFAULT_DATA = default_data_dir()  # the checkout's data/, or the platform's user data folder
 
 
 _TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{20,}$")
