@@ -166,9 +166,10 @@ def _read(path: Path, data: bytes | None = None) -> str:
     return text
 
 
-def extract(path: Path, data: bytes | None = None) -> Extracted:
+def extract(path: Path, data: bytes | None = None, cache_dir: Path | None = None) -> Extracted:
     """The text of the document file `path` (its bytes in `data` when already read) as Footnote indexes it,
-    with the fields the file states. Raises CorpusError naming the file when it cannot be read."""
+    with the fields the file states. Raises CorpusError naming the file when it cannot be read. With
+    `cache_dir`, what is extracted from PDF, HTML, .docx and EPUB files is kept there (by content hash)."""
     fmt = format_of(path.name) or "text"
     if fmt in TEXT_FORMATS:
         data = path.read_bytes() if data is None else data
@@ -180,7 +181,7 @@ def extract(path: Path, data: bytes | None = None) -> Extracted:
         if fmt == "markdown":
             return Extracted(markdown_text(text[body_start:]), fmt, fields)
         return Extracted(text, fmt, fields, body_start=body_start)
-    return read_binary(path.name, fmt, path.read_bytes() if data is None else data)
+    return read_binary(path.name, fmt, path.read_bytes() if data is None else data, cache_dir)
 
 
 def document_files(corpus_dir: Path) -> list[Path]:
@@ -220,10 +221,12 @@ def load_catalog(corpus_dir: Path) -> dict[str, dict[str, object]]:
     return {str(key): value for key, value in catalog.items() if isinstance(value, dict)}
 
 
-def load_document(path: Path, doc_id: str, entry: dict[str, object], data: bytes | None = None) -> Document:
+def load_document(
+    path: Path, doc_id: str, entry: dict[str, object], data: bytes | None = None, cache_dir: Path | None = None
+) -> Document:
     """Read one document (its bytes in `data` when already read) with its catalog entry."""
     data = path.read_bytes() if data is None else data
-    extracted = extract(path, data)
+    extracted = extract(path, data, cache_dir)
     text, body_start = extracted.text, extracted.body_start
     if not text[body_start:].strip():
         raise CorpusError(f"{path.name}: has front matter but no text" if body_start else f"{path.name}: empty")

@@ -20,11 +20,20 @@ A broken file never raises anything but `CorpusError` with a message naming the 
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import json
+import logging
+import os
+import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from importlib import metadata
+from pathlib import Path
 
 from index.errors import CorpusError
 
+log = logging.getLogger(__name__)
 INSTALL_FORMATS = "pip install 'footnote[formats]'"
 MB = 1024 * 1024
 MAX_BINARY_BYTES = 200 * MB  # a PDF, .docx or .epub larger than this is refused before it is parsed
@@ -122,8 +131,67 @@ def missing_extra(name: str, fmt: str, module: str) -> CorpusError:
 Reader = Callable[[str, bytes], Extracted]
 
 
-def read_binary(name: str, fmt: str, data: bytes) -> Extracted:
-    """Extract the text of a PDF, HTML page, .docx or .epub (bytes of the file `name`)."""
+@functools.cache
+def _readers_key() -> str:
+    """What an extraction depends on besides the file: the readers' code and the libraries' versions."""
+    digest = hashlib.sha256()
+    package = Path(__file__).resolve().parent.parent
+    for name in FORMAT_CODE:
+        digest.update((package / name).read_bytes())
+    for library in ("pypdfium2", "trafilatura", "python-docx", "ebooklib", "markdown-it-py", "lxml"):
+        try:
+            digest.update(f"{library} {metadata.version(library)}".encode())
+        except metadata.PackageNotFoundError:
+            digest.update(f"{library} -".encode())
+    return digest.hexdigest()[:16]
+
+
+def _cache_file(cache_dir: Path, data: bytes) -> Path:
+    return cache_dir / f"{hashlib.sha256(data).hexdigest()[:32]}-{_readers_key()}.json"
+
+
+def _cached(cache_dir: Path, data: bytes, fmt: str) -> Extracted | None:
+    try:
+        with open(_cache_file(cache_dir, data), encoding="utf-8") as handle:
+            stored = json.load(handle)
+        return Extracted(
+            stored["text"],
+            fmt,
+            dict(stored["fields"]),
+            tuple(Division(start, label) for start, label in stored["divisions"]),
+            stored["division_kind"],
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _store(cache_dir: Path, data: bytes, extracted: Extracted) -> None:
+    stored = asdict(extracted)
+    stored["divisions"] = [[d.start, d.label] for d in extracted.divisions]
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(prefix=".extract-", dir=cache_dir)
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            json.dump(stored, out, ensure_ascii=False)
+        os.replace(temporary, _cache_file(cache_dir, data))
+    except OSError as exc:
+        log.debug("could not cache the text of a document in %s (%s)", cache_dir, exc)
+
+
+def read_binary(name: str, fmt: str, data: bytes, cache_dir: Path | None = None) -> Extracted:
+    """Extract the text of a PDF, HTML page, .docx or .epub (bytes of the file `name`). With `cache_dir` (in the
+    data folder), the text is kept there by the file's hash, so loading an index does not extract it again."""
+    if cache_dir is not None:
+        cached = _cached(cache_dir, data, fmt)
+        if cached is not None:
+            return cached
+    extracted = _read_binary(name, fmt, data)
+    if cache_dir is not None:
+        _store(cache_dir, data, extracted)
+    return extracted
+
+
+def _read_binary(name: str, fmt: str, data: bytes) -> Extracted:
     if len(data) > MAX_BINARY_BYTES:
         limit = MAX_BINARY_BYTES // MB
         raise CorpusError(f"{name}: {len(data) / MB:.0f} MB is more than the {limit} MB Footnote reads from a file")

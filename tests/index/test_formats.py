@@ -183,3 +183,21 @@ def test_answers_cite_a_findable_place_and_every_excerpt_is_in_its_documents_tex
         assert result.passage.text in document
         for piece in result.excerpt.plain.split("…"):
             assert piece in document
+
+
+def test_extracted_text_is_cached_by_content_so_loading_does_not_extract_again(tmp_path, monkeypatch):
+    path = write_docx(tmp_path / "library.docx")
+    cache = tmp_path / "extracted"
+    first = extract(path, cache_dir=cache)
+    [stored] = cache.glob("*.json")
+    import index.formats.docx
+
+    def fail(name, data):
+        raise AssertionError("extracted again")
+
+    monkeypatch.setattr(index.formats.docx, "read_docx", fail)
+    assert extract(path, cache_dir=cache) == first
+    write_docx(path, title="Changed")  # new content: a new entry, read again
+    with pytest.raises(AssertionError, match="extracted again"):
+        extract(path, cache_dir=cache)
+    assert stored.exists()
