@@ -11,6 +11,7 @@ still larger than `MAX_HTML_TEXT_BYTES` is refused (a 50 MB page is an archive o
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 
@@ -23,6 +24,18 @@ _HEAVY_RE = re.compile(
 )
 _MARKER_RE = re.compile(r"^(?:[-*•]\s+|\|\s*)")
 _ISO_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}")
+
+
+@functools.cache
+def _config() -> object:
+    """trafilatura's settings with its minimum sizes lowered: with the defaults, the article of a short page is
+    "too small", and trafilatura falls back to a baseline extraction that keeps the navigation."""
+    from trafilatura.settings import use_config
+
+    config = use_config()
+    config.set("DEFAULT", "MIN_EXTRACTED_SIZE", "10")
+    config.set("DEFAULT", "MIN_OUTPUT_SIZE", "1")
+    return config
 
 
 def _line(line: str) -> str:
@@ -55,6 +68,7 @@ def read_html(name: str, data: bytes) -> Extracted:
             include_images=False,
             include_links=False,
             date_extraction_params={"extensive_search": True, "original_date": True},
+            config=_config(),
         )
     except (ValueError, TypeError, RecursionError) as exc:  # lxml's errors are ValueError subclasses
         raise CorpusError(f"{name}: not a readable HTML page ({exc})") from None

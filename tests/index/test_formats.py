@@ -94,6 +94,12 @@ def test_html_main_text_without_navigation_or_footer_and_its_title_and_date(tmp_
     assert info.origins["title"] == info.origins["date"] == "document"
 
 
+def test_a_short_html_page_keeps_its_paragraphs_and_drops_its_navigation(tmp_path):
+    path = tmp_path / "notice.html"
+    path.write_text(html_page(paragraphs=["Short one.", "短的第二段。", "Third, also short."]), encoding="utf-8")
+    assert extract(path).text == "Tram line doubles its forecast\nShort one.\n短的第二段。\nThird, also short.\n"
+
+
 def test_markdown_is_parsed_so_no_link_or_table_syntax_reaches_a_passage(tmp_path):
     path = tmp_path / "notes.md"
     path.write_text(
