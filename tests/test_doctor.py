@@ -19,10 +19,9 @@ from typing import Any
 
 import pytest
 
-from bot import Settings
+from config import Settings
 from doctor import (
     Check,
-    Heartbeat,
     Status,
     check_corpus,
     check_data_dir,
@@ -33,11 +32,11 @@ from doctor import (
     check_token,
     expected_version,
     format_checks,
-    heartbeat_path,
     run_doctor,
 )
 from index.corpus import load_corpus
 from index.engine import Engine
+from lifecycle import Heartbeat, heartbeat_path
 from store import migrations
 
 from .conftest import ROOT, SEEDS
@@ -113,7 +112,7 @@ def test_a_healthy_setup_passes_every_check(engine, data_dir, tmp_path):
     text = format_checks(checks)
     assert TOKEN not in text and TOKEN.split(".")[2] not in text
     assert format_checks(checks, quiet=True) == "", "quiet prints nothing when nothing is wrong"
-    assert "0 failing, 0 to look at, 6 fine, 2 skipped" in text
+    assert "0 failing, 0 to look at, 7 fine, 2 skipped" in text
 
 
 def test_settings_that_parse_but_cannot_work_fail_the_configuration_check(tmp_path):
@@ -390,8 +389,9 @@ def test_cli_quiet_prints_only_what_needs_a_look_and_exits_by_failures(data_dir,
 
 def test_footnote_doctor_subcommand(data_dir, engine, tmp_path, capsys, monkeypatch):
     import bot
+    import cli
 
-    assert "doctor" in bot.build_parser().format_help()
+    assert "doctor" in cli.build_parser().format_help()
     for name, value in {"CORPUS_DIR": str(SEEDS), "DATA_DIR": str(data_dir), "DEV_GUILD_ID": "12"}.items():
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("DATABASE_PATH", str(tmp_path / "f.sqlite3"))
