@@ -101,10 +101,13 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
         quote_report = evaluate_quotes(open_engine(settings), Path(args.file))
         print(json.dumps(quote_report, ensure_ascii=False, indent=2) if args.json else format_evaluation(quote_report))
         return 0
-    if args.squad:
-        report = evaluate_squad(Path(args.file), mode=settings.tokenizer_mode, limit=args.limit)
-    else:
-        report = evaluate_questions(open_engine(settings), Path(args.file))
+    from index.progress import terminal_progress
+
+    with terminal_progress() as progress:  # a bar on a terminal, a line now and then in a log
+        if args.squad:
+            report = evaluate_squad(Path(args.file), mode=settings.tokenizer_mode, limit=args.limit, progress=progress)
+        else:
+            report = evaluate_questions(open_engine(settings), Path(args.file), progress=progress)
     print(json.dumps(report, ensure_ascii=False, indent=2) if args.json else format_report(report))
     return 0
 

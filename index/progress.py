@@ -62,15 +62,14 @@ class Progress:
         self._end_stage()
         self._what, self._total, self._unit, self._done = what, total, unit, 0
         self._started = self._last = self._clock()
+        if self._stream is not None:
+            self._open_bar()
 
     def advance(self, n: int = 1) -> None:
         self._done += n
         now = self._clock()
-        if self._stream is not None:
-            if self._bar is not None:
-                self._bar.update(n)
-            elif now - self._started >= self._quiet_for:
-                self._open_bar()  # counting what was done so far
+        if self._bar is not None:
+            self._bar.update(n)
             return
         if now - self._started >= self._quiet_for and now - self._last >= self._interval:
             self._last = now
@@ -109,13 +108,13 @@ class Progress:
             file=self._stream,
             dynamic_ncols=True,
             mininterval=0.25,
+            delay=self._quiet_for,  # drawn only once the work has lasted this long
             leave=True,
-            initial=self._done,
         )
 
     def _end_stage(self) -> None:
         if self._bar is not None:
-            self._bar.close()
+            self._bar.close()  # a bar whose delay had not passed prints nothing
             self._bar = None
         elif self._spoke and self._what:
             self._say(self.line(final=True))

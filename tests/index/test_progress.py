@@ -50,10 +50,15 @@ def test_a_terminal_gets_a_tqdm_bar_and_a_pipe_gets_lines():
 
     terminal = Terminal()
     with terminal_progress(terminal) as progress:
-        progress._quiet_for = 0.0
+        progress._quiet_for = 0.0  # no delay before the bar
         progress.stage("eval", total=3, unit="questions")
         progress.advance(3)
     assert "eval: 100%" in terminal.getvalue() and "3/3" in terminal.getvalue() and "\r" in terminal.getvalue()
+    quick = Terminal()
+    with terminal_progress(quick) as progress:  # done before the 2 s delay: no bar at all
+        progress.stage("eval", total=3, unit="questions")
+        progress.advance(3)
+    assert quick.getvalue() == ""
     pipe = io.StringIO()
     with terminal_progress(pipe, interval=0.0) as progress:
         progress._quiet_for = 0.0
