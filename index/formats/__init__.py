@@ -206,7 +206,13 @@ def _read_binary(name: str, fmt: str, data: bytes) -> Extracted:
         from index.formats.epub import read_epub as reader
     else:
         raise CorpusError(f"{name}: Footnote does not read {fmt} files")
-    extracted = reader(name, data)
+    try:
+        extracted = reader(name, data)
+    except CorpusError:
+        raise
+    except Exception as exc:  # a parser's own bug on a hostile file must not take the corpus down
+        log.debug("%s: %s reader failed", name, fmt, exc_info=True)
+        raise CorpusError(f"{name}: not a readable {describe(fmt)} ({type(exc).__name__}: {exc})") from exc
     if not extracted.text.strip():
         raise CorpusError(f"{name}: no text in this {describe(fmt)}")
     return extracted

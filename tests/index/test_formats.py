@@ -160,7 +160,13 @@ def mixed_engine(tmp_path_factory) -> tuple[Engine, Path]:
     write_epub(corpus / "lighthouse.epub")
     (corpus / "tram.html").write_text(html_page(), encoding="utf-8")
     (corpus / "ferry.md").write_text("# Ferry\n\nThe [ferry](https://x.example) leaves at 7:15.\n", encoding="utf-8")
-    return Engine.open(corpus, tmp_path_factory.mktemp("mixed-data")), corpus
+    write_pdf(corpus / "locked.pdf", password="pw")  # broken documents beside them: skipped, the rest answers
+    write_zip_bomb(corpus / "bomb.docx")
+    (corpus / "fake.epub").write_text("not a book\n", encoding="utf-8")
+    engine = Engine.open(corpus, tmp_path_factory.mktemp("mixed-data"))
+    for name in ("locked.pdf", "bomb.docx", "fake.epub"):
+        (corpus / name).unlink()
+    return engine, corpus
 
 
 @pytest.mark.parametrize(
@@ -178,6 +184,7 @@ def test_answers_cite_a_findable_place_and_every_excerpt_is_in_its_documents_tex
     mixed_engine, question, doc_id, where
 ):
     engine, corpus = mixed_engine
+    assert sorted(engine.documents) == ["ferry", "harbour", "library", "lighthouse", "tram"]
     answer = engine.ask(question)
     assert not answer.abstained
     top = answer.results[0]
@@ -204,6 +211,6 @@ def test_extracted_text_is_cached_by_content_so_loading_does_not_extract_again(t
     monkeypatch.setattr(index.formats.docx, "read_docx", fail)
     assert extract(path, cache_dir=cache) == first
     write_docx(path, title="Changed")  # new content: a new entry, read again
-    with pytest.raises(AssertionError, match="extracted again"):
+    with pytest.raises(CorpusError, match="extracted again"):  # a reader's failure names the file, never escapes
         extract(path, cache_dir=cache)
     assert stored.exists()
