@@ -52,11 +52,19 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_corpus(args: argparse.Namespace, settings: Settings) -> int:
     from index.corpus import FIELDS, load_corpus
+    from index.formats import describe
 
     loaded = load_corpus(settings.corpus_dir.resolve())
     if args.json:
         rows = [
-            {**{f: getattr(d.info, f) for f in FIELDS}, "doc_id": d.doc_id, "origins": d.info.origins}
+            {
+                **{f: getattr(d.info, f) for f in FIELDS},
+                "doc_id": d.doc_id,
+                "origins": d.info.origins,
+                "format": d.info.format,
+                "divisions": [{"start": start, "label": label} for start, label, _first in d.info.divisions],
+                "division_kind": d.info.division_kind,
+            }
             for d in loaded.documents
         ]
         print(
@@ -70,7 +78,8 @@ def cmd_corpus(args: argparse.Namespace, settings: Settings) -> int:
     print(f"{len(loaded.documents)} documents in {settings.corpus_dir}")
     for doc in loaded.documents:
         info = doc.info
-        print(f"\n{info.doc_id}")
+        parts = f", {len(info.divisions)} {info.division_kind}s" if info.divisions else ""
+        print(f"\n{info.doc_id}  ({describe(info.format)}{parts})")
         for name in FIELDS:
             value = getattr(info, name)
             value = ", ".join(value) if isinstance(value, tuple) else value
