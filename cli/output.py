@@ -35,18 +35,7 @@ def answer_to_json(answer: Answer) -> dict:
                 "excerpt": r.excerpt.render("**"),
                 "score": round(r.score, 6),
                 "coverage": round(r.coverage, 3),
-                "citations": [
-                    {
-                        "doc_id": c.doc_id,
-                        "title": c.title,
-                        "source": c.source,
-                        "date": c.date,
-                        "paragraph": c.paragraph,
-                        "location": c.location,
-                        "page": c.page,
-                    }
-                    for c in r.citations
-                ],
+                "citations": [c.as_json() for c in r.citations],
             }
             for r in answer.results
         ],

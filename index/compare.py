@@ -643,18 +643,7 @@ def result_to_json(result: Result) -> dict:
         "excerpt": result.excerpt.render("**"),
         "score": round(result.score, 6),
         "coverage": round(result.coverage, 3),
-        "citations": [
-            {
-                "doc_id": c.doc_id,
-                "title": c.title,
-                "source": c.source,
-                "date": c.date,
-                "paragraph": c.paragraph,
-                "location": c.location,
-                "page": c.page,
-            }
-            for c in result.citations
-        ],
+        "citations": [c.as_json() for c in result.citations],
     }
 
 

@@ -98,6 +98,18 @@ class Citation:
     def location(self) -> str:
         return self.where or f"¶ {self.paragraph}"
 
+    def as_json(self) -> dict[str, object]:
+        """The citation in the CLI's JSON outputs (fields are only ever added, never renamed)."""
+        return {
+            "doc_id": self.doc_id,
+            "title": self.title,
+            "source": self.source,
+            "date": self.date,
+            "paragraph": self.paragraph,
+            "location": self.location,
+            "page": self.page,
+        }
+
     def label(self) -> str:
         parts = [p for p in (self.source, self.date) if p]
         where = ", ".join([*parts, self.location])

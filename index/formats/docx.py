@@ -13,16 +13,12 @@ import io
 
 from index.errors import CorpusError
 from index.formats import Extracted, missing_extra
-from index.formats.text import join_broken_line, squeeze
+from index.formats.text import join_pieces, squeeze
 from index.formats.ziparchive import open_zip
 
 
 def _paragraph_text(text: str) -> str:
-    lines = text.split("\n")
-    joined = lines[0]
-    for line in lines[1:]:
-        joined = join_broken_line(joined, line)
-    return squeeze(joined.replace("\t", " "))
+    return squeeze(join_pieces(text).replace("\t", " "))
 
 
 def read_docx(name: str, data: bytes) -> Extracted:

@@ -14,7 +14,7 @@ import warnings
 
 from index.errors import CorpusError
 from index.formats import Division, Extracted, missing_extra
-from index.formats.text import join_broken_line, squeeze
+from index.formats.text import join_pieces, squeeze
 from index.formats.ziparchive import open_zip
 
 _BLOCKS = frozenset(
@@ -70,15 +70,6 @@ def block_lines(root: object) -> list[tuple[str, str]]:
     return lines
 
 
-def _join_cjk(text: str) -> str:
-    """Spaces that only stand where XHTML broke a line between two CJK characters are removed."""
-    words = text.split(" ")
-    joined = words[0]
-    for word in words[1:]:
-        joined = join_broken_line(joined, word)
-    return joined
-
-
 def read_epub(name: str, data: bytes) -> Extracted:
     try:
         import ebooklib
@@ -119,7 +110,8 @@ def read_epub(name: str, data: bytes) -> Extracted:
             root = lxml.html.document_fromstring(content)
         except (lxml.etree.ParserError, ValueError) as exc:
             raise CorpusError(f"{name}: a chapter ({item.get_name()}) is not readable XHTML ({exc})") from None
-        blocks = [(tag, _join_cjk(text)) for tag, text in block_lines(root)]
+        # a space that only stands where the XHTML broke a line between two CJK characters is removed
+        blocks = [(tag, join_pieces(text, " ")) for tag, text in block_lines(root)]
         if not blocks:
             continue
         heading = next((text for tag, text in blocks if tag in _HEADINGS), "")

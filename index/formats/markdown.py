@@ -15,7 +15,7 @@ import re
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from index.formats.text import join_broken_line, squeeze
+from index.formats.text import join_pieces, squeeze
 
 _TAG_RE = re.compile(r"<[^>]*>")
 
@@ -32,11 +32,7 @@ def _inline(token: Token) -> str:
         elif child.type in ("softbreak", "hardbreak"):
             parts.append("\n")
         # link_open/close, em, strong, s, image (its alt text is rarely prose) and inline HTML add nothing
-    lines = "".join(parts).split("\n")
-    text = lines[0]
-    for line in lines[1:]:
-        text = join_broken_line(text, line)
-    return squeeze(text)
+    return squeeze(join_pieces("".join(parts)))
 
 
 def markdown_text(source: str) -> str:

@@ -24,6 +24,15 @@ def squeeze(text: str) -> str:
     return "\n".join(_SPACE_RE.sub(" ", line).strip() for line in text.split("\n")).strip("\n")
 
 
+def join_pieces(text: str, separator: str = "\n") -> str:
+    """A paragraph that layout (or markup) broke at `separator`, joined as `join_broken_line` joins two pieces."""
+    pieces = text.split(separator)
+    joined = pieces[0]
+    for piece in pieces[1:]:
+        joined = join_broken_line(joined, piece)
+    return joined
+
+
 def join_broken_line(before: str, after: str) -> str:
     """Join two pieces of one paragraph that layout broke apart: no space between CJK characters (Chinese is
     written without spaces), one space between words otherwise."""
