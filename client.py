@@ -17,9 +17,11 @@ from discord import app_commands
 from discord.ext import commands
 
 from cogs import EXTENSIONS
+from cogs.cooldown import QuestionCooldown
 from cogs.render import NO_MENTIONS, on_app_command_error, reply_privately
 from index.engine import Engine
 from index.errors import UserFacingError
+from index.progress import log_progress
 from lifecycle import Lifecycle, ShuttingDown, freeze_long_lived
 from store import StoreError
 from store.digest import DigestStore
@@ -85,6 +87,8 @@ class FootnoteBot(commands.Bot):
         self.clock = clock
         self._reload_lock = asyncio.Lock()
         self.lifecycle = Lifecycle()
+        # One question budget for every way of asking (cogs/cooldown.py), configured once from the settings.
+        self.question_cooldown = QuestionCooldown.from_settings(settings)
         # Engine calls run here, one at a time (cogs/engine_thread.py says why).
         self.engine_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="footnote-engine")
 
@@ -120,7 +124,11 @@ class FootnoteBot(commands.Bot):
             settings = self.settings
             try:
                 new = await asyncio.to_thread(
-                    Engine.open, settings.corpus_dir, settings.data_dir, mode=settings.tokenizer_mode
+                    Engine.open,
+                    settings.corpus_dir,
+                    settings.data_dir,
+                    mode=settings.tokenizer_mode,
+                    progress=log_progress(log),  # a large rebuild logs a line now and then
                 )
             except Exception as exc:  # any failure of a rebuild must leave the running index in place
                 log.exception("corpus reload failed; still serving %s", old.version)

@@ -23,15 +23,18 @@ from config import ConfigError, Settings
 
 if TYPE_CHECKING:
     from index.engine import Engine
+    from index.progress import Progress
 
 # What `run` and `sync` call: bot.start_bot(settings, token, sync_only), handed to cli.main by bot.main.
 Serve = Callable[[Settings, str, bool], Coroutine[Any, Any, None]]
 
 
-def open_engine(settings: Settings, rebuild: bool = False) -> Engine:
+def open_engine(settings: Settings, rebuild: bool = False, progress: Progress | None = None) -> Engine:
     from index.engine import Engine
 
-    return Engine.open(settings.corpus_dir, settings.data_dir, mode=settings.tokenizer_mode, rebuild=rebuild)
+    return Engine.open(
+        settings.corpus_dir, settings.data_dir, mode=settings.tokenizer_mode, rebuild=rebuild, progress=progress
+    )
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
@@ -90,9 +93,11 @@ def cmd_corpus(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
-    from index.engine import index_path
+    from index.progress import terminal_progress
+    from index.sources import index_path
 
-    engine = open_engine(settings, rebuild=args.rebuild)
+    with terminal_progress() as progress:  # documents read and tokenised: a bar on a terminal, else a line now and then
+        engine = open_engine(settings, rebuild=args.rebuild, progress=progress)
     print(
         f"index {index_path(engine.corpus_dir, settings.data_dir)}: {len(engine.documents)} documents, "
         f"{len(engine.passages)} passages, {len(engine.bm25.vocab)} terms, version {engine.version}"
@@ -116,7 +121,7 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
         if args.squad:
             report = evaluate_squad(Path(args.file), mode=settings.tokenizer_mode, limit=args.limit, progress=progress)
         else:
-            report = evaluate_questions(open_engine(settings), Path(args.file), progress=progress)
+            report = evaluate_questions(open_engine(settings, progress=progress), Path(args.file), progress=progress)
     print(json.dumps(report, ensure_ascii=False, indent=2) if args.json else format_report(report))
     return 0
 
@@ -232,7 +237,7 @@ BENCH_EXTRAS = {"bm25s": "the bm25s comparison", "matplotlib": "the plot"}
 
 def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     """Benchmark build, load, query and memory against rank-bm25 and bm25s; write the Markdown report."""
-    from index.bench import BenchError, run_from_args
+    from bench import BenchError, run_from_args
 
     missing = [name for name in BENCH_EXTRAS if importlib.util.find_spec(name) is None]
     if missing:

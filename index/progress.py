@@ -76,7 +76,9 @@ class Progress:
             self._say(self.line(now))
 
     def close(self) -> None:
+        """End the current stage (its last line, or the bar closed); a later `stage` starts another."""
         self._end_stage()
+        self._what = ""
 
     def __enter__(self) -> Progress:
         return self

@@ -214,3 +214,27 @@ def test_extracted_text_is_cached_by_content_so_loading_does_not_extract_again(t
     with pytest.raises(CorpusError, match="extracted again"):  # a reader's failure names the file, never escapes
         extract(path, cache_dir=cache)
     assert stored.exists()
+
+
+def test_a_build_reports_progress_and_loading_its_index_does_not_extract_again(tmp_path, monkeypatch):
+    from index.progress import Progress
+
+    corpus, data = tmp_path / "corpus", tmp_path / "data"
+    corpus.mkdir()
+    write_docx(corpus / "library.docx")
+    (corpus / "ferry.txt").write_text("The ferry leaves at 7:15 every morning.\n", encoding="utf-8")
+    lines: list[str] = []
+    built = Engine.open(corpus, data, progress=Progress(write=lines.append, interval=0.0, quiet_for=0.0))
+    assert lines[0].startswith("read: 1/2 documents (50%), ") and "elapsed, about" in lines[0]
+    assert any(line.startswith("read: 2/2 documents (100%)") and line.endswith(", done") for line in lines)
+    assert any(line.startswith("tokenise: 2/2 documents (100%)") and line.endswith(", done") for line in lines)
+    assert list((data / "extracted").glob("*.json"))  # the .docx's text, kept by content hash
+    import index.formats.docx
+
+    def fail(name, data):
+        raise AssertionError("extracted again")
+
+    monkeypatch.setattr(index.formats.docx, "read_docx", fail)
+    loaded = Engine.open(corpus, data)  # the index is current: passages are cut from the kept text
+    assert [p.text for p in loaded.passages] == [p.text for p in built.passages]
+    assert loaded.ask("library opening hours on weekdays").results[0].citation.doc_id == "library"
