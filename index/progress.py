@@ -56,11 +56,13 @@ class Progress:
         self._done = 0
         self._started = self._last = clock()
         self._spoke = False
+        self._named = False
 
     def stage(self, what: str, total: int | None = None, unit: str = "items") -> None:
         """Start counting a new stage of the work (ends the one before)."""
         self._end_stage()
         self._what, self._total, self._unit, self._done = what, total, unit, 0
+        self._named = False
         self._started = self._last = self._clock()
         if self._stream is not None:
             self._open_bar()
@@ -74,6 +76,20 @@ class Progress:
         if now - self._started >= self._quiet_for and now - self._last >= self._interval:
             self._last = now
             self._say(self.line(now))
+
+    def step(self, text: str) -> None:
+        """Work counted in named steps (a benchmark's): the step before `text` is done. On a terminal the bar
+        shows the step's name; elsewhere every step is a line with the time elapsed (steps are far apart)."""
+        if self._bar is not None:
+            if self._named:
+                self._bar.update(1)
+            self._bar.set_description_str(f"{self._what}: {text}")
+        elif self._write is not None:
+            self._write(f"{self._what}: {text} ({_duration(self._clock() - self._started)} elapsed)")
+            self._spoke = True
+        if self._named:
+            self._done += 1
+        self._named = True
 
     def close(self) -> None:
         """End the current stage (its last line, or the bar closed); a later `stage` starts another."""
@@ -115,6 +131,11 @@ class Progress:
         )
 
     def _end_stage(self) -> None:
+        if self._named:  # the last named step is done too
+            self._done += 1
+            self._named = False
+            if self._bar is not None:
+                self._bar.update(1)
         if self._bar is not None:
             self._bar.close()  # a bar whose delay had not passed prints nothing
             self._bar = None
@@ -128,7 +149,7 @@ class Progress:
             self._write(text)
 
 
-def terminal_progress(stream: TextIO | None = None, interval: float = 10.0) -> Progress:
+def terminal_progress(stream: TextIO | None = None, interval: float = 10.0, quiet_for: float = 2.0) -> Progress:
     """For the CLI: a bar when `stream` (stderr) is a terminal, plain lines on it otherwise."""
     stream = stream if stream is not None else sys.stderr
     tty = hasattr(stream, "isatty") and stream.isatty()
@@ -136,7 +157,7 @@ def terminal_progress(stream: TextIO | None = None, interval: float = 10.0) -> P
     def write(text: str) -> None:
         print(text, file=stream, flush=True)
 
-    return Progress(write=write, stream=stream if tty else None, interval=interval)
+    return Progress(write=write, stream=stream if tty else None, interval=interval, quiet_for=quiet_for)
 
 
 def log_progress(logger: logging.Logger, interval: float = 30.0) -> Progress:

@@ -65,3 +65,30 @@ def test_a_terminal_gets_a_tqdm_bar_and_a_pipe_gets_lines():
         progress.stage("eval", total=3, unit="questions")
         progress.advance(3)
     assert pipe.getvalue().splitlines()[-1].startswith("eval: 3/3 questions (100%)") and "\r" not in pipe.getvalue()
+
+
+def test_named_steps_are_a_line_each_off_a_terminal_and_a_bar_on_one():
+    clock, lines = Clock(), []
+    progress = Progress(write=lines.append, clock=clock)
+    progress.stage("bench", total=3, unit="steps")
+    for name in ("1,000 passages: writing the corpus", "1,000 passages: building Footnote's index"):
+        progress.step(name)
+        clock.now += 65
+    progress.close()
+    assert lines == [
+        "bench: 1,000 passages: writing the corpus (0 s elapsed)",
+        "bench: 1,000 passages: building Footnote's index (1 min 05 s elapsed)",
+        "bench: 2/3 steps (67%), 2 min 10 s elapsed, stopped",
+    ]
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    terminal = Terminal()
+    with terminal_progress(terminal, quiet_for=0.0) as progress:
+        progress.stage("bench", total=2, unit="steps")
+        progress.step("120 passages: writing the corpus")
+        progress.step("120 passages: loading it and querying")
+    assert "bench: 120 passages: loading it and querying:  50%" in terminal.getvalue()
+    assert "bench: 120 passages: loading it and querying: 100%" in terminal.getvalue()
