@@ -639,6 +639,7 @@ def result_to_json(result: Result) -> dict:
         "passage": result.passage.pid,
         "paragraph": result.passage.paragraph,
         "location": result.citation.location,
+        "page": result.citation.page,
         "text": result.passage.text,
         "excerpt": result.excerpt.render("**"),
         "score": round(result.score, 6),
