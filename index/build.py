@@ -35,6 +35,7 @@ from index.corpus import Document, DocumentInfo, corpus_fingerprint, load_catalo
 from index.crosslang import best_links, build_links
 from index.duplicates import UNDECIDED, _collapse, _previous_decisions
 from index.errors import CorpusError, IndexFileError
+from index.formats import prune_cache
 from index.glossary import Glossary
 from index.indexfile import _Built, _decode, _from_file, _info_fields, pack_links, read_index, save
 from index.progress import Progress, terminal_progress
@@ -282,6 +283,8 @@ def _build_here(
     documents = _load_documents(
         sources.corpus_dir, sources.files, sources.contents, sources.blobs, cache, progress, sources.extracted_dir
     )
+    if sources.extracted_dir is not None:
+        prune_cache(sources.extracted_dir, {doc.fingerprint for doc in documents})
     fingerprint = corpus_fingerprint(documents, sources.extra)
 
     def keep_analysis(kept: TokenCache) -> None:

@@ -150,6 +150,25 @@ def _cache_file(cache_dir: Path, data: bytes) -> Path:
     return cache_dir / f"{hashlib.sha256(data).hexdigest()[:32]}-{_readers_key()}.json"
 
 
+def prune_cache(cache_dir: Path, fingerprints: set[str]) -> int:
+    """Delete the kept texts of files that are no longer documents (by the 16-character content fingerprint a
+    DocumentInfo carries) or that older readers extracted; how many were deleted."""
+    removed = 0
+    try:
+        entries = list(cache_dir.glob("*.json"))
+    except OSError:
+        return 0
+    for entry in entries:
+        content, _, readers = entry.stem.partition("-")
+        if content[:16] not in fingerprints or readers != _readers_key():
+            try:
+                entry.unlink()
+                removed += 1
+            except OSError:
+                pass  # another build removed it, or the folder is read-only: it is only a cache
+    return removed
+
+
 def _cached(cache_dir: Path, data: bytes, fmt: str) -> Extracted | None:
     try:
         with open(_cache_file(cache_dir, data), encoding="utf-8") as handle:

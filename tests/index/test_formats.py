@@ -228,7 +228,7 @@ def test_a_build_reports_progress_and_loading_its_index_does_not_extract_again(t
     assert lines[0].startswith("read: 1/2 documents (50%), ") and "elapsed, about" in lines[0]
     assert any(line.startswith("read: 2/2 documents (100%)") and line.endswith(", done") for line in lines)
     assert any(line.startswith("tokenise: 2/2 documents (100%)") and line.endswith(", done") for line in lines)
-    assert list((data / "extracted").glob("*.json"))  # the .docx's text, kept by content hash
+    [kept] = (data / "extracted").glob("*.json")  # the .docx's text, kept by content hash
     import index.formats.docx
 
     def fail(name, data):
@@ -238,3 +238,7 @@ def test_a_build_reports_progress_and_loading_its_index_does_not_extract_again(t
     loaded = Engine.open(corpus, data)  # the index is current: passages are cut from the kept text
     assert [p.text for p in loaded.passages] == [p.text for p in built.passages]
     assert loaded.ask("library opening hours on weekdays").results[0].citation.doc_id == "library"
+    monkeypatch.undo()
+    write_docx(corpus / "library.docx", title="Library plans, revised")  # changed: the old text is dropped
+    Engine.open(corpus, data)
+    assert not kept.exists() and len(list((data / "extracted").glob("*.json"))) == 1
