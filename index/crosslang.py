@@ -13,9 +13,11 @@ import functools
 import logging
 import re
 from collections.abc import Callable, Collection, Iterator
+from dataclasses import dataclass, field
 from importlib import resources
 
 from index.normalize import fold
+from index.tokenize import HAN_CHARS
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +28,11 @@ _SKIP_SENSE_RE = re.compile(
     r"^(?:surname |variant of|old variant|see |also written|used in|abbr\. for|erhua variant|CL:|Taiwan pr\.)", re.I
 )
 _QUALITY = {1: 1.0, 2: 0.6, 3: 0.4}
-_HAN_WORD_RE = re.compile(r"[\u3400-\u9fff]+")
+_HAN_WORD_RE = re.compile(f"[{HAN_CHARS}]+")
+_SURNAME_RE = re.compile(r"^surname ([A-Z][a-z]+)$")
+# "Renminbi (RMB)", "World Trade Organization (WTO)": the abbreviation is a gloss of its own.
+_ABBREVIATION_RE = re.compile(r"\(([A-Z][A-Z0-9&]{1,6})\)")
+_GLOSS_WORD_RE = re.compile(r"^[A-Za-z]+$")
 
 Links = dict[str, list[tuple[str, float]]]
 
@@ -61,6 +67,24 @@ def _sense_words(sense: str, stem: Callable[[str], str], stopwords: Collection[s
     return [stem(w) for w in _WORD_RE.findall(sense) if w not in stopwords and len(w) > 1]
 
 
+def _senses(senses: list[str]) -> Iterator[str]:
+    """The senses of an entry, each abbreviation in parentheses also as a sense of its own."""
+    for sense in senses:
+        yield sense
+        yield from _ABBREVIATION_RE.findall(sense)
+
+
+@dataclass
+class Lexicon:
+    """What the name and synonym layers need from CC-CEDICT, collected in the same pass as the links:
+    family-name characters (senses "surname Guo"), the corpus' Chinese terms that are dictionary words, and the
+    English words that are a whole gloss somewhere (lower case, unstemmed)."""
+
+    surnames: set[str] = field(default_factory=set)
+    zh_words: set[str] = field(default_factory=set)
+    en_words: set[str] = field(default_factory=set)
+
+
 def build_links(
     zh_vocab: Collection[str],
     en_vocab: Collection[str],
@@ -68,7 +92,8 @@ def build_links(
     stopwords: Collection[str],
 ) -> tuple[Links, Links]:
     """Return (en -> zh, zh -> en) links restricted to the given vocabularies."""
-    return best_links(*link_candidates(zh_vocab, en_vocab, stem, stopwords))
+    en_to_zh, zh_to_en, _ = link_candidates(zh_vocab, en_vocab, stem, stopwords)
+    return best_links(en_to_zh, zh_to_en)
 
 
 Candidates = dict[str, dict[str, float]]
@@ -79,18 +104,29 @@ def link_candidates(
     en_vocab: Collection[str],
     stem: Callable[[str], str],
     stopwords: Collection[str],
-) -> tuple[Candidates, Candidates]:
-    """Every (en -> zh, zh -> en) link with its best quality, before `best_links` keeps the top ones. Computed
-    over larger vocabularies and then narrowed by `best_links(..., zh_vocab=, en_vocab=)`, the result is the
-    same as over the smaller ones: a link's quality depends only on its CC-CEDICT entry."""
+) -> tuple[Candidates, Candidates, Lexicon]:
+    """Every (en -> zh, zh -> en) link with its best quality, before `best_links` keeps the top ones, and the
+    Lexicon facts. Computed over larger vocabularies and then narrowed by `best_links(..., zh_vocab=,
+    en_vocab=)`, the links are the same as over the smaller ones: a link's quality depends only on its entry."""
     en_to_zh: Candidates = {}
     zh_to_en: Candidates = {}
+    lexicon = Lexicon()
     stem = functools.lru_cache(maxsize=None)(stem)  # CC-CEDICT repeats its English words many times over
     for headword, senses in cedict_entries():
+        if len(headword) <= 2:
+            for sense in senses:
+                if _SURNAME_RE.match(sense):
+                    lexicon.surnames.add(headword)
+        for sense in senses:
+            plain = _PARENTHESES_RE.sub(" ", sense).strip()
+            if len(plain) > 2 and _GLOSS_WORD_RE.match(plain):
+                lexicon.en_words.add(plain.lower())
         if len(headword) < 2 or not _HAN_WORD_RE.fullmatch(headword):
             continue
         in_corpus = headword in zh_vocab
-        for sense in senses:
+        if in_corpus:
+            lexicon.zh_words.add(headword)
+        for sense in _senses(senses):
             words = _sense_words(sense, stem, stopwords)
             quality = _QUALITY.get(len(words))
             if quality is None:
@@ -102,7 +138,7 @@ def link_candidates(
                 if word in en_vocab:
                     links = zh_to_en.setdefault(headword, {})
                     links[word] = max(links.get(word, 0.0), quality)
-    return en_to_zh, zh_to_en
+    return en_to_zh, zh_to_en, lexicon
 
 
 def best_links(

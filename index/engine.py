@@ -39,12 +39,12 @@ import opencc
 
 from index.bm25 import BM25Index, BM25Params
 from index.corpus import Document, DocumentInfo, corpus_fingerprint, document_files, load_catalog, load_document
-from index.crosslang import Links, best_links, build_links, link_candidates
+from index.crosslang import Lexicon, Links, best_links, link_candidates
 from index.errors import CorpusError, IndexFileError, QuestionError
 from index.excerpt import Excerpt, make_excerpt
 from index.glossary import CONCEPT_PREFIX, Glossary
 from index.indexfile import FORMAT_VERSION, IndexFile, read_arrays, read_index, write_arrays, write_index
-from index.normalize import fold
+from index.normalize import fold, fold_with_offsets
 from index.passages import (
     _BAND_ROWS,
     _NEAR_DUPLICATE,
@@ -57,12 +57,14 @@ from index.passages import (
     _shingles,
     split_document,
 )
-from index.tokenize import Analyzer, TermSpan
+from index.romanize import NameMatcher, han_name_keys, latin_key, latin_names
+from index.tokenize import HAN_CHARS, Analyzer, TermSpan
 
 log = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 1000
 GLOSSARY_WEIGHT = 0.7
+NAME_WEIGHT = GLOSSARY_WEIGHT  # a romanised name is the same name, as sure as a glossary alias
 DICTIONARY_WEIGHT = 0.5
 CONTEXT_WEIGHT = 0.5
 FOLLOW_UP_EASING = 0.8
@@ -142,6 +144,7 @@ class _Built:
     zh_to_en: PackedLinks
     fingerprint: str
     stats: tuple = ()  # the figures of the build's log line (_BUILT_MESSAGE)
+    names: dict[str, dict[str, str]] = field(default_factory=dict)  # see index.romanize (NAME_TABLES)
 
 
 def clean_question(question: str) -> str:
@@ -164,6 +167,8 @@ class Engine:
         self.en_to_zh = built.en_to_zh
         self.zh_to_en = built.zh_to_en
         self.fingerprint = built.fingerprint
+        names = built.names or {}
+        self.names = NameMatcher(names.get("han", {}), names.get("latin", {}), names.get("chars", {}))
         self._topics = self._frequent_topics()
         # Signatures of recently ranked passages (a set of ~400 shingles each: caching every passage ever ranked
         # grew a 100k-passage bot by ~0.7 MB a question). lru_cache is thread-safe.
@@ -264,10 +269,11 @@ class Engine:
         """Turn a cleaned question into concepts with their expansions."""
         spans = self.analyzer.spans(question)
         mentions = self.glossary.find(question)
+        named = self._name_links(question, spans)
         concepts: list[Concept] = []
         claimed: set[int] = set()
         for index, span in enumerate(spans):
-            expansions: dict[str, float] = {}
+            expansions: dict[str, float] = dict.fromkeys(named.get(index, ()), NAME_WEIGHT)
             for m_index, mention in enumerate(mentions):
                 if mention.start <= span.start and span.end <= mention.end:
                     expansions[mention.entry.term] = GLOSSARY_WEIGHT
@@ -275,8 +281,10 @@ class Engine:
             for target, quality in self._links(span.term):
                 if target != span.term:
                     expansions[target] = max(expansions.get(target, 0.0), DICTIONARY_WEIGHT * quality)
-            unit = not any(
-                other.start <= span.start
+            # Character n-grams of unknown words score, but the question's units stay its words.
+            unit = not span.gram and not any(
+                not other.gram
+                and other.start <= span.start
                 and span.end <= other.end
                 and (other.end - other.start) > (span.end - span.start)
                 for other in spans[:index] + spans[index + 1 :]
@@ -286,13 +294,50 @@ class Engine:
         return Query(question, tuple(concepts), tuple(extra.items()))
 
     def _links(self, term: str) -> list[tuple[str, float]]:
-        if re.fullmatch(r"[a-z]+", term):
+        if _EN_WORD.fullmatch(term):
             packed = self.en_to_zh.get(term)
-        elif re.fullmatch(r"[\u3400-\u9fff]{2,}", term):
+        elif _ZH_TERM.fullmatch(term):
             packed = self.zh_to_en.get(term)
         else:
             return []
         return unpack_links(packed) if packed else []
+
+    def _name_links(self, question: str, spans: Sequence[TermSpan]) -> dict[int, list[str]]:
+        """Romanised names (index.romanize): for each span of the question, the corpus terms that write the
+        same name in the other script. A run of one to three Latin words ("ren zhengfei", "Kuo Ming-chi") is
+        looked up by its letters; a run of two to four Han characters by its readings."""
+        found: dict[int, list[str]] = {}
+        if not self.names.han_keys and not self.names.latin:
+            return found
+
+        def attach(start: int, end: int, targets: Iterable[str]) -> None:
+            for index, span in enumerate(spans):
+                if span.start < end and start < span.end and not span.gram:
+                    slot = found.setdefault(index, [])
+                    slot.extend(t for t in targets if t not in slot and t != span.term)
+
+        if self.names.han_keys:
+            words = list(_LATIN_WORD_RE.finditer(question))
+            for i in range(len(words)):
+                for n in range(1, 4):
+                    if i + n > len(words):
+                        break
+                    if n > 1 and question[words[i + n - 2].end() : words[i + n - 1].start()].strip(" -‐"):
+                        break
+                    targets = self.names.han_for_latin(latin_key(question[words[i].start() : words[i + n - 1].end()]))
+                    if targets:
+                        attach(words[i].start(), words[i + n - 1].end(), targets)
+        if self.names.latin:
+            folded, offsets = fold_with_offsets(question)
+            for run in _ZH_RUN.finditer(folded):
+                text = run.group()
+                for size in range(4, 1, -1):
+                    for at in range(len(text) - size + 1):
+                        targets = self.names.latin_for_han(text[at : at + size])
+                        if targets:
+                            start = offsets[run.start() + at]
+                            attach(start, offsets[run.start() + at + size - 1] + 1, targets)
+        return found
 
     # -- scoring -----------------------------------------------------------------------------------------
 
@@ -1405,15 +1450,17 @@ def build(
     indexed = time.perf_counter()
     zh_vocab = {t for t in vocab if _ZH_TERM.fullmatch(t)}
     en_vocab = {t for t in vocab if _EN_TERM.fullmatch(t)}
-    links = None
+    candidates = None
     if links_future is not None:
         try:
-            links = best_links(*links_future.result(), zh_vocab=zh_vocab, en_vocab=en_vocab)
+            candidates = links_future.result()
         except (BrokenProcessPool, OSError) as exc:
             log.warning("link helper failed (%s); computing links here", exc)
-    if links is None:
-        links = build_links(zh_vocab, en_vocab, analyzer.stem, analyzer.stopwords)
+    if candidates is None:
+        candidates = link_candidates(zh_vocab, en_vocab, analyzer.stem, analyzer.stopwords)
+    links = best_links(candidates[0], candidates[1], zh_vocab=zh_vocab, en_vocab=en_vocab)
     en_to_zh, zh_to_en = (pack_links(side) for side in links)
+    names = name_tables(zh_vocab, documents, candidates[2], analyzer.stem)
     stats = (
         len(passages),
         n_raw,
@@ -1436,6 +1483,7 @@ def build(
         zh_to_en,
         fingerprint,
         stats=stats,
+        names=names,
     )
 
 
@@ -1461,12 +1509,29 @@ def unpack_links(packed: str) -> list[tuple[str, float]]:
     return [(target, float(quality)) for target, quality in zip(parts[::2], parts[1::2], strict=True)]
 
 
+def name_tables(
+    zh_vocab: Collection[str], documents: Sequence[Document], lexicon: Lexicon, stem: Callable[[str], str]
+) -> dict[str, dict[str, str]]:
+    """The romanised-name tables of index.romanize, packed for the index file: "han" (romanised key -> Han
+    terms), "latin" (syllable key -> Latin terms) and "chars" (syllable -> characters read so)."""
+    han = han_name_keys(zh_vocab, lexicon.surnames, lexicon.zh_words, _ZH_TERM)
+    latin = latin_names((doc.text for doc in documents), lexicon.en_words, stem)
+    return {
+        "han": {key: " ".join(terms) for key, terms in han.items()},
+        "latin": {key: " ".join(terms) for key, terms in latin.names.items()},
+        "chars": latin.chars,
+    }
+
+
 _BUILT_MESSAGE = (
     "built index: %d passages (%d before duplicates collapsed), %d terms in %.2f s (%d of %d documents analysed "
     "in %.2f s, assembled %.2f s, duplicates %.2f s, postings %.2f s, links %.2f s)"
 )
-_ZH_TERM = re.compile(r"[\u3400-\u9fff]{2,}")
+_ZH_TERM = re.compile(f"[{HAN_CHARS}]{{2,}}")
+_ZH_RUN = re.compile(f"[{HAN_CHARS}]{{2,}}")
 _EN_TERM = re.compile(r"[a-z]{2,}")
+_EN_WORD = re.compile(r"[a-z]+")
+_LATIN_WORD_RE = re.compile(r"[A-Za-z]+")
 
 
 # -- save / load -----------------------------------------------------------------------------------------
@@ -1490,6 +1555,7 @@ def save(path: Path, built: _Built, mode: str, *, source_key: str = "") -> None:
         "duplicates": {str(p.pid): [list(vars_loc(d)) for d in p.duplicates] for p in passages if p.duplicates},
         "en_to_zh": built.en_to_zh,
         "zh_to_en": built.zh_to_en,
+        "names": built.names,
     }
     arrays = {
         "indptr": bm25.indptr,
@@ -1551,7 +1617,9 @@ def _from_file(index_file: IndexFile, blobs: dict[str, bytes] | None = None) -> 
             zip(p_doc, p_paragraph, p_start, p_end, p_label, strict=True)
         )
     ]
-    return _Built(documents, passages, bm25, meta["en_to_zh"], meta["zh_to_en"], meta["fingerprint"])
+    return _Built(
+        documents, passages, bm25, meta["en_to_zh"], meta["zh_to_en"], meta["fingerprint"], names=meta.get("names", {})
+    )
 
 
 def _read_text(path: Path) -> str:
@@ -1693,7 +1761,7 @@ def _build_index_file(corpus_dir: str, data_dir: str, mode: str, rebuild: bool, 
     return built.stats
 
 
-def _worker_link_candidates(zh_vocab: set[str], en_vocab: set[str]) -> tuple[dict, dict]:
+def _worker_link_candidates(zh_vocab: set[str], en_vocab: set[str]) -> tuple[dict, dict, Lexicon]:
     analyzer = _WORKER_STATE["analyzer"][0]
     return link_candidates(zh_vocab, en_vocab, analyzer.stem, analyzer.stopwords)
 

@@ -27,7 +27,11 @@ log = logging.getLogger(__name__)
 
 MODES = ("search", "precise")
 
-_HAN = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+# Han characters: the basic block, extension A, the compatibility ideographs and the supplementary planes'
+# extensions B-H. Folding makes rare traditional characters supplementary ones (錤 -> 𫓹, 嗰 -> 𠮶): a narrower
+# class silently dropped them from names and words.
+HAN_CHARS = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
+_HAN = HAN_CHARS
 _TOKEN_RE = re.compile(
     rf"(?P<han>[{_HAN}]+)"
     r"|(?P<latin>\d{1,3}(?:,\d{3})+(?:\.\d+)?%?|[a-z0-9]+(?:[-.'’_][a-z0-9]+)*%?)"
@@ -39,16 +43,45 @@ _PART_SPLIT_RE = re.compile(r"[-_'’]|(?<=[a-z])\.|\.(?=[a-z])")
 
 @dataclass(frozen=True, slots=True)
 class TermSpan:
-    """A term and the span of original text it came from (end exclusive)."""
+    """A term and the span of original text it came from (end exclusive). `gram` marks a character n-gram
+    of a run of one-character words (see `_unknown_run_grams`): a term for scoring, not a word."""
 
     term: str
     start: int
     end: int
+    gram: bool = False
 
 
 def _load_words(name: str) -> frozenset[str]:
     text = resources.files("index.data").joinpath(name).read_text(encoding="utf-8")
     return frozenset(fold(line.strip()) for line in text.splitlines() if line.strip() and not line.startswith("#"))
+
+
+_MAX_GRAM = 4
+
+
+def _unknown_run_grams(run: str, singles: list[int], stop: frozenset[str]) -> Iterable[tuple[int, int]]:
+    """Character n-grams (2 to 4 characters) of the runs of one-character words in a segmented Han run.
+
+    jieba cuts what its dictionary lacks, above all names (郭明錤, 莫乃光, 蓬佩奥, 史东), into single characters,
+    so a name was only a bag of common characters. The n-grams of such runs make the name a term again,
+    whatever the text around it (a question's run 郭明錤话 and a passage's run 郭明錤预计 share 郭明錤). An
+    n-gram may hold a stopword character inside (黄之锋) but not at either end (之锋, 的郭)."""
+    if len(singles) < 2:
+        return
+    singles = sorted(set(singles))
+    run_start = 0
+    for i in range(1, len(singles) + 1):
+        if i < len(singles) and singles[i] == singles[i - 1] + 1:
+            continue
+        first, last = singles[run_start], singles[i - 1] + 1
+        run_start = i
+        for g_start in range(first, last - 1):
+            if run[g_start] in stop:
+                continue
+            for g_end in range(g_start + 2, min(last, g_start + _MAX_GRAM) + 1):
+                if run[g_end - 1] not in stop:
+                    yield g_start, g_end
 
 
 class Analyzer:
@@ -83,7 +116,9 @@ class Analyzer:
         self._init_lock = threading.Lock()
         if eager:
             self.initialize()
-        self.stopwords = _load_words("stopwords_zh.txt") | _load_words("stopwords_en.txt")
+        self.stopwords = (
+            _load_words("stopwords_zh.txt") | _load_words("stopwords_yue.txt") | _load_words("stopwords_en.txt")
+        )
         self._stemmer_local = threading.local()
         self._stems: dict[str, str] = {}
 
@@ -181,10 +216,10 @@ class Analyzer:
         return term in self.stopwords
 
     def _spans(self, folded: str, offsets: list[int] | None) -> Iterable[TermSpan]:
-        def span(term: str, start: int, end: int) -> TermSpan:
+        def span(term: str, start: int, end: int, gram: bool = False) -> TermSpan:
             if offsets is None:
-                return TermSpan(term, start, end)
-            return TermSpan(term, offsets[start], offsets[end - 1] + 1)
+                return TermSpan(term, start, end, gram)
+            return TermSpan(term, offsets[start], offsets[end - 1] + 1, gram)
 
         stop = self.stopwords
         for match in _TOKEN_RE.finditer(folded):
@@ -195,9 +230,14 @@ class Analyzer:
                     pieces = self._jieba.tokenize(run, mode="search", HMM=False)
                 else:
                     pieces = self._jieba.tokenize(run, HMM=False)
+                singles: list[int] = []
                 for word, w_start, w_end in pieces:
                     if word not in stop:
                         yield span(word, start + w_start, start + w_end)
+                    if w_end - w_start == 1:
+                        singles.append(w_start)
+                for g_start, g_end in _unknown_run_grams(run, singles, stop):
+                    yield span(run[g_start:g_end], start + g_start, start + g_end, gram=True)
                 continue
             token = match.group()
             end = match.end()
