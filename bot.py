@@ -194,6 +194,13 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_corpus(args: argparse.Namespace, settings: Settings) -> int:
     from index.corpus import FIELDS, load_corpus
 
+    if getattr(args, "aliases", False):
+        rows = open_engine(settings).aliases()
+        if args.json:
+            print(json.dumps([{"source": s, "name": n, "forms": list(f)} for s, n, f in rows], ensure_ascii=False))
+        for source, name, forms in [] if args.json else rows:
+            print(f"{source:<10} {name} ↔ {', '.join(forms) or '—'}")
+        return 0
     loaded = load_corpus(settings.corpus_dir.resolve())
     if args.json:
         rows = [
@@ -464,6 +471,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     corpus = sub.add_parser("corpus", help="list documents, their fields and where each came from")
     corpus.add_argument("--json", action="store_true")
+    corpus.add_argument(
+        "--aliases", action="store_true", help="the names cross-language matching pairs (built with the index)"
+    )
     corpus.set_defaults(func=cmd_corpus)
 
     index = sub.add_parser("index", help="build the index file (rebuilt automatically when documents change)")

@@ -339,6 +339,28 @@ class Engine:
                             attach(start, offsets[run.start() + at + size - 1] + 1, targets)
         return found
 
+    def aliases(self) -> list[tuple[str, str, tuple[str, ...]]]:
+        """What cross-language matching knows about this corpus' names, built with its index, as
+        (source, name, other forms) rows: glossary.toml entries, then the romanised names written in the
+        corpus' Latin text with the corpus' Han terms that read as them, then the Han names a question may
+        romanise, with their keys (one pinyin and one Wade–Giles key each)."""
+        rows: list[tuple[str, str, tuple[str, ...]]] = [
+            ("glossary", entry.canonical, tuple(a for a in entry.aliases if a != entry.canonical))
+            for entry in self.glossary.entries
+        ]
+        han_terms = sorted({t for packed in self.names.han_keys.values() for t in packed.split(" ")})
+        for key, packed in sorted(self.names.latin.items()):
+            readers = [t for t in han_terms if set(self.names.latin_for_han(t)) & set(packed.split(" "))]
+            rows.append(("romanised", key.title(), tuple(readers)))
+        keys_of: dict[str, list[str]] = {}
+        for key, packed in self.names.han_keys.items():
+            for term in packed.split(" "):
+                keys_of.setdefault(term, []).append(key)
+        for term in han_terms:
+            if self.bm25.df(term):
+                rows.append(("pinyin", term, tuple(keys_of[term][:4:2])))
+        return rows
+
     # -- scoring -----------------------------------------------------------------------------------------
 
     def scores(self, query: Query) -> np.ndarray:
@@ -657,7 +679,16 @@ PARALLEL_MIN_CHARS = 1_000_000  # below this, tokenising in this process beats s
 _CHUNK_CHARS = 200_000  # documents per worker task, by size
 TOKEN_CACHE_VERSION = 1
 # The code whose behaviour shapes the index: a change to any of it invalidates index files and token caches.
-_INDEX_CODE = ("corpus.py", "passages.py", "tokenize.py", "normalize.py", "glossary.py", "crosslang.py", "bm25.py")
+_INDEX_CODE = (
+    "corpus.py",
+    "passages.py",
+    "tokenize.py",
+    "normalize.py",
+    "glossary.py",
+    "crosslang.py",
+    "romanize.py",
+    "bm25.py",
+)
 _TOKEN_CODE = ("passages.py", "tokenize.py", "normalize.py", "glossary.py")
 
 
@@ -1460,7 +1491,7 @@ def build(
         candidates = link_candidates(zh_vocab, en_vocab, analyzer.stem, analyzer.stopwords)
     links = best_links(candidates[0], candidates[1], zh_vocab=zh_vocab, en_vocab=en_vocab)
     en_to_zh, zh_to_en = (pack_links(side) for side in links)
-    names = name_tables(zh_vocab, documents, candidates[2], analyzer.stem)
+    names = name_tables(zh_vocab, documents, candidates[2], analyzer)
     stats = (
         len(passages),
         n_raw,
@@ -1510,12 +1541,12 @@ def unpack_links(packed: str) -> list[tuple[str, float]]:
 
 
 def name_tables(
-    zh_vocab: Collection[str], documents: Sequence[Document], lexicon: Lexicon, stem: Callable[[str], str]
+    zh_vocab: Collection[str], documents: Sequence[Document], lexicon: Lexicon, analyzer: Analyzer
 ) -> dict[str, dict[str, str]]:
     """The romanised-name tables of index.romanize, packed for the index file: "han" (romanised key -> Han
     terms), "latin" (syllable key -> Latin terms) and "chars" (syllable -> characters read so)."""
-    han = han_name_keys(zh_vocab, lexicon.surnames, lexicon.zh_words, _ZH_TERM)
-    latin = latin_names((doc.text for doc in documents), lexicon.en_words, stem)
+    han = han_name_keys(zh_vocab, lexicon.surnames, lexicon.zh_words, _ZH_TERM, analyzer.rarity)
+    latin = latin_names((doc.text for doc in documents), lexicon.en_words, analyzer.stem)
     return {
         "han": {key: " ".join(terms) for key, terms in han.items()},
         "latin": {key: " ".join(terms) for key, terms in latin.names.items()},

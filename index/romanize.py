@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 _CAPITALISED_RUN_RE = re.compile(r"\b[A-Z][a-z]+(?:[-‐][A-Za-z][a-z]+)*(?:\s[A-Z][a-z]+(?:[-‐][A-Za-z][a-z]+)*)*\b")
 _LETTERS_RE = re.compile(r"[^a-z]")
 MAX_KEYS_PER_NAME = 32
+NAME_RARITY = 0.95
 _NOT_IN_NAMES = frozenset({"ng", "hm", "hng"})
 MAX_CHARS_PER_SYLLABLE = 3000
 
@@ -134,12 +135,20 @@ def split_syllables(word: str) -> list[str] | None:
 
 
 def han_name_keys(
-    zh_vocab: Iterable[str], surnames: Collection[str], words: Collection[str], han_char: re.Pattern[str]
+    zh_vocab: Iterable[str],
+    surnames: Collection[str],
+    words: Collection[str],
+    han_char: re.Pattern[str],
+    rarity: Callable[[str], float] = lambda term: 1.0,
 ) -> dict[str, list[str]]:
-    """Romanised key -> the corpus' Han terms that look like a Chinese name (see the module docstring)."""
+    """Romanised key -> the corpus' Han terms that look like a Chinese name (see the module docstring): two to
+    four characters starting with a family name, no CC-CEDICT word, and rare in general use (`rarity` at least
+    NAME_RARITY: jieba's dictionary holds famous names, rarely; 万亿 and 业内 start with a family name too)."""
     table: dict[str, list[str]] = {}
     for term in zh_vocab:
         if not 2 <= len(term) <= 4 or term in words or not han_char.fullmatch(term):
+            continue
+        if rarity(term) < NAME_RARITY:
             continue
         if len(term) == 4 and term[:2] in surnames:
             family = 2

@@ -58,6 +58,53 @@ def _load_words(name: str) -> frozenset[str]:
 
 
 _MAX_GRAM = 4
+_ZH_DIGITS = {
+    "零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9,
+}  # fmt: skip
+_ZH_UNITS = {"十": 10, "百": 100, "千": 1000}
+_ZH_BIG = {"万": 10_000, "亿": 100_000_000}
+_ZH_NUMERAL_RE = re.compile(r"[零〇一二两三四五六七八九十百千万亿]+成?")
+_EN_NUMBERS = {
+    "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
+    "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50,
+    "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100, "thousand": 1000,
+}  # fmt: skip
+
+
+def zh_numeral(word: str) -> list[str]:
+    """The digit terms a Chinese numeral word stands for, as the tokeniser writes digits: 二十 -> 20,
+    三千五百 -> 3500, 两万 -> 20000 and 2万, 两成 (two tenths) -> 20% and 20. Nothing for other words or values
+    under ten (一, 三 are everywhere)."""
+    if not _ZH_NUMERAL_RE.fullmatch(word):
+        return []
+    tenths = word.endswith("成")
+    digits = word[:-1] if tenths else word
+    if not digits:
+        return []
+    total = section = number = 0
+    for char in digits:
+        if char in _ZH_DIGITS:
+            number = _ZH_DIGITS[char]
+        elif char in _ZH_UNITS:
+            section += (number or 1) * _ZH_UNITS[char]
+            number = 0
+        else:
+            section += number
+            if section == 0:
+                return []
+            total += section * _ZH_BIG[char]
+            section = number = 0
+    value = total + section + number
+    if tenths:
+        return [f"{value * 10}%", str(value * 10)] if 0 < value < 10 else []
+    if value < 10:
+        return []
+    terms = [str(value)]
+    for big_char, big in (("亿", _ZH_BIG["亿"]), ("万", _ZH_BIG["万"])):
+        if digits.endswith(big_char) and value % big == 0:
+            terms.append(f"{value // big}{big_char}")
+            break
+    return terms
 
 
 def _unknown_run_grams(run: str, singles: list[int], stop: frozenset[str]) -> Iterable[tuple[int, int]]:
@@ -232,7 +279,10 @@ class Analyzer:
                     pieces = self._jieba.tokenize(run, HMM=False)
                 singles: list[int] = []
                 for word, w_start, w_end in pieces:
-                    if word not in stop:
+                    numbers = zh_numeral(word)
+                    for number in numbers:  # 二十 is the term 20: digits and numerals meet
+                        yield span(number, start + w_start, start + w_end)
+                    if word not in stop and not numbers:
                         yield span(word, start + w_start, start + w_end)
                     if w_end - w_start == 1:
                         singles.append(w_start)
@@ -253,6 +303,9 @@ class Analyzer:
                 unit = _UNIT_RE.match(folded, end)
                 if unit:
                     yield span(token + unit.group(1), start, unit.end())
+                continue
+            if token in _EN_NUMBERS:  # "twenty" is the term 20
+                yield span(str(_EN_NUMBERS[token]), start, end)
                 continue
             parts = [p for p in _PART_SPLIT_RE.split(token) if p]
             if len(parts) == 1:
