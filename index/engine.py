@@ -168,7 +168,9 @@ class Engine:
         self.zh_to_en = built.zh_to_en
         self.fingerprint = built.fingerprint
         names = built.names or {}
-        self.names = NameMatcher(names.get("han", {}), names.get("latin", {}), names.get("chars", {}))
+        self.names = NameMatcher(
+            names.get("han", {}), names.get("latin", {}), names.get("chars", {}), names.get("initials", {})
+        )
         self._topics = self._frequent_topics()
         # Signatures of recently ranked passages (a set of ~400 shingles each: caching every passage ever ranked
         # grew a 100k-passage bot by ~0.7 MB a question). lru_cache is thread-safe.
@@ -274,6 +276,9 @@ class Engine:
         claimed: set[int] = set()
         for index, span in enumerate(spans):
             expansions: dict[str, float] = dict.fromkeys(named.get(index, ()), NAME_WEIGHT)
+            shorthand = self.names.initials.get(span.term) if not self.bm25.df(span.term) else None
+            for term in shorthand.split(" ") if shorthand else ():  # mbp -> macbook pro, when the corpus has no mbp
+                expansions.setdefault(term, NAME_WEIGHT)
             for m_index, mention in enumerate(mentions):
                 if mention.start <= span.start and span.end <= mention.end:
                     expansions[mention.entry.term] = GLOSSARY_WEIGHT
@@ -399,7 +404,7 @@ class Engine:
             match = literal.astype(np.float64)
             for term, factor in concept.expansions:
                 present = self.bm25.contains(term, doc_ids)
-                if term.startswith(CONCEPT_PREFIX):
+                if term.startswith(CONCEPT_PREFIX) or factor >= NAME_WEIGHT:  # a glossary alias or the same name
                     anchored |= present
                 match = np.maximum(match, _coverage_credit(term, factor) * present)
             parts = [
@@ -635,7 +640,7 @@ def figures(folded: str) -> set[str]:
 def _coverage_credit(term: str, factor: float) -> float:
     """How far a match through an expansion counts as the unit being present: a glossary alias is the same
     thing (full credit); a dictionary translation is likely the same (0.8 times its link quality)."""
-    if term.startswith(CONCEPT_PREFIX):
+    if term.startswith(CONCEPT_PREFIX) or factor >= NAME_WEIGHT:
         return 1.0
     return 0.8 * min(1.0, factor / DICTIONARY_WEIGHT)
 
@@ -1551,6 +1556,7 @@ def name_tables(
         "han": {key: " ".join(terms) for key, terms in han.items()},
         "latin": {key: " ".join(terms) for key, terms in latin.names.items()},
         "chars": latin.chars,
+        "initials": {key: " ".join(terms) for key, terms in latin.initials.items()},
     }
 
 

@@ -166,10 +166,13 @@ def han_name_keys(
 @dataclass
 class LatinNames:
     """Romanised names of the corpus' Latin text: syllable key ("ming chi kuo") -> their index terms, and the
-    characters (as they are folded) that read as each syllable used."""
+    characters (as they are folded) that read as each syllable used. Also the initials of its capitalised
+    names ("MacBook Pro" -> mbp, "Global Positioning System" -> gps) -> their index terms: the shorthand a
+    reader types for a product or an organisation the text writes in full."""
 
     names: dict[str, list[str]] = field(default_factory=dict)
     chars: dict[str, str] = field(default_factory=dict)
+    initials: dict[str, list[str]] = field(default_factory=dict)
 
 
 def latin_names(texts: Iterable[str], english: Collection[str], stem: Callable[[str], str] | None = None) -> LatinNames:
@@ -183,6 +186,7 @@ def latin_names(texts: Iterable[str], english: Collection[str], stem: Callable[[
             for first in range(len(names)):
                 for last in range(first + 1, min(len(names), first + 3) + 1):
                     _add_name(found, names[first:last], english, stem)
+            _add_initials(found, names, stem)
     used = {s for key in found.names for s in key.split()}
     by_syllable: dict[str, list[str]] = {s: [] for s in used}
     for code, toneless in readings.items():
@@ -213,12 +217,31 @@ def _add_name(found: LatinNames, names: list[str], english: Collection[str], ste
     targets.extend(t for t in terms if t not in targets)
 
 
+_CAPITAL_RE = re.compile(r"[A-Z]")
+
+
+def _add_initials(found: LatinNames, names: list[str], stem: Callable[[str], str] | None) -> None:
+    """Initials of every two to four consecutive capitalised words: each word's capitals (MacBook -> mb)."""
+    for first in range(len(names)):
+        for last in range(first + 2, min(len(names), first + 4) + 1):
+            words = names[first:last]
+            initials = "".join("".join(_CAPITAL_RE.findall(w)) for w in words).lower()
+            if not 2 < len(initials) <= 5:
+                continue
+            terms = [stem(w.lower()) if stem else w.lower() for w in words]
+            targets = found.initials.setdefault(initials, [])
+            targets.extend(t for t in terms if t not in targets)
+
+
 class NameMatcher:
     """Question-time lookups over the two tables (plain dictionaries as stored in the index)."""
 
-    def __init__(self, han_keys: dict[str, str], latin: dict[str, str], chars: dict[str, str]) -> None:
+    def __init__(
+        self, han_keys: dict[str, str], latin: dict[str, str], chars: dict[str, str], initials: dict[str, str]
+    ) -> None:
         self.han_keys = han_keys  # key -> "term term"
         self.latin = latin  # "ming chi kuo" -> "ming chi kuo" (terms)
+        self.initials = initials  # "mbp" -> "macbook pro"
         self._syllables_of: dict[str, list[str]] = {}
         for syllable, characters in chars.items():
             for char in characters:

@@ -37,6 +37,13 @@ _TOKEN_RE = re.compile(
     r"|(?P<latin>\d{1,3}(?:,\d{3})+(?:\.\d+)?%?|[a-z0-9]+(?:[-.'’_][a-z0-9]+)*%?)"
 )
 _NUMBER_RE = re.compile(r"^\d+(?:\.\d+)?%?$")
+_MEASURE_RE = re.compile(r"^(\d+(?:\.\d+)?)([a-z]+)$")
+# Abbreviated units written against their number, and the word a text spells out ("16in" / "16-inch").
+_UNIT_ABBREVIATIONS = {
+    "in": "inch", "inch": "inch", "ft": "foot", "mi": "mile", "km": "kilometer", "cm": "centimeter",
+    "mm": "millimeter", "nm": "nanometer", "kg": "kilogram", "lb": "pound", "lbs": "pound", "hr": "hour",
+    "hrs": "hour", "mins": "minute", "yr": "year", "yrs": "year", "yo": "year",
+}  # fmt: skip
 _UNIT_RE = re.compile(r" ?(万亿|千亿|百亿|亿|千万|百万|万)")
 _PART_SPLIT_RE = re.compile(r"[-_'’]|(?<=[a-z])\.|\.(?=[a-z])")
 
@@ -295,6 +302,13 @@ class Analyzer:
                 token = token[:-2]
             if "," in token and token[0].isdigit():
                 token = token.replace(",", "")
+            measure = _MEASURE_RE.match(token)
+            if measure and measure.group(2) in _UNIT_ABBREVIATIONS:  # 16in is 16-inch, 5g is not a measure
+                unit = _UNIT_ABBREVIATIONS[measure.group(2)]
+                yield span(measure.group(1), start, end)
+                yield span(self.stem(unit), start, end)
+                yield span(f"{measure.group(1)}-{unit}", start, end)
+                continue
             if _NUMBER_RE.match(token):
                 if token.endswith("%"):
                     yield span(token, start, end)

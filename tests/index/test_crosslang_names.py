@@ -101,3 +101,14 @@ def test_dictionary_abbreviations_are_glosses(tmp_path):
     )
     links = dict(engine._links("rmb"))
     assert "人民币" in links
+
+
+def test_shorthand_for_a_product_the_corpus_writes_in_full(tmp_path):
+    engine = _engine(
+        tmp_path,
+        {
+            "a.txt": "T\n\nThe 14-inch RoadRunner Max starts at $1,299.\n\nA paragraph about the weather.\n",
+            "b.txt": "T2\n\nThe city opened a new library.\n",
+        },
+    )
+    assert "RoadRunner Max" in _first(engine, "price of the 14in rrm?")
