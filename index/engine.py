@@ -332,16 +332,14 @@ class Engine:
                     targets = self.names.han_for_latin(latin_key(question[words[i].start() : words[i + n - 1].end()]))
                     if targets:
                         attach(words[i].start(), words[i + n - 1].end(), targets)
-        if self.names.latin:
+        if self.names.latin and _ZH_RUN.search(question):
             folded, offsets = fold_with_offsets(question)
             for run in _ZH_RUN.finditer(folded):
                 text = run.group()
-                for size in range(4, 1, -1):
-                    for at in range(len(text) - size + 1):
-                        targets = self.names.latin_for_han(text[at : at + size])
-                        if targets:
-                            start = offsets[run.start() + at]
-                            attach(start, offsets[run.start() + at + size - 1] + 1, targets)
+                for w_start, w_end in self.names.han_windows(text):
+                    targets = self.names.latin_for_han(text[w_start:w_end])
+                    if targets:
+                        attach(offsets[run.start() + w_start], offsets[run.start() + w_end - 1] + 1, targets)
         return found
 
     def aliases(self) -> list[tuple[str, str, tuple[str, ...]]]:

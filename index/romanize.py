@@ -246,6 +246,19 @@ class NameMatcher:
         for syllable, characters in chars.items():
             for char in characters:
                 self._syllables_of.setdefault(char, []).append(syllable)
+        self._sizes = sorted({key.count(" ") + 1 for key in latin}, reverse=True)
+
+    def han_windows(self, folded: str) -> Iterable[tuple[int, int]]:
+        """(start, end) of the windows of `folded` Han text that may read as one of the corpus' romanised names:
+        as many characters as a name has syllables, every one read as a syllable some name uses."""
+        if not self._sizes:
+            return
+        known = 0
+        for end, char in enumerate(folded, 1):
+            known = known + 1 if char in self._syllables_of else 0
+            for size in self._sizes:
+                if size <= known:
+                    yield end - size, end
 
     def han_for_latin(self, letters: str) -> list[str]:
         """Han terms whose romanisation is `letters` (a run of Latin words, letters only)."""
