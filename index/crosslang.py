@@ -67,13 +67,6 @@ def _sense_words(sense: str, stem: Callable[[str], str], stopwords: Collection[s
     return [stem(w) for w in _WORD_RE.findall(sense) if w not in stopwords and len(w) > 1]
 
 
-def _senses(senses: list[str]) -> Iterator[str]:
-    """The senses of an entry, each abbreviation in parentheses also as a sense of its own."""
-    for sense in senses:
-        yield sense
-        yield from _ABBREVIATION_RE.findall(sense)
-
-
 @dataclass
 class Lexicon:
     """What the name and synonym layers need from CC-CEDICT, collected in the same pass as the links:
@@ -113,20 +106,25 @@ def link_candidates(
     lexicon = Lexicon()
     stem = functools.lru_cache(maxsize=None)(stem)  # CC-CEDICT repeats its English words many times over
     for headword, senses in cedict_entries():
-        if len(headword) <= 2:
-            for sense in senses:
-                if _SURNAME_RE.match(sense):
-                    lexicon.surnames.add(headword)
-        for sense in senses:
-            plain = _PARENTHESES_RE.sub(" ", sense).strip()
-            if len(plain) > 2 and _GLOSS_WORD_RE.match(plain):
-                lexicon.en_words.add(plain.lower())
+        abbreviations: list[str] = []
+        for sense in senses:  # (fast paths first: this loop runs over 200k senses in every build)
+            if sense.isalpha():
+                if len(sense) > 2:
+                    lexicon.en_words.add(sense.lower())
+            elif "(" in sense:
+                if sense[0].isupper():  # Huawei (brand)
+                    plain = _PARENTHESES_RE.sub(" ", sense).strip()
+                    if len(plain) > 2 and _GLOSS_WORD_RE.match(plain):
+                        lexicon.en_words.add(plain.lower())
+                abbreviations.extend(_ABBREVIATION_RE.findall(sense))
+            elif len(headword) <= 2 and sense.startswith("surname ") and _SURNAME_RE.match(sense):
+                lexicon.surnames.add(headword)
         if len(headword) < 2 or not _HAN_WORD_RE.fullmatch(headword):
             continue
         in_corpus = headword in zh_vocab
         if in_corpus:
             lexicon.zh_words.add(headword)
-        for sense in _senses(senses):
+        for sense in senses + abbreviations if abbreviations else senses:
             words = _sense_words(sense, stem, stopwords)
             quality = _QUALITY.get(len(words))
             if quality is None:
