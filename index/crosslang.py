@@ -104,6 +104,7 @@ def link_candidates(
     en_to_zh: Candidates = {}
     zh_to_en: Candidates = {}
     lexicon = Lexicon()
+    named: list[tuple[str, str, str, bool]] = []
     stem = functools.lru_cache(maxsize=None)(stem)  # CC-CEDICT repeats its English words many times over
     for headword, senses in cedict_entries():
         abbreviations: list[str] = []
@@ -129,6 +130,12 @@ def link_candidates(
             quality = _QUALITY.get(len(words))
             if quality is None:
                 continue
+            if len(words) > 1:
+                if in_corpus:  # the whole gloss as a phrase: "coast guard" -> 海岸警卫队 at quality 1
+                    links = en_to_zh.setdefault(" ".join(words), {})
+                    links[headword] = 1.0
+                if sense[:1].isupper():  # "Foxconn Technology Group": its first word may be the name
+                    named.append((sense.split(" ", 1)[0].lower(), words[0], headword, in_corpus))
             for word in words:
                 if in_corpus:
                     links = en_to_zh.setdefault(word, {})
@@ -136,6 +143,14 @@ def link_candidates(
                 if word in en_vocab:
                     links = zh_to_en.setdefault(headword, {})
                     links[word] = max(links.get(word, 0.0), quality)
+    # A capitalised first word that is no ordinary English word (no gloss of its own) names the entry itself.
+    for lower, word, headword, in_corpus in named:
+        if lower in lexicon.en_words or not _GLOSS_WORD_RE.match(lower):
+            continue
+        if in_corpus:
+            en_to_zh.setdefault(word, {})[headword] = 1.0
+        if word in en_vocab:
+            zh_to_en.setdefault(headword, {})[word] = 1.0
     return en_to_zh, zh_to_en, lexicon
 
 

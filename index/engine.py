@@ -20,6 +20,7 @@ import functools
 import hashlib
 import heapq
 import inspect
+import itertools
 import logging
 import multiprocessing
 import os
@@ -272,6 +273,7 @@ class Engine:
         spans = self.analyzer.spans(question)
         mentions = self.glossary.find(question)
         named = self._name_links(question, spans)
+        phrases = self._phrase_links(spans)
         concepts: list[Concept] = []
         claimed: set[int] = set()
         for index, span in enumerate(spans):
@@ -283,7 +285,7 @@ class Engine:
                 if mention.start <= span.start and span.end <= mention.end:
                     expansions[mention.entry.term] = GLOSSARY_WEIGHT
                     claimed.add(m_index)
-            for target, quality in self._links(span.term):
+            for target, quality in (*self._links(span.term), *phrases.get(index, ())):
                 if target != span.term:
                     expansions[target] = max(expansions.get(target, 0.0), DICTIONARY_WEIGHT * quality)
             # Character n-grams of unknown words score, but the question's units stay its words.
@@ -306,6 +308,22 @@ class Engine:
         else:
             return []
         return unpack_links(packed) if packed else []
+
+    def _phrase_links(self, spans: Sequence[TermSpan]) -> dict[int, list[tuple[str, float]]]:
+        """Dictionary links of two or three consecutive English words that are a whole CC-CEDICT gloss
+        ("coast guard" -> 海岸警卫队, "fire dragon" -> 火龙), for each of the words."""
+        found: dict[int, list[tuple[str, float]]] = {}
+        words = [(i, s) for i, s in enumerate(spans) if not s.gram and _EN_WORD.fullmatch(s.term)]
+        for at in range(len(words) - 1):
+            for size in (2, 3):
+                group = words[at : at + size]
+                if len(group) < size or any(b[1].start - a[1].end > 2 for a, b in itertools.pairwise(group)):
+                    break
+                packed = self.en_to_zh.get(" ".join(s.term for _, s in group))
+                if packed:
+                    for index, _ in group:
+                        found.setdefault(index, []).extend(unpack_links(packed))
+        return found
 
     def _name_links(self, question: str, spans: Sequence[TermSpan]) -> dict[int, list[str]]:
         """Romanised names (index.romanize): for each span of the question, the corpus terms that write the
