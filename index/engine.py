@@ -1512,7 +1512,7 @@ def build(
         candidates = link_candidates(zh_vocab, en_vocab, analyzer.stem, analyzer.stopwords)
     links = best_links(candidates[0], candidates[1], zh_vocab=zh_vocab, en_vocab=en_vocab)
     en_to_zh, zh_to_en = (pack_links(side) for side in links)
-    names = name_tables(zh_vocab, documents, candidates[2], analyzer)
+    names = name_tables(zh_vocab, documents, candidates[2], analyzer, bm25.df)
     stats = (
         len(passages),
         n_raw,
@@ -1562,11 +1562,15 @@ def unpack_links(packed: str) -> list[tuple[str, float]]:
 
 
 def name_tables(
-    zh_vocab: Collection[str], documents: Sequence[Document], lexicon: Lexicon, analyzer: Analyzer
+    zh_vocab: Collection[str],
+    documents: Sequence[Document],
+    lexicon: Lexicon,
+    analyzer: Analyzer,
+    df: Callable[[str], int],
 ) -> dict[str, dict[str, str]]:
     """The romanised-name tables of index.romanize, packed for the index file: "han" (romanised key -> Han
     terms), "latin" (syllable key -> Latin terms) and "chars" (syllable -> characters read so)."""
-    han = han_name_keys(zh_vocab, lexicon.surnames, lexicon.zh_words, _ZH_TERM, analyzer.rarity)
+    han = han_name_keys(zh_vocab, lexicon.surnames, lexicon.zh_words, _ZH_TERM, analyzer.rarity, df)
     latin = latin_names((doc.text for doc in documents), lexicon.en_words, analyzer.stem)
     return {
         "han": {key: " ".join(terms) for key, terms in han.items()},
