@@ -64,6 +64,9 @@ def _load_words(name: str) -> frozenset[str]:
     return frozenset(fold(line.strip()) for line in text.splitlines() if line.strip() and not line.startswith("#"))
 
 
+# Bigrams of such runs are mostly pairs of common characters (成条, 东说): with them DRCD dev hit@1 was 0.921,
+# without 0.922. Names are mostly three characters; CC-CEDICT's two-character words are linked anyway.
+_MIN_GRAM = 3
 _MAX_GRAM = 4
 _ZH_DIGITS = {
     "零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9,
@@ -115,7 +118,7 @@ def zh_numeral(word: str) -> list[str]:
 
 
 def _unknown_run_grams(run: str, singles: list[int], stop: frozenset[str]) -> Iterable[tuple[int, int]]:
-    """Character n-grams (2 to 4 characters) of the runs of one-character words in a segmented Han run.
+    """Character n-grams (3 or 4 characters) of the runs of one-character words in a segmented Han run.
 
     jieba cuts what its dictionary lacks, above all names (郭明錤, 莫乃光, 蓬佩奥, 史东), into single characters,
     so a name was only a bag of common characters. The n-grams of such runs make the name a term again,
@@ -133,7 +136,7 @@ def _unknown_run_grams(run: str, singles: list[int], stop: frozenset[str]) -> It
         for g_start in range(first, last - 1):
             if run[g_start] in stop:
                 continue
-            for g_end in range(g_start + 2, min(last, g_start + _MAX_GRAM) + 1):
+            for g_end in range(g_start + _MIN_GRAM, min(last, g_start + _MAX_GRAM) + 1):
                 if run[g_end - 1] not in stop:
                     yield g_start, g_end
 

@@ -41,6 +41,8 @@ def test_english_question_in_pinyin_finds_the_chinese_name(tmp_path):
         {
             "a.txt": "标题\n\n记者莫立伦报道，新工厂明年投产。\n\n天气晴朗，适合出游。莫立伦还说，工人在招聘中。\n",
             "b.txt": "标题二\n\n柯立伦认为市场仍在增长。\n\n港口的货运量下降了，柯立伦说。\n",
+            # (more passages, so that a name in two of them has a positive idf)
+            "c.txt": "标题三\n\n图书馆周末开放。\n\n公园里新种了一排树。\n\n地铁延长了运营时间。\n",
         },
     )
     assert "莫立伦" in _first(engine, "what did mo lilun report about the factory")
