@@ -58,6 +58,7 @@ _UNIT_ABBREVIATIONS = {
     "mm": "millimeter", "nm": "nanometer", "kg": "kilogram", "lb": "pound", "lbs": "pound", "hr": "hour",
     "hrs": "hour", "mins": "minute", "yr": "year", "yrs": "year", "yo": "year",
 }  # fmt: skip
+_TERM_CACHE_SIZE = 500_000  # distinct words whose terms an Analyzer remembers
 _UNIT_RE = re.compile(r" ?(万亿|千亿|百亿|亿|千万|百万|万)")
 _PART_SPLIT_RE = re.compile(r"[-_'’]|(?<=[a-z])\.|\.(?=[a-z])")
 
@@ -271,11 +272,11 @@ class _RustJieba:
             return self.jieba.has_word(word)
 
 
-def make_segmenter(name: str, cache_dir: Path | None = None) -> Segmenter:
+def make_segmenter(name: str, cache_dir: Path | None = None, whole: bool = False) -> Segmenter:
     """A segmenter by name. rjieba starts with a partial dictionary when jieba's dictionary is cached (or can be)
-    in `cache_dir`, and with its whole one otherwise."""
+    in `cache_dir`, and with its whole one otherwise or when `whole` (a process that will tokenise a corpus)."""
     if name == "rjieba":
-        return _RustJieba(WordTable.load(cache_dir) if cache_dir is not None else None)
+        return _RustJieba(WordTable.load(cache_dir) if cache_dir is not None and not whole else None)
     if name in ("jieba", "jieba-fast"):
         return _PythonJieba(name.replace("-", "_"), cache_dir)
     raise ValueError(f"segmenter must be one of {SEGMENTERS}, not {name!r}")
@@ -415,6 +416,7 @@ class Analyzer:
         cache_dir: Path | None = None,
         segmenter: str = DEFAULT_SEGMENTER,
         eager: bool = True,
+        whole_dictionary: bool = False,
     ) -> None:
         """With `eager=False`, the segmenter's dictionary is loaded on the first tokenisation of Han text rather
         than now: a process that only needs `stem` and `stopwords` (an index build whose tokenising runs in
@@ -426,6 +428,7 @@ class Analyzer:
         self.mode = mode
         self.segmenter_name = segmenter
         self._cache_dir = cache_dir
+        self._whole_dictionary = whole_dictionary
         self._segmenter: Segmenter | None = None
         self._frequencies = _WordFrequencies(cache_dir)
         self._userdicts = list(userdicts)
@@ -436,6 +439,8 @@ class Analyzer:
         )
         self._stemmer_local = threading.local()
         self._stems: dict[str, str] = {}
+        self._word_terms: dict[str, tuple[str, ...]] = {}
+        self._latin_cache: dict[str, tuple[tuple[str, int, int], ...]] = {}
         if eager:
             self.initialize()
 
@@ -446,7 +451,7 @@ class Analyzer:
         with self._init_lock:
             if self._segmenter is not None:
                 return
-            segmenter = make_segmenter(self.segmenter_name, self._cache_dir)
+            segmenter = make_segmenter(self.segmenter_name, self._cache_dir, self._whole_dictionary)
             for path in self._userdicts:
                 self._load_userdict(segmenter, path)
             for words, freq in self._pending_words:
@@ -527,81 +532,140 @@ class Analyzer:
 
     def terms(self, text: str) -> list[str]:
         """Index terms of `text`, in order (duplicates kept: they are term frequencies)."""
-        return [span.term for span in self._spans(fold(text), None)]
+        return self.folded_terms(fold(text))
+
+    def folded_terms(self, folded: str) -> list[str]:
+        """`terms` of already-folded text."""
+        terms: list[str] = []
+        self._collect(folded, terms, None)
+        return terms
 
     def spans(self, text: str) -> list[TermSpan]:
         """Index terms of `text` with the original character span of each."""
         folded, offsets = fold_with_offsets(text)
-        return list(self._spans(folded, offsets))
+        terms: list[str] = []
+        places: list[int] = []
+        self._collect(folded, terms, places)
+        return [
+            TermSpan(term, offsets[places[3 * i]], offsets[places[3 * i + 1] - 1] + 1, bool(places[3 * i + 2]))
+            for i, term in enumerate(terms)
+        ]
 
     def is_stopword(self, term: str) -> bool:
         return term in self.stopwords
 
-    def _spans(self, folded: str, offsets: list[int] | None) -> Iterable[TermSpan]:
-        def span(term: str, start: int, end: int, gram: bool = False) -> TermSpan:
-            if offsets is None:
-                return TermSpan(term, start, end, gram)
-            return TermSpan(term, offsets[start], offsets[end - 1] + 1, gram)
+    def _han_word_terms(self, word: str) -> tuple[str, ...]:
+        """The terms one segmented Han word gives (its digits for a numeral, nothing for a stopword)."""
+        terms = self._word_terms.get(word)
+        if terms is None:
+            numbers = zh_numeral(word)  # 二十 is the term 20: digits and numerals meet
+            terms = tuple(numbers) if numbers else () if word in self.stopwords else (word,)
+            if len(self._word_terms) < _TERM_CACHE_SIZE:
+                self._word_terms[word] = terms
+        return terms
 
+    def _collect(self, folded: str, terms: list[str], places: list[int] | None) -> None:
+        """Append the index terms of folded text to `terms` and, with `places`, three numbers per term: its
+        start and end in `folded` and whether it is a character n-gram (see TermSpan).
+
+        The work per term is a dictionary lookup: what a Han word or a Latin word gives is computed once per
+        distinct word (`_han_word_terms`, `_latin_terms`); only numbers, whose terms depend on what follows
+        them (1.4 万亿), are worked out each time."""
         stop = self.stopwords
         search = self.mode == "search"
+        segment = self._segment.tokenize
+        word_terms = self._word_terms
         for match in _TOKEN_RE.finditer(folded):
             start = match.start()
             if match.lastgroup == "han":
                 run = match.group()
-                pieces = self._segment.tokenize(run, search)
                 singles: list[int] = []
-                for word, w_start, w_end in pieces:
-                    numbers = zh_numeral(word)
-                    for number in numbers:  # 二十 is the term 20: digits and numerals meet
-                        yield span(number, start + w_start, start + w_end)
-                    if word not in stop and not numbers:
-                        yield span(word, start + w_start, start + w_end)
+                for word, w_start, w_end in segment(run, search):
+                    found = word_terms.get(word)
+                    if found is None:
+                        found = self._han_word_terms(word)
+                    if found:
+                        terms.extend(found)
+                        if places is not None:
+                            for _ in found:
+                                places += (start + w_start, start + w_end, 0)
                     if w_end - w_start == 1:
                         singles.append(w_start)
-                for g_start, g_end in _unknown_run_grams(run, singles, stop):
-                    yield span(run[g_start:g_end], start + g_start, start + g_end, gram=True)
+                if len(singles) >= 2:
+                    for g_start, g_end in _unknown_run_grams(run, singles, stop):
+                        terms.append(run[g_start:g_end])
+                        if places is not None:
+                            places += (start + g_start, start + g_end, 1)
                 continue
             token = match.group()
-            end = match.end()
-            if token.endswith(("'s", "’s")):
-                token = token[:-2]
-            if "," in token and token[0].isdigit():
-                token = token.replace(",", "")
-            measure = _MEASURE_RE.match(token)
-            if measure and measure.group(2) in _UNIT_ABBREVIATIONS:  # 16in is 16-inch, 5g is not a measure
-                unit = _UNIT_ABBREVIATIONS[measure.group(2)]
-                yield span(measure.group(1), start, end)
-                yield span(self.stem(unit), start, end)
-                yield span(f"{measure.group(1)}-{unit}", start, end)
-                continue
-            if _NUMBER_RE.match(token):
-                if token.endswith("%"):
-                    yield span(token, start, end)
-                    token = token[:-1]
-                yield span(token, start, end)
-                unit = _UNIT_RE.match(folded, end)
-                if unit:
-                    yield span(token + unit.group(1), start, unit.end())
-                continue
-            if token in _EN_NUMBERS:  # "twenty" is the term 20
-                yield span(str(_EN_NUMBERS[token]), start, end)
-                continue
-            parts = [p for p in _PART_SPLIT_RE.split(token) if p]
-            if len(parts) == 1:
-                if parts[0] not in stop:
-                    yield span(self.stem(parts[0]), start, end)
-                continue
-            position = start
-            for part in parts:
-                part_start = folded.index(part, position)
-                position = part_start + len(part)
-                if part not in stop:
-                    yield span(self.stem(part), part_start, position)
-            if any(c.isdigit() for c in token):
-                # Model names: every prefix compound (gpt-5.2, gpt-5.2-codex) is a term of its own.
-                for cut in range(2, len(parts) + 1):
-                    prefix_end = start
-                    for part in parts[:cut]:
-                        prefix_end = folded.index(part, prefix_end) + len(part)
-                    yield span(folded[start:prefix_end], start, prefix_end)
+            cached = self._latin_cache.get(token)
+            if cached is None:
+                cached = self._latin_terms(token, folded, start, match.end())
+                if cached is None:  # a number: its terms depend on the text after it
+                    for term, t_start, t_end in self._number_terms(token, folded, start, match.end()):
+                        terms.append(term)
+                        if places is not None:
+                            places += (t_start, t_end, 0)
+                    continue
+                if len(self._latin_cache) < _TERM_CACHE_SIZE:
+                    self._latin_cache[token] = cached
+            for term, t_start, t_end in cached:
+                terms.append(term)
+                if places is not None:
+                    places += (start + t_start, start + t_end, 0)
+
+    def _number_terms(self, token: str, folded: str, start: int, end: int) -> list[tuple[str, int, int]]:
+        """Terms of a number token (with absolute places): ``38%`` gives ``38%`` and ``38``, and a number
+        written against 万/亿 (``1.4 万亿``) also gives the compound."""
+        if token.endswith(("'s", "’s")):
+            token = token[:-2]
+        if "," in token and token[0].isdigit():
+            token = token.replace(",", "")
+        out = []
+        if token.endswith("%"):
+            out.append((token, start, end))
+            token = token[:-1]
+        out.append((token, start, end))
+        unit = _UNIT_RE.match(folded, end)
+        if unit:
+            out.append((token + unit.group(1), start, unit.end()))
+        return out
+
+    def _latin_terms(self, token: str, folded: str, start: int, end: int) -> tuple[tuple[str, int, int], ...] | None:
+        """Terms of a Latin token with places relative to its start; None for a number (see _number_terms)."""
+        if token.endswith(("'s", "’s")):
+            token = token[:-2]
+        if "," in token and token[0].isdigit():
+            token = token.replace(",", "")
+        length = end - start
+        measure = _MEASURE_RE.match(token)
+        if measure and measure.group(2) in _UNIT_ABBREVIATIONS:  # 16in is 16-inch, 5g is not a measure
+            unit = _UNIT_ABBREVIATIONS[measure.group(2)]
+            return (
+                (measure.group(1), 0, length),
+                (self.stem(unit), 0, length),
+                (f"{measure.group(1)}-{unit}", 0, length),
+            )
+        if _NUMBER_RE.match(token):
+            return None
+        if token in _EN_NUMBERS:  # "twenty" is the term 20
+            return ((str(_EN_NUMBERS[token]), 0, length),)
+        stop = self.stopwords
+        parts = [p for p in _PART_SPLIT_RE.split(token) if p]
+        if len(parts) == 1:
+            return () if parts[0] in stop else ((self.stem(parts[0]), 0, length),)
+        out: list[tuple[str, int, int]] = []
+        position = 0
+        for part in parts:
+            part_start = token.index(part, position)
+            position = part_start + len(part)
+            if part not in stop:
+                out.append((self.stem(part), part_start, position))
+        if any(c.isdigit() for c in token):
+            # Model names: every prefix compound (gpt-5.2, gpt-5.2-codex) is a term of its own.
+            for cut in range(2, len(parts) + 1):
+                prefix_end = 0
+                for part in parts[:cut]:
+                    prefix_end = token.index(part, prefix_end) + len(part)
+                out.append((token[:prefix_end], 0, prefix_end))
+        return tuple(out)
