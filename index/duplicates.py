@@ -16,7 +16,6 @@ with numpy and keeps decisions between builds."""
 from __future__ import annotations
 
 import functools
-import hashlib
 import heapq
 import logging
 import re
@@ -55,13 +54,21 @@ def _match_key(text: str) -> str:
     return re.sub(r"[\W_]+", "", fold(text))
 
 
+def _mix(values: np.ndarray) -> np.ndarray:
+    """splitmix64's finaliser: a bijection of 64-bit numbers that scatters the structured 4-gram numbers (so
+    the (a * x + b) family below sees random-looking inputs) without hashing each 4-gram's bytes."""
+    x = values.astype(np.uint64, copy=True)
+    x ^= x >> np.uint64(30)
+    x *= np.uint64(0xBF58476D1CE4E5B9)
+    x ^= x >> np.uint64(27)
+    x *= np.uint64(0x94D049BB133111EB)
+    x ^= x >> np.uint64(31)
+    return x
+
+
 def _shingles(key: str) -> set[int]:
-    if len(key) <= _SHINGLE:
-        return {int.from_bytes(hashlib.blake2b(key.encode(), digest_size=7).digest(), "little")}
-    return {
-        int.from_bytes(hashlib.blake2b(key[i : i + _SHINGLE].encode(), digest_size=7).digest(), "little")
-        for i in range(len(key) - _SHINGLE + 1)
-    }
+    """The key's distinct character 4-grams (the whole key when shorter) as scattered 64-bit numbers."""
+    return set(_mix(_gram_hashes(key)).tolist())
 
 
 def _minhash(shingles: set[int]) -> np.ndarray:
@@ -69,6 +76,38 @@ def _minhash(shingles: set[int]) -> np.ndarray:
     # (a * x + b) mod 2^64: a cheap universal-ish family; collisions only cost an exact check.
     hashed = values[None, :] * _HASH_A[:, None] + _HASH_B[:, None]
     return hashed.min(axis=1)
+
+
+def signatures(keys: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """`_minhash(_shingles(key))` and `len(_shingles(key))` of many keys at once, with numpy over all their
+    4-grams together (a build computes them for every passage): (n, _NUM_HASHES) signatures and the distinct
+    4-gram counts. Every key must have at least _SHINGLE characters."""
+    n = len(keys)
+    if not n:
+        return np.zeros((0, _NUM_HASHES), dtype=np.uint64), np.zeros(0, dtype=np.int32)
+    lengths = np.fromiter(map(len, keys), dtype=np.int64, count=n)
+    if int(lengths.min()) < _SHINGLE:
+        raise ValueError("signatures() needs keys of at least 4 characters")
+    codes = np.frombuffer("".join(keys).encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    grams = codes[: len(codes) - _SHINGLE + 1].copy()
+    for offset in range(1, _SHINGLE):
+        grams *= _GRAM_BASE
+        grams += codes[offset : len(codes) - _SHINGLE + 1 + offset]
+    # The 4-grams that lie inside one key: a key of length L starts L - 3 of them.
+    counts = lengths - (_SHINGLE - 1)
+    starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+    values = _mix(grams[ranges(starts, starts + counts)])
+    first = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    minhash = np.empty((n, _NUM_HASHES), dtype=np.uint64)
+    for i in range(_NUM_HASHES):
+        minhash[:, i] = np.minimum.reduceat(values * _HASH_A[i] + _HASH_B[i], first)
+    owner = np.repeat(np.arange(n), counts)
+    order = np.lexsort((values, owner))
+    ordered, owners = values[order], owner[order]
+    new = np.ones(len(ordered), dtype=bool)
+    new[1:] = (ordered[1:] != ordered[:-1]) | (owners[1:] != owners[:-1])
+    distinct = np.bincount(owners[new], minlength=n).astype(np.int32)
+    return minhash, distinct
 
 
 def collapse_duplicates(passages: Sequence[Passage]) -> list[Passage]:
