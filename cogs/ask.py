@@ -154,7 +154,7 @@ class AskCog(commands.Cog, name="Ask"):
             self.bot.engine.ask,
             params.get("query") or question,
             PAGE_SIZE,
-            page * PAGE_SIZE,
+            int(params.get("offset", 0)) + page * PAGE_SIZE,
             tuple(params.get("exclude", ())),
             params.get("context", ""),
         )

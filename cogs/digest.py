@@ -49,6 +49,8 @@ def digest_embeds(digest: Digest, title: str) -> list[discord.Embed]:
     blocks: list[str] = []
     for section in digest.sections:
         blocks.append(f"__**{escape(clip(section.title, 200))}**__")
+        if section.note:
+            blocks.append(f"*{escape(clip(section.note, 300))}*")
         blocks.extend(item_block(n, item) for n, item in enumerate(section.items, 1))
     embeds: list[discord.Embed] = []
     current: list[str] = []
@@ -127,7 +129,11 @@ class DigestCog(commands.GroupCog, group_name="digest", group_description="The d
         since = schedule.last_digest_at
         new_documents = await self.digests.documents_since(since) if since is not None else []
         recent = await self.digests.recent_items(schedule.guild_id, now)
-        gaps = await self.bot.store.gaps(schedule.guild_id, limit=5, since=since or 0.0)
+        # Privacy: only public questions asked in the digest's own channel are quoted (its readers saw them
+        # asked); questions from other channels are counted, never quoted; private ones are neither.
+        audience = (schedule.channel_id,)
+        gaps = await self.bot.store.gaps(schedule.guild_id, channels=audience, limit=5, since=since or 0.0)
+        elsewhere = await self.bot.store.gaps_elsewhere(schedule.guild_id, channels=audience, since=since or 0.0)
         engine = self.bot.engine
         events = await self._timeline_index(engine)
         return await run_engine(
@@ -139,6 +145,7 @@ class DigestCog(commands.GroupCog, group_name="digest", group_description="The d
             new_documents=new_documents,
             posted_recently=recent,
             unanswered=[(gap.question, gap.asked) for gap in gaps],
+            unanswered_elsewhere=elsewhere,
             events_on=lambda d: events_on(events, d),
         )
 

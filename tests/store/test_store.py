@@ -70,3 +70,28 @@ async def test_feedback_replaces_a_users_earlier_vote(tmp_path):
         assert await store.feedback_for(answer_id) == {9: -1, 10: 1}
     finally:
         await store.close()
+
+
+@pytest.mark.asyncio
+async def test_migrating_turns_takes_privacy_from_their_answers_and_keeps_the_unknown_private(tmp_path):
+    path = tmp_path / "v4.sqlite3"
+    with sqlite3.connect(path) as raw:
+        for version, sql in migrations():
+            if version <= 4:
+                raw.executescript(sql)
+        raw.execute("PRAGMA user_version = 4")
+        answer = "INSERT INTO answers (id, question, user_id, guild_id, channel_id, private, corpus_version, abstained,"
+        raw.execute(answer + " created_at) VALUES (1, 'secret plan?', 1, 5, 9, 1, 'v', 1, 10)")
+        raw.execute(answer + " created_at) VALUES (2, 'public gap?', 2, 5, 9, 0, 'v', 1, 10)")
+        turn = "INSERT INTO turns (scope, user_id, guild_id, question, query, abstained, answer_id, corpus_version,"
+        raw.execute(turn + " created_at) VALUES ('guild:5:channel:9:user:1', 1, 5, 'secret plan?', 'q', 1, 1, 'v', 10)")
+        raw.execute(turn + " created_at) VALUES ('guild:5:channel:9:user:2', 2, 5, 'public gap?', 'q', 1, 2, 'v', 10)")
+        raw.execute(turn + " created_at) VALUES ('guild:5:channel:9:user:3', 3, 5, 'unlinked?', 'q', 1, NULL, 'v', 10)")
+    store = await Store.open(path)
+    try:
+        assert [g.question for g in await store.gaps(5, channels=[9])] == ["public gap?"]
+        assert await store.gaps_elsewhere(5, channels=[]) == 1
+        [public] = await store.history(2, guild_id=5)
+        assert (public.channel_id, public.private) == (9, False)
+    finally:
+        await store.close()
