@@ -30,9 +30,21 @@ class MemoryCog(commands.Cog, name="Memory"):
     async def cog_load(self) -> None:
         if self.retention_days > 0:
             self.sweep.start()
+        if getattr(self.bot.store, "persistent", False):
+            self.watch_database.start()
 
     async def cog_unload(self) -> None:
         self.sweep.cancel()
+        self.watch_database.cancel()
+
+    @tasks.loop(seconds=30)
+    async def watch_database(self) -> None:
+        """Notice within 30 s (not at the next question) a database file deleted or replaced under the bot; the
+        store restores a deleted one from its open connection and logs it."""
+        try:
+            await self.bot.store.check_file()
+        except StoreError as exc:
+            log.warning("database check failed: %s", exc)
 
     @tasks.loop(hours=6)
     async def sweep(self) -> None:

@@ -2,6 +2,12 @@
 
 Holds what must outlive a process: the answers behind message buttons (so paging and feedback keep working after
 a restart), feedback, and small settings such as the hash of the last synced command set.
+
+The file holds users' questions, so it is created (and kept) readable by its owner only (0600; SQLite gives its
+-wal and -shm files the database's mode). A database file deleted under the running bot would otherwise keep
+taking writes into an unlinked inode, and every turn would be silently gone at the next start: each write first
+checks that the path still names the file it opened, and if it was deleted, copies the open database back to it
+(SQLite's backup API reads the unlinked file through the open connection) and says so in the log.
 """
 
 from __future__ import annotations
@@ -10,7 +16,9 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import sqlite3
+import stat
 import time
 from collections.abc import AsyncIterator, Collection
 from dataclasses import dataclass, field
@@ -72,6 +80,41 @@ class AnswerRecord:
     params: dict[str, Any] = field(default_factory=dict)
 
 
+def _file_identity(path: str) -> tuple[int, int] | None:
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return info.st_dev, info.st_ino
+
+
+def _create_private(path: Path) -> None:
+    """Create the database file readable by its owner only, or take group and world access away from an
+    existing one (it holds users' questions)."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        mode = stat.S_IMODE(os.fstat(fd).st_mode)
+        if mode & 0o077:
+            os.fchmod(fd, mode & 0o700)
+            log.info("database %s was readable by others (%o); now %o", path, mode, mode & 0o700)
+    finally:
+        os.close(fd)
+
+
+async def _connect(path: str) -> aiosqlite.Connection:
+    connection = await aiosqlite.connect(path)
+    try:
+        connection.row_factory = aiosqlite.Row
+        await connection.execute("PRAGMA foreign_keys = ON")
+        if path != MEMORY:
+            await connection.execute("PRAGMA journal_mode = WAL")
+            await connection.execute("PRAGMA synchronous = NORMAL")
+    except BaseException:
+        await connection.close()
+        raise
+    return connection
+
+
 # A gap: a public question of one guild (not a "more" page) that was abstained on or got a 👎.
 _GAP_WHERE = """t.guild_id = ? AND t.private = 0 AND t.kind != 'more' AND (
     t.abstained = 1 OR EXISTS (SELECT 1 FROM feedback f WHERE f.answer_id = t.answer_id AND f.value < 0)
@@ -117,11 +160,62 @@ class Store:
         # Writes from many coroutines share one connection: the lock keeps a multi-statement transaction from
         # being committed halfway by another coroutine's commit.
         self._lock = asyncio.Lock()
+        self._identity = _file_identity(path) if path != MEMORY else None
+        self._retired: list[aiosqlite.Connection] = []
+
+    async def _ensure_file(self) -> None:
+        """Called with the lock held, before a write: notice that the database file was deleted or replaced."""
+        if self._identity is None:
+            return
+        current = _file_identity(self.path)
+        if current == self._identity:
+            return
+        if current is None:
+            log.error(
+                "database %s was deleted while Footnote was running; restoring it from the open connection",
+                self.path,
+            )
+            await self._restore()
+        else:
+            log.error("database %s was replaced while Footnote was running; switching to the new file", self.path)
+        old = self._db
+        self._db = await _connect(self.path)
+        await self._migrate()
+        self._identity = _file_identity(self.path)
+        # A read in progress may still use the old connection; it is closed with the store.
+        self._retired.append(old)
+
+    async def _restore(self) -> None:
+        """Copy the still-open (unlinked) database to a new file at its path, atomically."""
+        path = Path(self.path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temp = path.with_name(f".{path.name}.restore")
+        temp.unlink(missing_ok=True)
+        _create_private(temp)
+        target = await aiosqlite.connect(temp)
+        try:
+            await self._db.backup(target)
+        finally:
+            await target.close()
+        os.replace(temp, path)
+
+    async def check_file(self) -> None:
+        """Notice a deleted or replaced database file now (the bot calls it from its heartbeat), not at the
+        next write."""
+        async with self._lock:
+            try:
+                await self._ensure_file()
+            except (OSError, sqlite3.Error, ValueError) as exc:
+                raise StoreError(str(exc)) from exc
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         """BEGIN IMMEDIATE ... COMMIT (ROLLBACK on error) on the store's connection; errors become StoreError."""
         async with self._lock:
+            try:
+                await self._ensure_file()
+            except (OSError, sqlite3.Error, ValueError) as exc:
+                raise StoreError(str(exc)) from exc
             try:
                 await self._db.execute("BEGIN IMMEDIATE")
                 try:
@@ -155,13 +249,10 @@ class Store:
 
     @classmethod
     async def _open(cls, path: str) -> Store:
-        connection = await aiosqlite.connect(path)
+        if path != MEMORY:
+            _create_private(Path(path))
+        connection = await _connect(path)
         try:
-            connection.row_factory = aiosqlite.Row
-            await connection.execute("PRAGMA foreign_keys = ON")
-            if path != MEMORY:
-                await connection.execute("PRAGMA journal_mode = WAL")
-                await connection.execute("PRAGMA synchronous = NORMAL")
             store = cls(connection, path)
             await store._migrate()
         except BaseException:
@@ -190,15 +281,18 @@ class Store:
         return int(version)
 
     async def close(self) -> None:
+        for retired in self._retired:
+            await retired.close()
         await self._db.close()
 
     async def _write(self, sql: str, params: tuple[Any, ...]) -> aiosqlite.Cursor:
         """Execute one statement and commit; a failing disk becomes StoreError."""
         async with self._lock:
             try:
+                await self._ensure_file()
                 cursor = await self._db.execute(sql, params)
                 await self._db.commit()
-            except (sqlite3.Error, ValueError) as exc:
+            except (OSError, sqlite3.Error, ValueError) as exc:
                 raise StoreError(str(exc)) from exc
         return cursor
 

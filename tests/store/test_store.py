@@ -95,3 +95,76 @@ async def test_migrating_turns_takes_privacy_from_their_answers_and_keeps_the_un
         assert (public.channel_id, public.private) == (9, False)
     finally:
         await store.close()
+
+
+@pytest.mark.asyncio
+async def test_the_database_is_readable_by_its_owner_only(tmp_path):
+    import os
+    import stat
+
+    path = tmp_path / "new.sqlite3"
+    store = await Store.open(path)
+    try:
+        await store.set_meta("k", "v")  # the WAL and shared-memory files exist now
+        for name in (path, f"{path}-wal", f"{path}-shm"):
+            assert stat.S_IMODE(os.stat(name).st_mode) == 0o600, name
+    finally:
+        await store.close()
+    # An existing database that others could read is tightened when opened.
+    os.chmod(path, 0o644)
+    store = await Store.open(path)
+    await store.close()
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+
+
+@pytest.mark.asyncio
+async def test_a_database_deleted_under_a_running_process_is_noticed_and_nothing_is_lost(tmp_path, caplog):
+    import os
+
+    path = tmp_path / "footnote.sqlite3"
+    store = await Store.open(path)
+    try:
+        before = [
+            await store.save_answer(
+                question=f"q{i}",
+                user_id=1,
+                guild_id=None,
+                channel_id=None,
+                private=False,
+                corpus_version="v",
+                abstained=False,
+            )
+            for i in range(5)
+        ]
+        for name in (path, f"{path}-wal", f"{path}-shm"):
+            if os.path.exists(name):
+                os.remove(name)
+        after = await store.save_answer(
+            question="after", user_id=1, guild_id=None, channel_id=None, private=False, corpus_version="v",
+            abstained=False,
+        )  # fmt: skip
+        assert "was deleted while Footnote was running" in caplog.text
+        assert (await store.get_answer(before[0])).question == "q0"
+    finally:
+        await store.close()
+    with sqlite3.connect(path) as raw:  # what a restart would read
+        questions = [row[0] for row in raw.execute("SELECT question FROM answers ORDER BY id")]
+    assert questions == [f"q{i}" for i in range(5)] + ["after"] and after == before[-1] + 1
+    assert oct(os.stat(path).st_mode & 0o777) == oct(0o600)
+
+
+@pytest.mark.asyncio
+async def test_a_deleted_database_is_noticed_without_a_write(tmp_path, caplog):
+    import os
+
+    path = tmp_path / "footnote.sqlite3"
+    store = await Store.open(path)
+    try:
+        await store.set_meta("kept", "yes")
+        os.remove(path)
+        await store.check_file()
+        assert "was deleted" in caplog.text and path.exists()
+    finally:
+        await store.close()
+    with sqlite3.connect(path) as raw:
+        assert raw.execute("SELECT value FROM meta WHERE key = 'kept'").fetchone() == ("yes",)
