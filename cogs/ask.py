@@ -20,6 +20,7 @@ from discord.ext import commands
 
 from cogs.engine_thread import run_engine
 from cogs.render import (
+    INVALID_BUTTON,
     NO_MENTIONS,
     PAGE_SIZE,
     answer_embed,
@@ -27,6 +28,7 @@ from cogs.render import (
     message_text,
     pages_of,
     reply_privately,
+    stored_id,
 )
 from index.engine import Answer, clean_question
 from index.errors import UserFacingError
@@ -85,14 +87,15 @@ class AskButton(
 ):
     """A button of an answer message. Everything it needs is in its custom_id and in the store."""
 
-    def __init__(self, answer_id: int, action: str, page: int, *, disabled: bool = False) -> None:
+    def __init__(self, answer_id: int | None, action: str, page: int, *, disabled: bool = False) -> None:
+        """`answer_id` None: a forged custom_id (answered with a clear message, never looked up)."""
         emoji, label, style, row = _BUTTONS[action]
         super().__init__(
             discord.ui.Button(
                 style=style,
                 emoji=emoji,
                 label=label,
-                custom_id=f"fn:ask:{answer_id}:{action}:{page}",
+                custom_id=f"fn:ask:{answer_id or 0}:{action}:{page}",
                 disabled=disabled,
                 row=row,
             )
@@ -103,9 +106,13 @@ class AskButton(
     async def from_custom_id(
         cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]
     ) -> AskButton:
-        return cls(int(match["answer"]), match["action"], int(match["page"]))
+        return cls(stored_id(match["answer"]), match["action"], int(match["page"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:
+        if self.answer_id is None:
+            log.info("button with an invalid answer id from user %s", interaction.user.id)
+            await reply_privately(interaction, INVALID_BUTTON)
+            return
         cog = interaction.client.get_cog(AskCog.__cog_name__)
         if not isinstance(cog, AskCog):
             await reply_privately(interaction, "Footnote is restarting; please try again in a moment.")

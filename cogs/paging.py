@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 import discord
 
-from cogs.render import NO_MENTIONS, reply_privately
+from cogs.render import INVALID_BUTTON, NO_MENTIONS, reply_privately, stored_id
 from index.errors import UserFacingError
 from lifecycle import tracking
 from store import StoreError
@@ -32,12 +32,12 @@ class PageButton(
     discord.ui.DynamicItem[discord.ui.Button],
     template=r"fn:pg:(?P<kind>[a-z]{1,12}):(?P<record>[0-9]{1,19}):(?P<direction>prev|next):(?P<page>[0-9]{1,3})",
 ):
-    def __init__(self, kind: str, record_id: int, direction: str, page: int, *, disabled: bool = False) -> None:
+    def __init__(self, kind: str, record_id: int | None, direction: str, page: int, *, disabled: bool = False) -> None:
         super().__init__(
             discord.ui.Button(
                 style=discord.ButtonStyle.secondary,
                 emoji="◀" if direction == "prev" else "▶",
-                custom_id=f"fn:pg:{kind}:{record_id}:{direction}:{page}",
+                custom_id=f"fn:pg:{kind}:{record_id or 0}:{direction}:{page}",
                 disabled=disabled,
             )
         )
@@ -47,9 +47,13 @@ class PageButton(
     async def from_custom_id(
         cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]
     ) -> PageButton:
-        return cls(match["kind"], int(match["record"]), match["direction"], int(match["page"]))
+        return cls(match["kind"], stored_id(match["record"]), match["direction"], int(match["page"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:
+        if self.record_id is None:
+            log.info("page button with an invalid record id from user %s", interaction.user.id)
+            await reply_privately(interaction, INVALID_BUTTON)
+            return
         try:
             async with tracking(interaction.client):
                 await self._turn(interaction)

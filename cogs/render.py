@@ -33,6 +33,8 @@ CUSTOM_ID_LIMIT = 100
 
 PAGE_SIZE = 3
 MAX_PAGES = 10
+MAX_STORED_ID = 2**63 - 1  # SQLite's INTEGER (and PostgreSQL's BIGINT)
+INVALID_BUTTON = "This button is not valid (it does not point to anything I stored); please ask again."
 NO_MENTIONS = discord.AllowedMentions.none()
 
 COLOR_ANSWER = discord.Colour(0x2E7D32)
@@ -146,6 +148,13 @@ def full_passages_embed(results: Sequence[Result], version: str) -> discord.Embe
         last = embed.fields[-1]
         embed.set_field_at(len(embed.fields) - 1, name=last.name, value=fit(last.value, len(last.value) // 2))
     return embed
+
+
+def stored_id(text: str) -> int | None:
+    """A record id read from a custom_id, or None when it cannot be one we made (a forged button: zero, leading
+    zeros, or past a 64-bit integer, which the database would refuse with OverflowError)."""
+    value = int(text) if text.isascii() and text.isdigit() and len(text) <= 19 else 0
+    return value if 0 < value <= MAX_STORED_ID and str(value) == text else None
 
 
 def message_text(text: str) -> str:

@@ -353,10 +353,12 @@ class Store:
         return int(cursor.lastrowid)
 
     async def get_answer(self, answer_id: int) -> AnswerRecord | None:
-        async with self._db.execute("SELECT * FROM answers WHERE id = ?", (answer_id,)) as cursor:
-            row = await cursor.fetchone()
-        if row is None:
+        if not 0 < answer_id <= 2**63 - 1:  # no row has such an id (and SQLite would raise OverflowError)
             return None
+        rows = await self._read("SELECT * FROM answers WHERE id = ?", (answer_id,))
+        if not rows:
+            return None
+        row = rows[0]
         return AnswerRecord(
             id=row["id"],
             question=row["question"],
