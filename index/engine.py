@@ -38,7 +38,16 @@ import numpy as np
 import opencc
 
 from index.bm25 import BM25Index, BM25Params
-from index.corpus import Document, DocumentInfo, corpus_fingerprint, document_files, load_catalog, load_document
+from index.corpus import (
+    Document,
+    DocumentInfo,
+    corpus_fingerprint,
+    decode_document,
+    document_files,
+    load_catalog,
+    load_document,
+    read_data_file,
+)
 from index.crosslang import Links, best_links, build_links, link_candidates
 from index.errors import CorpusError, IndexFileError, QuestionError
 from index.excerpt import Excerpt, make_excerpt
@@ -1556,8 +1565,8 @@ def _from_file(index_file: IndexFile, blobs: dict[str, bytes] | None = None) -> 
 
 def _read_text(path: Path) -> str:
     try:
-        return path.read_bytes().decode("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        return decode_document(path.read_bytes(), path.name)
+    except (OSError, CorpusError) as exc:
         raise IndexFileError(f"{path}: cannot read a document of the index ({exc})") from exc
 
 
@@ -1588,9 +1597,12 @@ class _Sources:
         spec = _tokenizer_spec(corpus_dir, data_dir, mode)
         glossary = spec.glossary
         userdict = corpus_dir / "userdict.txt"
-        extra = [mode.encode(), (corpus_dir / "glossary.toml").read_bytes() if len(glossary) else b""]
+        extra = [
+            mode.encode(),
+            (read_data_file(corpus_dir / "glossary.toml", quiet=True) or b"") if len(glossary) else b"",
+        ]
         if userdict.exists():
-            extra.append(userdict.read_bytes())
+            extra.append(read_data_file(userdict, quiet=True) or b"")
         files = document_files(corpus_dir)
         source_key, contents, blobs = _source_key(corpus_dir, files, extra)
         index_file = index_path(corpus_dir, data_dir) if data_dir is not None else None
@@ -1736,8 +1748,7 @@ def _source_key(
     digest.update(_code_digest(_INDEX_CODE))
     for blob in extra:
         digest.update(hashlib.sha256(blob).digest())
-    catalog = corpus_dir / "catalog.toml"
-    digest.update(hashlib.sha256(catalog.read_bytes() if catalog.exists() else b"").digest())
+    digest.update(hashlib.sha256(read_data_file(corpus_dir / "catalog.toml", quiet=True) or b"").digest())
     contents: dict[Path, str] = {}
     blobs: dict[str, bytes] = {}
     for path in files:
@@ -1758,8 +1769,8 @@ def _decode(blobs: dict[str, bytes], path: str) -> str:
     if blob is None:
         return _read_text(Path(path))
     try:
-        return blob.decode("utf-8")
-    except UnicodeDecodeError as exc:
+        return decode_document(blob, path)
+    except CorpusError as exc:
         raise IndexFileError(f"{path}: cannot read a document of the index ({exc})") from exc
 
 
@@ -1811,5 +1822,4 @@ def _relative(corpus_dir: Path, name: str) -> str:
 
 
 def _catalog_key(corpus_dir: Path) -> str:
-    catalog_file = corpus_dir / "catalog.toml"
-    return hashlib.sha256(catalog_file.read_bytes() if catalog_file.exists() else b"").hexdigest()[:24]
+    return hashlib.sha256(read_data_file(corpus_dir / "catalog.toml", quiet=True) or b"").hexdigest()[:24]
