@@ -64,6 +64,8 @@ from index.passages import (
     Passage,
     _minhash,
     _shingles,
+    facts,
+    same_text,
     split_document,
 )
 from index.tokenize import Analyzer, TermSpan
@@ -458,34 +460,43 @@ class Engine:
         return ranked, score_of, coverage
 
     def merge_same_content(self, ranked: Sequence[int]) -> list[list[int]]:
-        """Group results that say the same thing (near-identical text, or the same figures and names in two
-        languages); each group is shown once with all its citations."""
+        """Group results that say the same thing: near-identical text stating the same facts (numbers and names,
+        `index.passages.facts`), or the same figures and named things in two languages. Each group is shown once,
+        as its first passage; the others are cited with it only where their text is verbatim the same
+        (`_result`). Passages whose numbers, dates or names differ are never grouped."""
         groups: list[list[int]] = []
-        signatures: list[tuple[set[str], set[str]]] = []
+        signatures: list[tuple[set[str], set[str], object]] = []
         for pid in ranked:
             shingles, anchors = self._signature(pid)
-            for group, (g_shingles, g_anchors) in zip(groups, signatures, strict=True):
-                if _jaccard(shingles, g_shingles) >= 0.6 or (
-                    len(anchors) >= 3 and len(g_anchors) >= 3 and _jaccard(anchors, g_anchors) >= 0.75
+            stated = facts(self.passages[pid].text)
+            for group, (g_shingles, g_anchors, g_stated) in zip(groups, signatures, strict=True):
+                if (_jaccard(shingles, g_shingles) >= 0.6 and stated == g_stated) or (
+                    len(anchors) >= 3 and anchors == g_anchors
                 ):
                     group.append(pid)
                     break
             else:
                 groups.append([pid])
-                signatures.append((shingles, anchors))
+                signatures.append((shingles, anchors, stated))
         return groups
 
     def _compute_signature(self, pid: int) -> tuple[set[str], set[str]]:
-        """A passage's character shingles and its anchors: figures and named things, language-independent
-        markers of its content (cached as `self._signature`)."""
+        """A passage's character shingles and its anchors: figures and named things (people, organisations,
+        products: not the glossary's plain terms), language-independent markers of its content (cached as
+        `self._signature`)."""
         folded = fold(self.passages[pid].text)
-        return _char_shingles(folded), figures(folded) | set(self.glossary.concept_terms(folded))
+        named = {mention.entry.term for mention in self.glossary.find_folded(folded) if mention.entry.kind != "term"}
+        return _char_shingles(folded), figures(folded) | named
 
     def _result(self, rank: int, query: Query, group: Sequence[int], score: float, coverage: float) -> Result:
+        """One shown passage with its citations: its own, its verbatim duplicates', and those of the group's
+        other passages whose text is verbatim the same. A citation is never attached to text that is not in
+        the cited document."""
         passage = self.passages[group[0]]
         citations: list[Citation] = []
         seen: set[tuple[str, int]] = set()
-        locations = [loc for pid in group for loc in (self.passages[pid].location, *self.passages[pid].duplicates)]
+        verbatim = [pid for pid in group if pid == group[0] or same_text(self.passages[pid].text, passage.text)]
+        locations = [loc for pid in verbatim for loc in (self.passages[pid].location, *self.passages[pid].duplicates)]
         for location in locations:
             key = (location.doc_id, location.paragraph)
             if key not in seen:
@@ -1089,6 +1100,10 @@ def _collapse(
     def shingles(row: int) -> np.ndarray:
         return _gram_hashes(_duplicate_key(fold(text(row))))
 
+    @functools.lru_cache(maxsize=8192)
+    def facts_of(row: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        return facts(text(row))
+
     def near_duplicate(row: int, candidates: list[int]) -> int:
         size = grams[row]
         mine = signatures[width * row : width * row + width]
@@ -1100,7 +1115,7 @@ def _collapse(
                 continue
             a, b = shingles(row), shingles(other)
             common = len(np.intersect1d(a, b, assume_unique=True))
-            if common / (len(a) + len(b) - common) >= _NEAR_DUPLICATE:
+            if common / (len(a) + len(b) - common) >= _NEAR_DUPLICATE and facts_of(row) == facts_of(other):
                 return other
         return KEPT
 
@@ -1124,7 +1139,7 @@ def _collapse(
         for other in groups.same_key(row):
             if other >= row:
                 break
-            if status[other] == KEPT:
+            if status[other] == KEPT and facts_of(other) == facts_of(row):  # "3.7" and "37" share a key
                 found = other
                 break
         if found == KEPT:
@@ -1147,7 +1162,9 @@ def _collapse(
     for row in np.flatnonzero(decision >= 0).tolist():
         original = int(decision[row])
         doc_id = documents[doc_of_row[row]].doc_id
-        if documents[doc_of_row[original]].doc_id != doc_id or paragraph[original] != paragraph[row]:
+        moved = documents[doc_of_row[original]].doc_id != doc_id or paragraph[original] != paragraph[row]
+        # Cited too only when verbatim the kept text: a citation is only ever attached to text in its document.
+        if moved and same_text(text(original), text(row)):
             extra.setdefault(int(pid_of[original]), []).append(Location(doc_id, paragraph[row], starts[row], ends[row]))
     label = analysis.label.tolist()
     passages = [

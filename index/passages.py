@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -227,18 +228,39 @@ def _minhash(shingles: set[int]) -> np.ndarray:
     return hashed.min(axis=1)
 
 
+_NUMBER = re.compile(r"\d+(?:[.,:/]\d+)*")
+_LATIN_NAME = re.compile(r"[A-Za-z0-9]*[A-Z][A-Za-z0-9]*")
+
+
+def facts(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """What two texts must share to say the same thing: their numbers (figures, years, dates, in any width) and
+    their capitalised Latin words (names, months), each as a set. Near duplicates whose facts differ ("2024 ...
+    3.7 billion" vs "2025 ... 12.7 billion") are different statements and are never merged."""
+    names = _LATIN_NAME.findall(unicodedata.normalize("NFKC", text))
+    return tuple(sorted(set(_NUMBER.findall(fold(text))))), tuple(sorted(set(names)))
+
+
+def same_text(a: str, b: str) -> bool:
+    """Verbatim the same text (spacing aside): the only case where one passage's citation may stand for the
+    other's text."""
+    return a == b or a.split() == b.split()
+
+
 def collapse_duplicates(passages: Sequence[Passage]) -> list[Passage]:
-    """Drop exact and near-duplicate passages, keeping the first and recording where the others stood."""
+    """Drop exact and near-duplicate passages, keeping the first. A near duplicate must state the same facts
+    (`facts`), and where a dropped passage stood is recorded (so it is cited too) only when its text is
+    verbatim the kept one's: a citation is only ever attached to text that is in the cited document."""
     kept: list[Passage] = []
     extra: dict[int, list[Location]] = {}
-    by_key: dict[str, int] = {}
+    by_key: dict[str, list[int]] = {}
     buckets: dict[tuple[int, bytes], list[int]] = {}
     shingle_sets: list[set[int]] = []
     for passage in passages:
         key = _match_key(passage.text)
         if not key:
             continue
-        target = by_key.get(key)
+        mine = facts(passage.text)  # the same key may still differ in figures: "3.7 billion" and "37 billion"
+        target = next((index for index in by_key.get(key, ()) if facts(kept[index].text) == mine), None)
         shingles = _shingles(key)
         if target is None and len(key) >= 20:
             signature = _minhash(shingles)
@@ -249,7 +271,7 @@ def collapse_duplicates(passages: Sequence[Passage]) -> list[Passage]:
             candidates = {index for band in bands for index in buckets.get(band, ())}
             for index in sorted(candidates):
                 other = shingle_sets[index]
-                if len(shingles & other) / len(shingles | other) >= _NEAR_DUPLICATE:
+                if len(shingles & other) / len(shingles | other) >= _NEAR_DUPLICATE and facts(kept[index].text) == mine:
                     target = index
                     break
             if target is None:
@@ -257,10 +279,11 @@ def collapse_duplicates(passages: Sequence[Passage]) -> list[Passage]:
                     buckets.setdefault(band, []).append(len(kept))
         if target is not None:
             original = kept[target]
-            if original.doc_id != passage.doc_id or original.paragraph != passage.paragraph:
+            moved = original.doc_id != passage.doc_id or original.paragraph != passage.paragraph
+            if moved and same_text(original.text, passage.text):
                 extra.setdefault(target, []).append(passage.location)
             continue
-        by_key[key] = len(kept)
+        by_key.setdefault(key, []).append(len(kept))
         shingle_sets.append(shingles)
         kept.append(passage)
     return [
