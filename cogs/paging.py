@@ -14,9 +14,9 @@ from typing import Any, Protocol
 
 import discord
 
-from cogs.render import INVALID_BUTTON, NO_MENTIONS, reply_privately, stored_id
+from cogs.render import INVALID_BUTTON, NO_MENTIONS, deliver, reply_privately, stored_id
 from index.errors import UserFacingError
-from lifecycle import tracking
+from lifecycle import first_delivery, tracking
 from store import StoreError
 
 log = logging.getLogger(__name__)
@@ -48,6 +48,9 @@ class PageButton(
         cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]
     ) -> PageButton:
         return cls(match["kind"], stored_id(match["record"]), match["direction"], int(match["page"]))
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        return first_delivery(interaction)  # the same click delivered twice is answered once
 
     async def callback(self, interaction: discord.Interaction) -> None:
         if self.record_id is None:
@@ -124,4 +127,4 @@ async def send_first_page(
     except StoreError:
         log.exception("could not store the /%s options; the answer goes out without page buttons", kind)
     view = page_view(kind, record_id, 0, pages) if record_id is not None else discord.ui.View()
-    await interaction.edit_original_response(embed=embed, view=view, allowed_mentions=NO_MENTIONS)
+    await deliver(interaction, private=private, embed=embed, view=view)
