@@ -78,7 +78,18 @@ class ZombieWatch:
         self.reconnects = 0
         self._task: asyncio.Task[None] | None = None
 
-    def received(self, message: dict[str, Any]) -> None:
+    def received(self, raw: str | bytes | dict[str, Any]) -> None:
+        """Every gateway message (discord.py hands the decompressed JSON text). Only short ones can be a HELLO or
+        an ACK, so a dispatch is never parsed twice."""
+        if isinstance(raw, dict):
+            message = raw
+        elif len(raw) > 512 or b'"op"' not in (raw.encode() if isinstance(raw, str) else raw):
+            return
+        else:
+            try:
+                message = json.loads(raw)
+            except ValueError:
+                return
         op = message.get("op") if isinstance(message, dict) else None
         if op == 10:  # HELLO: a new connection
             self.interval = float(message["d"]["heartbeat_interval"]) / 1000
@@ -150,7 +161,7 @@ class FootnoteBot(commands.Bot):
         finally:
             self.engine_executor.shutdown(wait=False, cancel_futures=True)
 
-    async def on_socket_raw_receive(self, message: dict[str, Any]) -> None:
+    async def on_socket_raw_receive(self, message: str) -> None:
         self.zombie_watch.received(message)
 
     async def setup_hook(self) -> None:
