@@ -156,9 +156,9 @@ class _Built:
 
 
 def clean_question(question: str) -> str:
-    """Remove mention syntax and control characters, collapse white space."""
+    """Remove mention syntax, control characters and lone surrogates (undecodable bytes), collapse white space."""
     text = _MENTION_RE.sub(" ", question)
-    text = "".join(" " if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") else c for c in text)
+    text = "".join(" " if unicodedata.category(c) in ("Cc", "Cf", "Cs", "Zl", "Zp") else c for c in text)
     return re.sub(r"\s+", " ", text).strip()
 
 

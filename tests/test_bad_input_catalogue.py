@@ -204,3 +204,90 @@ def test_a_dangling_symlink_does_not_stop_the_corpus_watch(tmp_path):
     (corpus / "new.txt").write_text("A new document about Gemini.\n", encoding="utf-8")
     after = corpus_signature(corpus)
     assert after != before and "new.txt" in {name for name, _, _ in after}
+
+
+# -- the command line: developer commands and questions that are not UTF-8 (points 3 and 8) ----------------------
+
+
+@pytest.fixture(scope="module")
+def cli_env(tmp_path_factory):
+    from .conftest import SEEDS
+
+    data = tmp_path_factory.mktemp("cli-data")
+    env = {**os.environ, "DATA_DIR": str(data), "CORPUS_DIR": str(SEEDS), "LOG_LEVEL": "WARNING"}
+    env.pop("DISCORD_TOKEN", None)
+    return env
+
+
+def _bad_eval_files(folder: Path) -> dict[str, Path]:
+    folder.mkdir(exist_ok=True)
+    files = {
+        "missing": folder / "missing.jsonl",
+        "folder": folder / "folder.jsonl",
+        "no-q": folder / "no-q.jsonl",
+        "a-list": folder / "a-list.jsonl",
+        "q-not-text": folder / "q-not-text.jsonl",
+        "not-json": folder / "not-json.jsonl",
+        "empty": folder / "empty.jsonl",
+    }
+    files["folder"].mkdir(exist_ok=True)
+    files["no-q"].write_text('{"id": "a", "keys": ["x"]}\n', encoding="utf-8")
+    files["a-list"].write_text("[1, 2]\n", encoding="utf-8")
+    files["q-not-text"].write_text('{"q": 5}\n', encoding="utf-8")
+    files["not-json"].write_text("what is code red?\n", encoding="utf-8")
+    files["empty"].write_text("\n", encoding="utf-8")
+    return files
+
+
+@pytest.mark.parametrize("case", ["missing", "folder", "no-q", "a-list", "q-not-text", "not-json", "empty"])
+@pytest.mark.parametrize("as_json", [False, True], ids=["text", "json"])
+def test_eval_on_a_bad_question_file_is_one_clear_error(cli_env, tmp_path, case, as_json):
+    path = _bad_eval_files(tmp_path)[case]
+    out = _footnote(cli_env, "eval", str(path), *(["--json"] if as_json else []))
+    assert out.returncode == 2 and "Traceback" not in out.stderr + out.stdout, out.stderr
+    if as_json:
+        assert str(path) in json.loads(out.stdout)["error"] and not out.stderr.strip()
+    else:
+        assert out.stderr.startswith("footnote: ") and str(path) in out.stderr and len(out.stderr.splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("content", "said"),
+    [('{"x": 1}', "not a SQuAD file"), ('{"data": []}', "without questions"), ("[]", "not a SQuAD file"),
+     ('{"data": [{"paragraphs": [{"context": 5, "qas": []}]}]}', "not a SQuAD file"), ("{", "not JSON")],
+)  # fmt: skip
+def test_eval_squad_on_a_file_that_is_not_squad_is_one_clear_error(cli_env, tmp_path, content, said):
+    path = tmp_path / "bad.json"
+    path.write_text(content, encoding="utf-8")
+    for extra in ([], ["--json"]):
+        out = _footnote(cli_env, "eval", "--squad", str(path), *extra)
+        assert out.returncode == 2 and "Traceback" not in out.stderr + out.stdout, out.stderr
+        assert said in (json.loads(out.stdout)["error"] if extra else out.stderr)
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31", "2025-13-01", "yesterday"])
+def test_digest_on_a_date_out_of_range_is_one_clear_error(cli_env, day):
+    out = _footnote(cli_env, "digest", "--date", day)
+    assert out.returncode == 2 and out.stderr.startswith("footnote: --date") and "Traceback" not in out.stderr
+    out = _footnote(cli_env, "digest", "--date", day, "--json")
+    assert out.returncode == 2 and "--date" in json.loads(out.stdout)["error"]
+
+
+def test_a_question_that_is_not_utf8_on_the_command_line_is_answered(cli_env):
+    question = os.fsdecode(b"Sora \xff\xfe \xe7\x95\x99\xe5\xad\x98\xe7\x8e\x87")  # "Sora <bad bytes> 留存率"
+    out = _footnote(cli_env, "ask", question, "--json")
+    assert out.returncode == 0 and "Traceback" not in out.stderr, out.stderr
+    assert "not valid UTF-8" in out.stderr and len(out.stderr.strip().splitlines()) == 1
+    assert not json.loads(out.stdout)["abstained"]
+
+
+def test_a_chat_line_that_is_not_utf8_is_named_and_the_rest_is_answered(cli_env):
+    lines = b"What is code red?\n\xff\xfe bad bytes\nmore\nWho is Mark Chen?\n"
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "bot.py"), "chat"], env=cli_env, cwd=ROOT, input=lines, capture_output=True
+    )
+    stdout = out.stdout.decode("utf-8", "replace")
+    assert out.returncode == 0 and b"Traceback" not in out.stderr, out.stderr
+    assert stdout.count("not valid UTF-8") == 1
+    assert "? Who is Mark Chen?" in stdout  # the input after the bad line was not lost
+    assert stdout.count("? ") == 4
