@@ -291,3 +291,36 @@ def test_a_chat_line_that_is_not_utf8_is_named_and_the_rest_is_answered(cli_env)
     assert stdout.count("not valid UTF-8") == 1
     assert "? Who is Mark Chen?" in stdout  # the input after the bad line was not lost
     assert stdout.count("? ") == 4
+
+
+# -- documents that are too big in one piece (points 3 and 5) ----------------------------------------------------
+
+
+def test_a_word_repeated_past_65535_times_in_one_line_indexes_and_answers(tmp_path):
+    """It overflowed the uint16 token counts of the index build and crashed every command."""
+    corpus = _good_corpus(tmp_path / "corpus")
+    (corpus / "spam.txt").write_text("spam " * 70_000 + "\n", encoding="utf-8")
+    engine = Engine.open(corpus, tmp_path / "data")
+    answer = engine.ask("spam", k=3)
+    assert not answer.abstained and "spam" in answer.results[0].passage.text
+    assert not engine.ask("code red", k=3).abstained
+
+
+def test_passages_have_a_hard_size_cap_whatever_the_punctuation(tmp_path):
+    """A long line without a sentence end became one passage that every matching question scored in full."""
+    import random
+
+    from index.passages import MAX_PASSAGE_CHARS
+
+    rng = random.Random(7)
+    vocabulary = ["".join(rng.choice("abcdefghijklmnop") for _ in range(rng.randint(3, 9))) for _ in range(2000)]
+    corpus = _good_corpus(tmp_path / "corpus")
+    (corpus / "one-line.txt").write_text(" ".join(rng.choice(vocabulary) for _ in range(40_000)) + "\n", "utf-8")
+    (corpus / "han.txt").write_text("字" * 20_000 + "\n", encoding="utf-8")  # no spaces at all
+    engine = Engine.open(corpus, tmp_path / "data")
+    assert max(len(p.text) for p in engine.passages) <= MAX_PASSAGE_CHARS
+    assert len([p for p in engine.passages if p.doc_id == "one-line"]) > 400
+    assert all(p.text.strip() == p.text and p.text for p in engine.passages)
+    text = (corpus / "one-line.txt").read_text(encoding="utf-8")
+    pieces = sorted((p.start, p.end) for p in engine.passages if p.doc_id == "one-line")
+    assert " ".join(text[s:e] for s, e in pieces) == text.strip()  # cut at spaces, nothing lost
