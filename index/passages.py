@@ -4,22 +4,16 @@ A paragraph is a non-empty line. Noise lines (image placeholders, lone symbols, 
 platform footers) are dropped; short lines that recur before longer ones are speaker labels of a transcript and
 are attached to the passage that follows rather than being passages of their own. Long paragraphs are split at
 sentence ends into pieces of at most `max_chars` characters (a single longer sentence stays whole). Exact and
-near-duplicate passages are collapsed onto their first occurrence, which remembers where the others were.
+near-duplicate passages are collapsed afterwards (index/duplicates.py).
 """
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import re
-import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-
-import numpy as np
-
-from index.normalize import fold
 
 MAX_PASSAGE_CHARS = 480
 
@@ -212,100 +206,3 @@ def split_document(doc_id: str, text: str, body_start: int = 0, max_chars: int =
 def _is_heading(line: str) -> bool:
     """A short line that does not end like a sentence: a title or section heading."""
     return len(line) <= _HEADING_MAX_CHARS and not re.search(r"[。！？!?.…:：;；,，][)）\]\"”’」』]*$", line)
-
-
-# -- duplicates ---------------------------------------------------------------------------------------------
-
-_SHINGLE = 4
-_NUM_HASHES = 12
-_BAND_ROWS = 2
-_NEAR_DUPLICATE = 0.85
-_MERSENNE = (1 << 61) - 1
-_RNG = np.random.default_rng(20251201)
-_HASH_A = _RNG.integers(1, _MERSENNE, size=_NUM_HASHES, dtype=np.uint64)
-_HASH_B = _RNG.integers(0, _MERSENNE, size=_NUM_HASHES, dtype=np.uint64)
-
-
-def _match_key(text: str) -> str:
-    """Folded text without spaces and punctuation: the identity used for duplicate detection."""
-    return re.sub(r"[\W_]+", "", fold(text))
-
-
-def _shingles(key: str) -> set[int]:
-    if len(key) <= _SHINGLE:
-        return {int.from_bytes(hashlib.blake2b(key.encode(), digest_size=7).digest(), "little")}
-    return {
-        int.from_bytes(hashlib.blake2b(key[i : i + _SHINGLE].encode(), digest_size=7).digest(), "little")
-        for i in range(len(key) - _SHINGLE + 1)
-    }
-
-
-def _minhash(shingles: set[int]) -> np.ndarray:
-    values = np.fromiter(shingles, dtype=np.uint64, count=len(shingles))
-    # (a * x + b) mod 2^64: a cheap universal-ish family; collisions only cost an exact check.
-    hashed = values[None, :] * _HASH_A[:, None] + _HASH_B[:, None]
-    return hashed.min(axis=1)
-
-
-_NUMBER = re.compile(r"\d+(?:[.,:/]\d+)*")
-_LATIN_NAME = re.compile(r"[A-Za-z0-9]*[A-Z][A-Za-z0-9]*")
-
-
-def facts(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """What two texts must share to say the same thing: their numbers (figures, years, dates, in any width) and
-    their capitalised Latin words (names, months), each as a set. Near duplicates whose facts differ ("2024 ...
-    3.7 billion" vs "2025 ... 12.7 billion") are different statements and are never merged."""
-    names = _LATIN_NAME.findall(unicodedata.normalize("NFKC", text))
-    return tuple(sorted(set(_NUMBER.findall(fold(text))))), tuple(sorted(set(names)))
-
-
-def same_text(a: str, b: str) -> bool:
-    """Verbatim the same text (spacing aside): the only case where one passage's citation may stand for the
-    other's text."""
-    return a == b or a.split() == b.split()
-
-
-def collapse_duplicates(passages: Sequence[Passage]) -> list[Passage]:
-    """Drop exact and near-duplicate passages, keeping the first. A near duplicate must state the same facts
-    (`facts`), and where a dropped passage stood is recorded (so it is cited too) only when its text is
-    verbatim the kept one's: a citation is only ever attached to text that is in the cited document."""
-    kept: list[Passage] = []
-    extra: dict[int, list[Location]] = {}
-    by_key: dict[str, list[int]] = {}
-    buckets: dict[tuple[int, bytes], list[int]] = {}
-    shingle_sets: list[set[int]] = []
-    for passage in passages:
-        key = _match_key(passage.text)
-        if not key:
-            continue
-        mine = facts(passage.text)  # the same key may still differ in figures: "3.7 billion" and "37 billion"
-        target = next((index for index in by_key.get(key, ()) if facts(kept[index].text) == mine), None)
-        shingles = _shingles(key)
-        if target is None and len(key) >= 20:
-            signature = _minhash(shingles)
-            bands = [
-                (band, signature[band * _BAND_ROWS : (band + 1) * _BAND_ROWS].tobytes())
-                for band in range(_NUM_HASHES // _BAND_ROWS)
-            ]
-            candidates = {index for band in bands for index in buckets.get(band, ())}
-            for index in sorted(candidates):
-                other = shingle_sets[index]
-                if len(shingles & other) / len(shingles | other) >= _NEAR_DUPLICATE and facts(kept[index].text) == mine:
-                    target = index
-                    break
-            if target is None:
-                for band in bands:
-                    buckets.setdefault(band, []).append(len(kept))
-        if target is not None:
-            original = kept[target]
-            moved = original.doc_id != passage.doc_id or original.paragraph != passage.paragraph
-            if moved and same_text(original.text, passage.text):
-                extra.setdefault(target, []).append(passage.location)
-            continue
-        by_key.setdefault(key, []).append(len(kept))
-        shingle_sets.append(shingles)
-        kept.append(passage)
-    return [
-        Passage(pid, p.doc_id, p.paragraph, p.start, p.end, p.text, p.label, tuple(extra.get(pid, ())))
-        for pid, p in enumerate(kept)
-    ]
