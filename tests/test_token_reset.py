@@ -4,14 +4,12 @@ traceback. The real composition root against the twin (the harness of tests/test
 from __future__ import annotations
 
 import asyncio
-import os
 import sys
 
 import pytest
 
-from .conftest import ROOT, SEEDS
 from .e2e.twin import DiscordTwin
-from .test_shutdown import HARNESS
+from .test_shutdown import HARNESS, harness_env
 
 
 @pytest.mark.asyncio
@@ -19,21 +17,7 @@ async def test_a_token_reset_mid_run_ends_footnote_run_with_one_clear_line(engin
     harness = tmp_path / "harness.py"
     harness.write_text(HARNESS, encoding="utf-8")
     async with DiscordTwin() as twin:
-        env = {
-            **{k: v for k, v in os.environ.items() if k not in ("CORPUS_DIR", "DATA_DIR", "DATABASE_PATH")},
-            "PYTHONPATH": str(ROOT),
-            "TWIN_API": twin.api_base,
-            "TWIN_GATEWAY": twin.gateway_url,
-            "DISCORD_TOKEN": twin.token,
-            "DEV_GUILD_ID": str(twin.guild["id"]),
-            "CORPUS_DIR": str(SEEDS),
-            "DATA_DIR": str(data_dir),
-            "DATABASE_PATH": str(tmp_path / "footnote.sqlite3"),
-            "CORPUS_POLL_SECONDS": "0",
-            "DIGEST_TICK_SECONDS": "0",
-            "LOG_LEVEL": "INFO",
-            "ANSWER_DELAY": "0",
-        }
+        env = harness_env(twin, data_dir, tmp_path / "footnote.sqlite3", answer_delay=0)
         process = await asyncio.create_subprocess_exec(
             sys.executable, str(harness), cwd=tmp_path, env=env, stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,

@@ -167,7 +167,7 @@ async def test_reload_swaps_a_good_corpus_and_keeps_the_old_one_on_failure(twin,
 
     good = bot.engine
     for path in corpus.glob("*.txt"):
-        path.write_bytes(b"\xff\xfe not utf-8 \x00")
+        path.write_bytes(b"\x80\x81 not utf-8 \x00")  # no byte order mark: binary, unreadable
     interaction_id = await twin.slash_command("reload", user=twin.default_user)
     await twin.wait_for_responses(interaction_id, 2, timeout=RELOAD_SECONDS)
     failed = twin.message(twin.interaction(interaction_id).original_message_id or "")
