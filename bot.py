@@ -235,13 +235,21 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     from index.evaluate import evaluate_questions, evaluate_squad, format_report
 
-    if args.quotes:
-        from index.quotes import evaluate as evaluate_quotes
-        from index.quotes import format_evaluation
+    if args.quotes or args.timeline:
+        from index import evaluate_extraction as extraction
 
-        quote_report = evaluate_quotes(open_engine(settings), Path(args.file))
-        print(json.dumps(quote_report, ensure_ascii=False, indent=2) if args.json else format_evaluation(quote_report))
-        return 0
+        minimums, maximums = extraction.parse_bounds(args.min, "--min"), extraction.parse_bounds(args.max, "--max")
+        evaluate, form = (
+            (extraction.evaluate_quotes, extraction.format_quotes)
+            if args.quotes
+            else (extraction.evaluate_timeline, extraction.format_timeline)
+        )
+        found = evaluate(open_engine(settings), Path(args.file))
+        print(json.dumps(found, ensure_ascii=False, indent=2) if args.json else form(found))
+        failures = extraction.check_floors(found, minimums, maximums)
+        for failure in failures:
+            print(f"below the floor: {failure}", file=sys.stderr)
+        return 1 if failures else 0
     if args.squad:
         report = evaluate_squad(Path(args.file), mode=settings.tokenizer_mode, limit=args.limit)
     else:
@@ -476,6 +484,11 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument(
         "--quotes", action="store_true", help="score quotation extraction + attribution against an annotated .jsonl"
     )
+    evaluate.add_argument(
+        "--timeline", action="store_true", help="score timeline dates against annotated events (doc, date, key)"
+    )
+    evaluate.add_argument("--min", action="append", metavar="NAME=N", help="exit 1 when a figure is below N")
+    evaluate.add_argument("--max", action="append", metavar="NAME=N", help="exit 1 when a figure is above N")
     evaluate.add_argument("--limit", type=int, default=None, help="only the first N questions (SQuAD)")
     evaluate.add_argument("--json", action="store_true")
     evaluate.set_defaults(func=cmd_eval)

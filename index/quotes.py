@@ -51,13 +51,11 @@ query expansions, scored like `Engine.scores`).
 from __future__ import annotations
 
 import bisect
-import json
 import logging
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -1343,108 +1341,3 @@ def format_text(result: QuoteResult) -> str:
             lines.append(f"    {citation.label()}")
         lines.append("")
     return "\n".join(lines).rstrip()
-
-
-# -- evaluation -------------------------------------------------------------------------------------------
-
-
-def _read_gold(path: Path) -> list[dict[str, Any]]:
-    rows = []
-    for line_no, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise UserFacingError(f"{path}:{line_no}: not JSON ({exc.msg})") from exc
-        if not isinstance(row, dict) or not {"doc_id", "quote", "speaker"} <= row.keys():
-            raise UserFacingError(f"{path}:{line_no}: each line needs doc_id, quote and speaker")
-        rows.append(row)
-    return rows
-
-
-def _same_quote(a: str, b: str) -> bool:
-    """The same quotation: one's words contain the other's, and the shorter has at least half the length."""
-    x, y = _normalized(a), _normalized(b)
-    if not x or not y:
-        return False
-    short, long = sorted((x, y), key=len)
-    return short in long and len(short) >= 0.5 * len(long)
-
-
-def evaluate(engine: Engine, path: Path, index: QuoteIndex | None = None) -> dict[str, Any]:
-    """Precision and recall of extraction plus attribution against an annotated list (JSON lines: doc_id,
-    quote, speaker, optional kind: "quote" (default) or "fragment", which is not scored).
-
-    A predicted quotation is correct when it is an annotated quotation (same document, same words) with the
-    annotated speaker; precision = correct / predicted, recall = correct / annotated. Also reported:
-    extraction alone, wrong speakers (a named speaker that is not the annotated one) and quotations left
-    unattributed although the annotation names a speaker."""
-    gold_rows = _read_gold(path)
-    gold = [row for row in gold_rows if row.get("kind", "quote") == "quote"]
-    quotes = list(index.quotes if index is not None else extract_quotes(engine))
-    docs = {row["doc_id"] for row in gold_rows}
-    predicted = [q for q in quotes if q.doc_id in docs]
-    used: set[int] = set()
-    correct = extracted = wrong = missing_speaker = 0
-    errors: list[dict[str, Any]] = []
-    for g_index, row in enumerate(gold):
-        match = next(
-            (
-                i
-                for i, q in enumerate(predicted)
-                if i not in used and q.doc_id == row["doc_id"] and _same_quote(q.text, row["quote"])
-            ),
-            None,
-        )
-        if match is None:
-            errors.append({"error": "missed", "gold": g_index, "quote": row["quote"][:80], "speaker": row["speaker"]})
-            continue
-        used.add(match)
-        extracted += 1
-        quote = predicted[match]
-        if quote.speaker == row["speaker"]:
-            correct += 1
-        elif quote.attributed:
-            wrong += 1
-            errors.append(
-                {"error": "wrong speaker", "quote": row["quote"][:80], "speaker": row["speaker"], "got": quote.speaker}
-            )
-        else:
-            missing_speaker += 1
-            errors.append({"error": "unattributed", "quote": row["quote"][:80], "speaker": row["speaker"]})
-    for i, quote in enumerate(predicted):
-        if i not in used:
-            errors.append({"error": "not a quotation", "quote": quote.text[:80], "got": quote.speaker})
-    n_pred, n_gold = len(predicted), len(gold)
-    attributed = [q for i, q in enumerate(predicted) if i in used and q.attributed]
-    return {
-        "annotated": n_gold,
-        "predicted": n_pred,
-        "precision": round(correct / n_pred, 3) if n_pred else None,
-        "recall": round(correct / n_gold, 3) if n_gold else None,
-        "extraction_precision": round(extracted / n_pred, 3) if n_pred else None,
-        "extraction_recall": round(extracted / n_gold, 3) if n_gold else None,
-        "attribution_accuracy": round(correct / extracted, 3) if extracted else None,
-        "named_speaker_precision": round((len(attributed) - wrong) / len(attributed), 3) if attributed else None,
-        "correct": correct,
-        "wrong_speaker": wrong,
-        "unattributed_but_named": missing_speaker,
-        "errors": errors,
-    }
-
-
-def format_evaluation(report: dict[str, Any]) -> str:
-    lines = [
-        f"quotations: {report['annotated']} annotated, {report['predicted']} extracted",
-        f"extraction + attribution: precision {report['precision']}, recall {report['recall']}",
-        f"extraction only:          precision {report['extraction_precision']}, recall {report['extraction_recall']}",
-        f"attribution of extracted quotations: {report['attribution_accuracy']} correct; "
-        f"{report['wrong_speaker']} wrong speaker, {report['unattributed_but_named']} left unattributed; "
-        f"named-speaker precision {report['named_speaker_precision']}",
-    ]
-    for error in report["errors"]:
-        got = f" (got {error['got']})" if "got" in error else ""
-        want = f" [{error['speaker']}]" if "speaker" in error else ""
-        lines.append(f"  {error['error']}: {error['quote']}{want}{got}")
-    return "\n".join(lines)
