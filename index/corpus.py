@@ -2,7 +2,8 @@
 
 Each field of a document's metadata comes from the first of: the catalog (catalog.toml keyed by file name),
 the document's front matter (a leading ``---`` block of ``key: value`` lines), or inference from the text
-(title = first meaningful line, date = latest full date in the text, languages = scripts used). Where a field
+(title = first meaningful line, date = a full date in the first lines (a dateline: "CRN, published
+2019-11-19") or else the latest full date in the text, languages = scripts used). Where a field
 came from is kept so `footnote corpus` can show it. A document that is not UTF-8, is empty, or is binary is
 skipped with a warning naming the file; the rest still load.
 """
@@ -37,10 +38,12 @@ _DATE_PATTERNS = (
     re.compile(r"(?<!\d)(?P<y>(?:19|20)\d{2})\s*[-/.]\s*(?P<m>\d{1,2})\s*[-/.]\s*(?P<d>\d{1,2})(?!\d)"),
     re.compile(r"(?<!\d)(?P<y>(?:19|20)\d{2})\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*[日号號]"),
     re.compile(
-        r"\b(?P<mname>January|February|March|April|May|June|July|August|September|October|November|December)"
-        r"\s+(?P<d>\d{1,2}),\s*(?P<y>(?:19|20)\d{2})\b"
+        r"\b(?P<mname>January|February|March|April|May|June|July|August|September|October|November|December"
+        r"|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec)\.?\s+(?P<d>\d{1,2}),\s*(?P<y>(?:19|20)\d{2})\b"
     ),
 )
+_MONTH_ABBREVIATIONS = {name[:3]: number for name, number in _MONTHS.items()} | {"Sept": 9}
+_HEAD_LINES = 4  # a dateline stands in the first lines of a document (headline, outlet and date, byline)
 
 
 @dataclass(frozen=True)
@@ -84,12 +87,18 @@ def full_dates(text: str) -> list[date]:
     for pattern in _DATE_PATTERNS:
         for match in pattern.finditer(text):
             groups = match.groupdict()
-            month = _MONTHS[groups["mname"].capitalize()] if groups.get("mname") else int(groups["m"])
+            name = groups["mname"].capitalize() if groups.get("mname") else ""
+            month = (_MONTHS.get(name) or _MONTH_ABBREVIATIONS[name]) if name else int(groups["m"])
             try:
                 found.append(date(int(groups["y"]), month, int(groups["d"])))
             except ValueError:
                 continue
     return found
+
+
+def _is_dateline(line: str) -> bool:
+    """A short line that is not a sentence: outlet and date ("CRN, published 2019-11-19", "新浪科技，2019-09-11")."""
+    return len(line) <= 80 and not re.search(r"[。！？!?]|\.(?:\s|$)", line)
 
 
 def _front_matter(text: str) -> tuple[dict[str, str], int]:
@@ -198,9 +207,14 @@ def load_document(path: Path, doc_id: str, entry: dict[str, object]) -> Document
     if "title" not in values:
         values["title"], origins["title"] = _infer_title(text, body_start) or doc_id, "inferred"
     if "date" not in values:
+        head = [line.strip() for line in text[body_start:].splitlines() if line.strip()][:_HEAD_LINES]
+        datelines = [found[0] for line in head if _is_dateline(line) and (found := full_dates(line))]
         dates = full_dates(text)
-        values["date"] = max(dates).isoformat() if dates else ""
-        origins["date"] = "inferred" if dates else "unknown"
+        if datelines:  # "Gizmodo, published 2019-11-18" under the headline: the article's own date
+            values["date"], origins["date"] = datelines[0].isoformat(), "dateline"
+        else:
+            values["date"] = max(dates).isoformat() if dates else ""
+            origins["date"] = "inferred" if dates else "unknown"
     if "languages" not in values:
         values["languages"], origins["languages"] = _infer_languages(text[body_start:]), "inferred"
     for name in ("source", "url"):

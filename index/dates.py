@@ -53,6 +53,9 @@ PRECISIONS = ("day", "month", "quarter", "year", "approximate")
 PRECISION_RANK = {name: rank for rank, name in enumerate(PRECISIONS)}
 MIN_YEAR, MAX_YEAR = 1900, 2100
 _FEW_DAYS = 7  # "a few days ago" / 前几天: within the week before the reference date
+# A day without a month (8日) may fall this many days after the reference and still be of its month: publication
+# dates are often a day or two off (time zones, a catalog date that is approximate).
+AFTER_REFERENCE_DAYS = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,6 +287,7 @@ _CN_PARTS = {
 _RETRIEVAL_BEFORE = re.compile(
     r"(?:检索日期|检索于|访问日期|访问于|访问时间|获取日期|accessed(?:\s+on)?|retrieved(?:\s+on)?)[\s:：]*$"
 )
+_HAN_CHARS = re.compile(r"[\u3400-\u9fff]")
 _CLOCK_AFTER = re.compile(r"^[\s,，-]*(?:\d{1,2}:\d{2}(?::\d{2})?|\d{1,2}\s*[ap]\.?m\.?\b)")
 _TODAY_IS_BEFORE = re.compile(r"(?:今天是|今日是|今天|今日|today\s+is|it\s+is)\s*[,，]?\s*(?:星期.|周.)?\s*[,，]?\s*$")
 FUTURE_RE = re.compile(
@@ -312,6 +316,9 @@ class _Raw:
     few_days: bool = False
     since_year_start: str | None = None  # "earlier" / "later" this year
     anaphoric_year: bool = False  # 同年, that year
+    weekday: int | None = None  # 0 = Monday; with week_offset (上周四) or without (周四, on Wednesday)
+    bracket_day: int | None = None  # an explicit day of the month right after, in brackets: 上周四（19日）
+    day_only: bool = False  # 8日: a day of the reference month (or of the month before)
     deictic: bool = False
     full: bool = False  # an absolute date with year, month and day
 
@@ -397,7 +404,7 @@ def _cn_rel_week(m: re.Match[str], text: str) -> _Raw | None:
 
 _REL_DAYS = {
     "今天": 0, "今日": 0, "今晨": 0, "今早": 0, "今晚": 0, "今夜": 0, "昨天": -1, "昨日": -1, "昨晚": -1,
-    "前天": -2, "明天": 1, "明日": 1, "后天": 2,
+    "前天": -2, "前日": -2, "明天": 1, "明日": 1, "后天": 2,
 }  # fmt: skip
 
 
@@ -468,13 +475,63 @@ def _en_m(m: re.Match[str], text: str) -> _Raw | None:
     return raw
 
 
+_WEEKDAYS_EN = {"monday": 0, "tuesday": 1, "wednesday": 2, "thursday": 3, "friday": 4, "saturday": 5, "sunday": 6}
+_WEEKDAYS_CN = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6}
+_WEEK_WHICH = {"上": -1, "下": 1, "本": 0, "这": 0, "last": -1, "next": 1, "this": 0}
+# Named days that are not the last / next such weekday (Black Friday, Super Tuesday), and recurring ones.
+_NOT_A_WEEKDAY_BEFORE = re.compile(
+    r"(?:\b(?:black|cyber|good|super|ash|holy|maundy|easter|giving|every|each|on\s+a|most|some|any)\s+|"
+    r"[每逢隔]|一个|几个|至|到|、)$"
+)
+_NOT_A_WEEKDAY_AFTER = re.compile(r"^(?:s\b|\s*(?:至|到|、|-|–|through|to|and|or)\s*(?:周|星期|礼拜|\w+day\b))")
+
+
+def _weekday(m: re.Match[str], text: str) -> _Raw | None:
+    """上周四, 本周一, 周四, 星期四, on Wednesday, said Tuesday, last Thursday, next Tuesday."""
+    if _NOT_A_WEEKDAY_BEFORE.search(text, max(0, m.start() - 12), m.start()):
+        return None
+    if _NOT_A_WEEKDAY_AFTER.match(text[m.end() : m.end() + 16]):
+        return None  # Mondays, 周一至周五: a recurring day or a span of days, not one date
+    name = m["wd_en"]
+    weekday = _WEEKDAYS_EN[name] if name else _WEEKDAYS_CN[m["wd_cn"]]
+    which = m["which_cn"] or m["which_en"]
+    raw = _Raw(
+        m.start(),
+        m.end(),
+        weekday=weekday,
+        week_offset=_WEEK_WHICH[which[0] if m["which_cn"] else which] if which else None,
+    )
+    return raw
+
+
+def _cn_day_only(m: re.Match[str], text: str) -> _Raw | None:
+    """8日 / 15号 without a month: a day of the reference month (本月15日 says so)."""
+    day = number(m["d"] or m["d2"])
+    if day is None or not 1 <= day <= 31:
+        return None
+    raw = _Raw(m.start(), m.end(), day=day, day_only=True)
+    if m["rel"]:
+        raw.month_offset = _REL_MONTHS[m["rel"]]
+    return raw
+
+
+def _en_month_of_year(m: re.Match[str], text: str) -> _Raw | None:
+    """May of this year, July of last year."""
+    return _Raw(
+        m.start(),
+        m.end(),
+        month=_EN_MONTHS[m["mname"]],
+        year_offset={"this": 0, "last": -1, "next": 1}[m["rel"]],
+    )
+
+
 def _en_year(m: re.Match[str], text: str) -> _Raw | None:
     if not (m["prep"] or m["epart"] or m["half"]):
         return None  # a bare four-digit number is a year only after in / since / by ... or early / mid / late
     part = _EN_PARTS.get(re.sub(r"\s+", " ", m["epart"] or ""))
     half = m["half"]
     if half:
-        part = "h1" if half.startswith("first") else "h2"
+        part = "h1" if "first" in half else "h2"
     return _Raw(m.start("core"), m.end(), year=int(m["y"]), part=part)
 
 
@@ -569,7 +626,23 @@ _PATTERNS: tuple[_Pattern, ...] = tuple(
             r"|这个星期|本星期|上个星期|上星期|下个星期|下星期",
             _cn_rel_week,
         ),
-        (r"(?P<rel>今天|今日|今晨|今早|今晚|今夜|昨天|昨日|昨晚|前天|明天|明日|后天)", _cn_rel_day),
+        (r"(?P<rel>今天|今日|今晨|今早|今晚|今夜|昨天|昨日|昨晚|前天|前日|明天|明日|后天)", _cn_rel_day),
+        (
+            r"(?:(?P<which_cn>上个|下个|这个|上|下|本|这)(?:周|星期|礼拜)|(?<![一二两几每上下本这个])(?:周|星期|礼拜))"
+            r"(?P<wd_cn>[一二三四五六日天])(?![年刊报末期])(?P<wd_en>)(?P<which_en>)",
+            _weekday,
+        ),
+        (
+            r"\b(?:(?P<which_en>last|next|this)\s+)?(?P<wd_en>monday|tuesday|wednesday|thursday|friday|saturday"
+            r"|sunday)\b(?P<wd_cn>)(?P<which_cn>)",
+            _weekday,
+        ),
+        (
+            r"(?:(?P<rel>本月|这个月|这月|上个月|上月|下个月|下月)(?P<d>[12]?\d|3[01])\s*[日号]"
+            r"|(?<![\d.月年第])(?P<d2>[12]?\d|3[01])\s*日)"  # 9号 alone is a number (火箭9号, 1号线)
+            r"(?![元圆币本内间游语文报])",
+            _cn_day_only,
+        ),
         (r"前几天|前两天|前些天|前些日子|这几天|近几天|几天前|几天之前|日前|近日", _few_days),
         (rf"(?<![\d.])(?P<n>\d{{1,3}}|{_CN_NUM}{{1,3}}){_S}(?P<unit>天|日|周|星期|个月|年)(?:前|以前|之前)", _cn_ago),
         (r"同年|当年|同一年", _anaphoric),
@@ -582,6 +655,7 @@ _PATTERNS: tuple[_Pattern, ...] = tuple(
         (rf"\b{_EN_MONTH}\s+(?P<d>[1-9]|[12]\d|3[01]){_EN_ORDINAL}\b", _en_md),
         (rf"\b(?:the\s+)?(?P<d>[1-9]|[12]\d|3[01]){_EN_ORDINAL}\s+(?:of\s+)?{_EN_MONTH}", _en_md),
         (rf"\b{_EN_PART}?{_EN_MONTH}\s*,?\s+(?:of\s+)?(?P<y>(?:19|20)\d{{2}})\b", _en_my),
+        (rf"\b{_EN_MONTH}\s+of\s+(?P<rel>this|last|next)\s+year\b", _en_month_of_year),
         (rf"\b{_EN_PART}?{_EN_MONTH}\b", _en_m),
         (
             rf"\b(?:(?P<prep>in|since|by|from|until|till|through|during|before|after|around|of|for)\s+)?(?P<core>"
@@ -630,7 +704,55 @@ def _candidates(folded: str) -> list[_Raw]:
         if start >= taken_until:
             chosen.append(raw)
             taken_until = raw.end
-    return chosen
+    return _explicit_days_win(chosen, folded)
+
+
+_BRACKET_OPEN = re.compile(r"^\s*[（(]\s*$|^\s*[,，]\s*$")
+_BRACKET_CLOSE = re.compile(r"\s*[）)]")
+
+
+def _explicit_days_win(raws: list[_Raw], folded: str) -> list[_Raw]:
+    """A weekday or a relative day followed by an explicit date (in brackets or after a comma) is that date:
+    周一(12 月 1 日) and "Tuesday, Dec. 3" are the date; 上周四（19日） and 昨日（21日） are the 19th / 21st nearest
+    the day the words alone would give."""
+    kept: list[_Raw] = []
+    skip: set[int] = set()
+    for index, raw in enumerate(raws):
+        if index in skip:
+            continue
+        following = raws[index + 1] if index + 1 < len(raws) else None
+        names_date = raw.day is not None and raw.month is not None
+        weekday_after = following is not None and following.weekday is not None and following.week_offset is None
+        if names_date and weekday_after and _BRACKET_OPEN.match(folded[raw.end : following.start]):
+            skip.add(index + 1)  # 12月16日,星期二 / Dec. 3 (Tuesday): the weekday only names the date
+        if (raw.weekday is not None or raw.day_offset is not None) and following is not None:
+            gap = folded[raw.end : following.start]
+            if _BRACKET_OPEN.match(gap):
+                if following.day_only and following.month_offset is None:
+                    close = _BRACKET_CLOSE.match(folded, following.end)
+                    raw.bracket_day = following.day
+                    raw.end = close.end() if close else following.end
+                    skip.add(index + 1)
+                elif following.day is not None and following.month is not None:
+                    continue  # the explicit month and day stand for the weekday
+        kept.append(raw)
+    return kept
+
+
+def _nearest_day(around: date, day: int) -> date | None:
+    """The date with this day of the month nearest `around` (its month, the one before or the one after)."""
+    options = []
+    for offset in (-1, 0, 1):
+        year, month = _shift_month(around.year, around.month, offset)
+        if day <= calendar.monthrange(year, month)[1] and MIN_YEAR <= year <= MAX_YEAR:
+            options.append(date(year, month, day))
+    return min(options, key=lambda value: abs((value - around).days)) if options else None
+
+
+def _single_day(value: date | None) -> ResolvedDate | None:
+    if value is None or not MIN_YEAR <= value.year <= MAX_YEAR:
+        return None
+    return ResolvedDate(value.isoformat(), "day", value, value)
 
 
 @dataclass
@@ -638,6 +760,7 @@ class _Context:
     reference: date | None
     future: bool
     year: int | None = None  # the last known year in this sentence
+    day_month: tuple[int, int] | None = None  # (year, month) of the sentence's last date with a month
     month: int | None = None  # and its month, when known
     end: int | None = None  # where that date ended (folded offset)
 
@@ -671,7 +794,37 @@ def _resolve(raw: _Raw, context: _Context, between: str = "") -> tuple[ResolvedD
         if ref is None:
             return None, True
         value = ref + timedelta(days=raw.day_offset)
+        if raw.bracket_day is not None:
+            return _single_day(_nearest_day(value, raw.bracket_day)), True
         return ResolvedDate(value.isoformat(), "day", value, value), True
+    if raw.weekday is not None:
+        if ref is None:
+            return None, True
+        if raw.week_offset is not None:  # 上周四, next Tuesday: that day of the week before / after / this week
+            value = ref - timedelta(days=ref.weekday()) + timedelta(weeks=raw.week_offset, days=raw.weekday)
+        elif context.future:  # "will meet on Friday": the next such day (the reference day itself included)
+            value = ref + timedelta(days=(raw.weekday - ref.weekday()) % 7)
+        else:  # news reports what happened: the last such day, the reference day itself included
+            value = ref - timedelta(days=(ref.weekday() - raw.weekday) % 7)
+        if raw.bracket_day is not None:
+            return _single_day(_nearest_day(value, raw.bracket_day)), True
+        return _single_day(value), True
+    if raw.day_only:
+        if ref is None and context.day_month is None:
+            return None, True
+        if raw.month_offset is not None and ref is not None:
+            year, month = _shift_month(ref.year, ref.month, raw.month_offset)
+            return day_date(year, month, raw.day or 0), True
+        if context.day_month is not None:  # 9月3日开幕，8日闭幕: the month of the sentence's date
+            year, month = context.day_month
+            return day_date(year, month, raw.day or 0), context.year is None
+        assert ref is not None
+        year, month = ref.year, ref.month
+        if (raw.day or 0) > ref.day + AFTER_REFERENCE_DAYS and not context.future:
+            year, month = _shift_month(year, month, -1)
+        elif (raw.day or 0) < ref.day and context.future:
+            year, month = _shift_month(year, month, 1)
+        return day_date(year, month, raw.day or 0), True
     if raw.week_offset is not None:
         if ref is None:
             return None, True
@@ -760,13 +913,28 @@ _QUOTE_END = re.compile(r"[?!？！。.…][」』”\"’']$")
 _LEAD_CLAUSE = re.compile(r"\s*(?![A-Z])[^,，。;；:：!?！？\n]{1,12}?[,，。.:：]")
 
 
+# A full stop after these is an abbreviation, not a sentence end (U.S. Defense Secretary, Mr. Cook, H. I. Sutton).
+ABBREVIATION_END = re.compile(
+    r"(?:\b(?:mr|mrs|ms|dr|prof|sen|rep|gov|gen|lt|col|capt|st|jr|sr|co|corp|inc|ltd|no|vs|jan|feb|mar|apr|jun"
+    r"|jul|aug|sep|sept|oct|nov|dec)|(?<![\w.])[A-Z](?:\.[A-Z])*)\.$",
+    re.I,
+)
+
+
 def sentences(text: str) -> list[tuple[int, int]]:
     """Sentence spans (index.passages.sentence_spans), with a quoted question or exclamation kept with the few
-    words that finish its sentence (「GPT-6 还要等多久?」时,奥特曼表示... / “No!” he said.)."""
+    words that finish its sentence (「GPT-6 还要等多久?」时,奥特曼表示... / “No!” he said.), and a full stop after
+    an abbreviation or an initial not taken for a sentence end (U.S. Defense Secretary Mark Esper ...)."""
     spans = sentence_spans(text) or [(0, len(text))]
     joined: list[tuple[int, int]] = []
     for start, end in spans:
-        if joined and _QUOTE_END.search(text, joined[-1][0], joined[-1][1]) and _LEAD_CLAUSE.match(text, start, end):
+        if not joined:
+            joined.append((start, end))
+            continue
+        last_start, last_end = joined[-1]
+        abbreviation = ABBREVIATION_END.search(text, max(last_start, last_end - 8), last_end)
+        quoted = _QUOTE_END.search(text, last_start, last_end) and _LEAD_CLAUSE.match(text, start, end)
+        if abbreviation or quoted:
             joined[-1] = (joined[-1][0], end)
         else:
             joined.append((start, end))
@@ -808,6 +976,8 @@ def extract(text: str, reference: date | None) -> Extraction:
         if raw.year is not None or raw.year_offset is not None or raw.month_which is not None:
             context.year, context.month, context.end = resolved.start.year, raw.month, raw.end
             sentence_year = context.year
+        if raw.month is not None and resolved.precision in ("day", "month"):
+            context.day_month = (resolved.start.year, resolved.start.month)
         anchor = _is_anchor(raw, resolved, folded, text, current[0], start, end)
         mentions.append(
             DateMention(start, end, text[start:end], resolved, current, relative, anchor, raw.deictic and not anchor)
@@ -836,6 +1006,12 @@ def _is_anchor(raw: _Raw, resolved: ResolvedDate, folded: str, text: str, s_star
         after_sentence_end = bool(re.search(r"[.!?。！？]$", before)) and not before.endswith(("..", "…"))
         if _CLOCK_AFTER.match(text[end:]) and (at_line_start or after_sentence_end):
             return True
+        line_start = text.rfind("\n", 0, start) + 1
+        line_end = text.find("\n", end) if "\n" in text[end:] else len(text)
+        head = text[line_start:start]
+        short = len(re.findall(r"[A-Za-z]+", head)) <= 6 and len(_HAN_CHARS.findall(head)) <= 24
+        if not text[end:line_end].strip(" \t)）") and short and not re.search(r"[.!?。！？;；]", head):
+            return True  # "Gizmodo, published 2019-11-18", "新浪新闻（来源：北京日报），2019-09-07": a dateline
         s_end = next((e for b, e in sentences(text) if b <= start < e), len(text))
         rest = text[s_start:start] + text[end:s_end]
         if len(re.findall(r"[\w\u3400-\u9fff]", rest)) < 8:
