@@ -88,37 +88,44 @@ _CN_VERBS = (
     r"(?<![据听虽来小再所传学演解游劝瞎胡话])说(?![法服教明书好话不定到起谎笑唱])|"
     r"表示|坦言|坦承|承认|声称|宣称|(?<![堪名简职对昵俗被人统通声宣号自])称(?![为号之作霸呼心职赞])|"
     r"强调|直言|回应|指出|(?<!被)认为|透露|提到|谈到|补充|解释|告诉|询问|追问|反问|回答|评价|感叹|感慨|"
-    r"呼吁|警告|表态|发文|发推|直呼|重申|坦白|提醒|预言|看来|援引|引述"
+    r"呼吁|警告|表态|发文|发推|直呼|重申|坦白|提醒|预言|看来|援引|引述|披露|建议|形容|总结|"
+    # Hong Kong and Cantonese reporting: 指 / 話 / 講 right before what was said (佢話, 報道指，)
+    r"(?<![手意所直旨)])指(?=\s*[,，:：「“『])|(?<![说讲对电通神笑废童佳情])话(?=\s*[,，:：「“『])|"
+    r"(?<![演听宣])讲(?=\s*[,，:：「“『]|道)"
 )
 _EN_VERBS = (
     r"said|says|say|wrote|writes|told|tells|added|adds|explained|explains|noted|notes|argued|argues|asked|asks|"
     r"answered|replied|replies|responded|recalled|insisted|warned|declared|stated|tweeted|posted|claimed|"
-    r"claims|admitted|acknowledged|conceded|remarked|observed|quipped|joked|continued|according to|put it"
+    r"claims|admitted|acknowledged|conceded|remarked|observed|quipped|joked|continued|according to|put it|"
+    r"recounted|recounts|weighed in|chimed in|went on|telling|saying|adding|noting|writing|explaining|"
+    r"arguing|warning|testified|stressed|emphasized|emphasised|announced|predicted|suggested|pointed out"
 )
 _VERB_RE = re.compile(rf"(?:{_CN_VERBS})|\b(?:{_EN_VERBS})\b")
 # English verbs whose subject may follow them: "said Altman", "according to Altman".
-_INVERTED = {"said", "says", "wrote", "writes", "added", "asked", "according to", "continued"}
+_INVERTED = {"said", "says", "wrote", "writes", "added", "asked", "according to", "continued", "recounted", "told"}
 
 # Unnamed sources: a quotation attributed to one of these is unattributed, never the nearest named person's.
 _UNNAMED_RE = re.compile(
-    r"匿名网友|网友|有人|人们|知情人士|消息人士|业内人士|分析人士|观察人士|人士|分析师|专家|用户|官方|发言人|记者|"
+    r"匿名网友|网友|(?<![没不无未])(?<!可能)有人|人们|知情人士|消息人士|业内人士|分析人士|观察人士|人士|分析师|专家|用户|官方|发言人|记者|"
     r"外界|媒体|主持人|读者|评论|消息|投资者|员工|研究人员|一位|一名|某位"
     r"|\b(?:an?\s+|one\s+|another\s+|some\s+|many\s+)?(?:analysts?|someone|people|critics|observers|"
     r"spokes(?:person|man|woman)|sources?|insiders?|experts?|users?|officials?|executives?|employees?|"
     r"reporters?|host|one|another)\b"
 )
-_PRONOUN_RE = re.compile(r"(?<![其吉利])[他她](?![们們人])|\b(?:he|she)\b")
+_PRONOUN_RE = re.compile(r"(?<![其吉利])[他她佢](?![们們人哋])|\b(?:he|she)\b")
 _ADDRESSEE_RE = re.compile(r"(?:对|向|跟|给|与|和|同|告诉)\s*$")
 # A name right after these is what the clause is about, not who speaks (OpenAI 在回应奥特曼的言论时表示).
 _OBJECT_RE = re.compile(r"(?:回应|针对|关于|对于|批评|称赞|反驳|采访|邀请|感谢|质疑|支持|反对|谈及|提及|评论)了?\s*$")
+_LAST_SPEAKER_REACH = 600  # characters: about two short news paragraphs
 _CLAUSE_PUNCT = set(',，;；:：。！？!?\n“”「」『』"')
 _SENTENCE_END = set("。！？!?…")
 
 # Titles before a new name (Chinese), and words that are not names (English).
 _CN_TITLES = (
-    "首席执行官|执行长|首席财务官|首席技术官|副总裁|总裁|董事长|董事|联合创始人|创始人|合伙人|发言人|负责人|"
-    "主管|总监|经理|教授|研究员|分析师|工程师|科学家|记者|主编|编辑|作者|主席|部长|院长|校长|博士|律师|"
-    "投资人|ceo|cfo|cto|coo"
+    "首席执行官|执行长|首席财务官|首席技术官|副总裁|总裁|董事长|董事|联合创始人|创始人|创办人|合伙人|发言人|"
+    "负责人|主管|总监|总经理|经理|主任|教授|研究员|分析师|工程师|科学家|专家|学者|顾问|院士|记者|主编|编辑|作者|"
+    "主席|副主席|部长|外长|国务卿|秘书长|总干事|大使|总统|副总统|总理|首相|议员|州长|省长|市长|局长|署长|司长|"
+    "处长|院长|校长|博士|律师|法官|检察官|警司|司令|将军|上将|投资人|ceo|cfo|cto|coo"
 )
 # Common Chinese surnames (simplified): a new Chinese name must start with one, or be a transliteration with ·.
 _CN_SURNAMES = (
@@ -131,7 +138,21 @@ _CN_SURNAMES = (
 _CN_COMPOUND_SURNAMES = "欧阳|司马|上官|诸葛|东方|皇甫|尉迟|公孙|慕容|令狐|长孙|宇文|司徒|夏侯"
 _CN_PERSONAL = rf"(?:{_CN_COMPOUND_SURNAMES}|[{_CN_SURNAMES}])[\u4e00-\u9fff]{{1,2}}"
 _CN_DOTTED = r"[\u4e00-\u9fff]{1,6}·[\u4e00-\u9fff]{1,8}"
-_CN_NAME_RE = re.compile(rf"(?:{_CN_TITLES})\s*(?P<name>{_CN_DOTTED}|{_CN_PERSONAL})$|(?P<dotted>{_CN_DOTTED})$")
+# After a title, the name may also be a transliteration that starts with no Chinese surname (国务卿蓬佩奥,
+# 分析专家萨顿): two to four characters up to the verb (checked by `_translit_ok`).
+_CN_NAME_RE = re.compile(
+    rf"(?:{_CN_TITLES})\s*(?P<name>{_CN_DOTTED}|{_CN_PERSONAL}|(?P<translit>[\u4e00-\u9fff]{{2,4}}))$"
+    rf"|(?P<dotted>{_CN_DOTTED})$"
+)
+_TITLE_ANYWHERE_RE = re.compile(rf"(?:{_CN_TITLES})")
+_NOT_IN_NAME = set("的了和与及在是兼等也都还又就对向把被为于从将会已曾则并而其该这那此每各某")
+
+
+def _translit_ok(name: str) -> bool:
+    """A transliterated name after a title: no function word and no other title inside it."""
+    return not any(c in _NOT_IN_NAME for c in name) and not _TITLE_ANYWHERE_RE.search(name)
+
+
 # A title followed by a name anywhere in a paragraph (鴻海董事長劉揚偉今日出席...): the name is two or three
 # characters; three unless the third starts what follows the name (a time word, an adverb, a verb).
 _CN_TITLED_RE = re.compile(rf"(?:{_CN_TITLES})\s*(?P<name>{_CN_DOTTED}|{_CN_PERSONAL})")
@@ -144,9 +165,23 @@ _CN_FOLLOWER_RE = re.compile(
     r"出席|接受|表示|指出|认为|强调|坦言|透露|回应|提到|谈到|告诉|承认|直言|写道|说|称|发表|发布|宣布)"
 )
 _CN_ADVERBS_RE = re.compile(
-    r"(?:也|还|则|又|更|都|就|曾|亦|再次|随后|此前|此后|近日|日前|今天|昨天|公开|直接|专门|"
-    r"[\u4e00-\u9fff]{1,3}地|[在于][^,，。、]{1,12})+$"
+    r"(?:也|还|则|又|更|都|就|曾|亦|再次|随后|此前|此后|近日|日前|今天|昨天|今日|昨日|今早|昨晚|当天|当日|同日|"
+    r"稍早|上午|下午|晚间|周[一二三四五六日]|星期[一二三四五六日天]|[0-9一二三四五六七八九十]{1,3}日|公开|直接|专门|"
+    r"[对向跟][^,，。、\s]{1,8}?|[\u4e00-\u9fff]{1,3}地|[在于][^,，。、]{1,12}|接受[^,，。、]{1,16}?(?:访问|采访|专访)时?|"
+    r"在?(?:一份)?(?:声明|公告|回应|邮件)中?|发表声明|方面|撰文|发文|撰稿|致信|去信|发推|发帖|\s*\([^()]{1,40}\))+$"
 )
+# An organisation as the subject of a speech verb (苹果公司表示, 美国商务部称): a name-like head and a suffix
+# that says what kind of body it is. The head has two or more characters and no demonstrative (该公司 is no name).
+_CN_ORG_RE = re.compile(
+    r"(?P<org>(?:[A-Za-z][A-Za-z0-9&.\-]*\s*)?[\u4e00-\u9fff]{0,12}?"
+    r"(?:公司|集团|银行|政府|委员会|协会|学会|联盟|组织|机构|中心|大学|学院|研究院|研究所|实验室|法院|交易所|基金会|"
+    r"电视台|通讯社|新闻社|工会|议会|国会|白宫|外交部|商务部|国防部|财政部|司法部|国务院|警方|警察局|海关|局|署))$"
+)
+_CN_LEAD_RE = re.compile(
+    r"^\s*(?:据[^,，]{0,8}?(?:报道|消息|透露)|据悉|另外|同时|此外|不过|但是?|而且?|然而|其中|对此|随后|最后|首先|"
+    r"与此同时|另一方面)\s*"
+)
+_ORG_HEAD_NOT = re.compile(r"^(?:该|这|那|此|其|本|一家|一间|某|各|多家|两家|有关|相关|当)")
 _EN_NAME_RE = re.compile(r"((?:[A-Z][a-z'’\-]+|[A-Z]\.)(?:\s+(?:[A-Z][a-z'’\-]+|[A-Z]\.|de|van|von|der|da)){0,3})\s*$")
 
 
@@ -250,6 +285,7 @@ class _Speaker:
     entry_id: str = ""
     named: bool = True
     pronoun: bool = False
+    org: bool = False  # an organisation the glossary does not know (苹果公司表示)
 
 
 _NOBODY = _Speaker(UNATTRIBUTED, "", "", named=False)
@@ -310,6 +346,8 @@ class _DocState:
     last_quote: _Speaker | None = None  # speaker of the last sentence's quotation, if it ended the unit
     block_intro: _Speaker | None = None  # the unit before ended "X 说:" (a block quotation may follow)
     names: dict[str, str] = field(default_factory=dict)  # English person names of the document (and surnames)
+    last_speaker: tuple[int, _Speaker] | None = None  # the person who spoke last (doc offset of the verb)
+    problems: list[str] = field(default_factory=list)  # bad input met in the document, for one warning
 
     def add_person(self, position: int, speaker: _Speaker) -> None:
         bisect.insort(self.persons, (position, speaker), key=lambda item: item[0])
@@ -438,7 +476,12 @@ def is_statement(
         return True
     if not _han(inner) and inner[-1] in "!?" and _words(inner) >= 2:
         return True
-    if after_attributed and (not before or before[-1] in _CLAUSE_PUNCT or before[-1] in _CLOSERS or before[-1] == "."):
+    glued = _han(inner) and _han(after[:1]) and _han(inner) < 6  # 「火眼」先進活動主任史東說: a name, then its noun
+    if (
+        after_attributed
+        and not glued
+        and (not before or before[-1] in _CLAUSE_PUNCT or before[-1] in _CLOSERS or before[-1] == ".")
+    ):
         # Attributed right after and opening its own sentence or clause (“Holy shit,” he wrote).
         return _long_enough(inner, 2, 2)
     term_before = (before[-1:] in _TERM_BEFORE_CN) or bool(_TERM_BEFORE_EN.search(before))
@@ -457,6 +500,9 @@ def is_statement(
             not after.strip() or after.lstrip()[0] in _CLAUSE_PUNCT
         )
         return _long_enough(inner, 4 if attached else 6, 3)
+    if before[-1:] in ("，", ",", "：", ":") and _han(inner) >= 10 and re.match(r"^\s*(?:[。！？!?]|$)", after):
+        # A clause of its own closing the sentence (……，集中資源在主要產品，「整間公司可以聚焦在……」。)
+        return True
     standalone_before = not before or before[-1] in _SENTENCE_END or before[-1] in _CLOSERS or before[-1] == "."
     standalone_after = (
         not after.strip()
@@ -477,13 +523,13 @@ class _Extractor:
     def entry_speaker(self, entry: Entry, written: str) -> _Speaker:
         return _Speaker(entry.canonical, written, entry.id)
 
-    def new_name(self, written: str, state: _DocState) -> _Speaker:
+    def new_name(self, written: str, state: _DocState, org: bool = False) -> _Speaker:
         """A name the glossary does not know: unified by folding (and an English surname with its full name)."""
         key = fold(written).strip()
         if key in state.learned:
             known = state.learned[key]
-            return _Speaker(known.canonical, written, known.entry_id)
-        speaker = self.speaker_names.get(key) or _Speaker(written.strip(), written.strip())
+            return _Speaker(known.canonical, written, known.entry_id, org=known.org)
+        speaker = self.speaker_names.get(key) or _Speaker(written.strip(), written.strip(), org=org)
         self.speaker_names.setdefault(key, speaker)
         state.learned[key] = speaker
         parts = written.split()
@@ -491,9 +537,11 @@ class _Extractor:
             state.learned.setdefault(fold(parts[-1]), speaker)
         if "·" in written:  # 蒂姆·库克 is later 库克
             state.learned.setdefault(fold(written.rsplit("·", 1)[1]), speaker)
-        return _Speaker(speaker.canonical, written.strip(), speaker.entry_id)
+        return _Speaker(speaker.canonical, written.strip(), speaker.entry_id, org=speaker.org)
 
     def is_org(self, speaker: _Speaker | None) -> bool:
+        if speaker is not None and speaker.org:
+            return True
         entry = self.glossary.by_id.get(speaker.entry_id) if speaker is not None and speaker.entry_id else None
         return entry is not None and entry.kind == "org"
 
@@ -578,11 +626,22 @@ class _Extractor:
                 speaker, how = before[-1].speaker, "before"
             elif after_speaker is not None:
                 speaker, how = after_speaker, "after"
-            elif not text[s_start : span.open].strip():
-                if sentence_index > 0:
-                    p_start, p_end = sentences[sentence_index - 1]
+            elif not text[s_start : span.open].strip() or (
+                sentence_index > 0
+                and not any(s_start <= e.start < span.open for e in events)
+                and not any(s_start <= m_start < span.open for m_start, _m_end, _m in mentions)
+            ):
+                # A quotation opening its sentence, or closing a sentence of reported speech that has no speech
+                # verb and names nobody (雖然…，但他預期…，「…」。): the speaker goes on.
+                previous = None
+                # The speaker of the sentence before; reported speech may run over a few sentences before a
+                # quotation (苹果公司声明称，……。……。“……”), so look back up to three sentences in the paragraph.
+                for back in range(sentence_index - 1, max(-1, sentence_index - 4), -1):
+                    p_start, p_end = sentences[back]
                     previous = self.sentence_speaker(p_start, p_end, events, quotes, unit)
-                else:
+                    if previous is not None:
+                        break
+                if previous is None and sentence_index == 0:
                     previous = self.previous_unit_speaker(state)
                 if previous is not None:
                     speaker, how = previous, "continuation"
@@ -778,9 +837,11 @@ class _Extractor:
         speaker, subject_start = self.subject(unit, text, masked, start, mentions, state)
         if speaker is None and masked[start:end] in _INVERTED:
             speaker, subject_start = self.subject_after(text, masked, end, mentions, state)
-        if speaker is not None and speaker.named and not speaker.entry_id and not speaker.pronoun:
-            # A new name is an antecedent for later pronouns, like a glossary person.
-            state.add_person(unit.start + subject_start, speaker)
+        if speaker is not None and speaker.named and not self.is_org(speaker):
+            if not speaker.entry_id and not speaker.pronoun:
+                # A new name is an antecedent for later pronouns, like a glossary person.
+                state.add_person(unit.start + subject_start, speaker)
+            state.last_speaker = (unit.start + start, speaker)
         return _Event(start, end, speaker, subject_start)
 
     def subject(
@@ -818,12 +879,17 @@ class _Extractor:
             if clause_start <= start and end <= verb_start:
                 candidates.append((start, end, speaker))
         for match in _PRONOUN_RE.finditer(masked, clause_start, verb_start):
-            candidates.append((match.start(), match.end(), self.antecedent(unit.start + match.start(), state)))
+            candidates.append(
+                (match.start(), match.end(), self.antecedent(unit.start + match.start(), state, unit.start))
+            )
         for match in _UNNAMED_RE.finditer(masked, clause_start, verb_start):
             candidates.append((match.start(), match.end(), _NOBODY))
         new = self.new_name_before(text, clause_start, verb_start, state, apposition)
         if new is not None:
             candidates.append(new)
+        quoted = self.quoted_subject(text, masked, clause_start, verb_start, state)
+        if quoted is not None:
+            candidates.append(quoted)
         usable = [
             c
             for c in candidates
@@ -841,6 +907,28 @@ class _Extractor:
         # The nearest to the verb; among candidates ending at the same place, the longest (a name over a part).
         start, _end, speaker = max(usable, key=lambda c: (c[1], c[1] - c[0]))
         return speaker, start
+
+    def quoted_subject(
+        self, text: str, masked: str, clause_start: int, verb_start: int, state: _DocState
+    ) -> tuple[int, int, _Speaker] | None:
+        """A name in quotation marks right before the verb (「火眼」表示, “Acme” said): Hong Kong and Taiwanese
+        papers often mark a company's name so. Only a short span with no sentence punctuation counts."""
+        if clause_start == 0 or masked[clause_start - 1] != "\x00":
+            return None
+        between = _same_length_fold(text[clause_start:verb_start])
+        if _CN_ADVERBS_RE.sub("", between.rstrip()).strip() or _EN_ADVERB_RE.sub("", between).strip():
+            return None
+        opening = clause_start - 1
+        while opening > 0 and masked[opening - 1] == "\x00":
+            opening -= 1
+        if text[opening] not in _PAIRS or text[clause_start - 1] not in _CLOSERS:
+            return None
+        inner = text[opening + 1 : clause_start - 1].strip()
+        if not 1 <= len(inner) <= 20 or re.search(r"[。！？!?,，;；:：.]", inner):
+            return None
+        entry = self.glossary.lookup(inner)
+        speaker = self.entry_speaker(entry, inner) if entry is not None else self.new_name(inner, state, org=True)
+        return opening + 1, clause_start - 1, speaker
 
     def subject_after(
         self,
@@ -898,14 +986,28 @@ class _Extractor:
                 written = region[end - len(name_key) : end]
                 return start, clause_start + end, _Speaker(speaker.canonical, written, speaker.entry_id)
         m = _CN_NAME_RE.search(trimmed)
-        if m:
+        if m and (not m.group("translit") or _translit_ok(m.group("translit"))):
             group = "name" if m.group("name") else "dotted"
             name = original[m.start(group) : m.end(group)]
             following = _same_length_fold(text[clause_start + m.start(group) : clause_start + m.start(group) + 8])
-            if "·" not in name and len(name) == 3 and self._word_at_third(following):
+            if "·" not in name and len(name) == 3 and not m.group("translit") and self._word_at_third(following):
                 return None  # 吴昊很: the third character is not part of a name
             if not self.glossary.lookup(name):
                 return clause_start + m.start(group), clause_start + m.end(group), self.new_name(name, state)
+        lead = _CN_LEAD_RE.match(trimmed)
+        m = _CN_ORG_RE.search(trimmed, lead.end() if lead else 0)
+        if m:
+            start = m.start("org") + len(trimmed[m.start("org") :]) - len(trimmed[m.start("org") :].lstrip())
+            name = original[start : m.end("org")]
+            folded_name = fold(name)
+            if (
+                len(name) >= 4
+                and not _ORG_HEAD_NOT.match(folded_name)
+                and not any(c in _NOT_IN_NAME for c in folded_name)
+                and not _VERB_RE.search(folded_name)
+                and not self.glossary.lookup(name)
+            ):
+                return clause_start + start, clause_start + m.end("org"), self.new_name(name, state, org=True)
         m = _EN_NAME_RE.search(original)
         if m:
             name = _strip_titles(m.group(1))
@@ -932,12 +1034,21 @@ class _Extractor:
             return self.new_name(name, state)
         return _NOBODY
 
-    def antecedent(self, position: int, state: _DocState) -> _Speaker | None:
-        """The person named nearest before `position` in the document."""
+    def antecedent(self, position: int, state: _DocState, paragraph_start: int = 0) -> _Speaker | None:
+        """Who a pronoun that speaks (他说, he said) stands for. News keeps "he said" for the current speaker
+        even after naming others (Cook told Benioff … / “…,” he said = Cook), so: the person who spoke last,
+        when that was within the last few paragraphs, unless a person is named after that speech in the
+        pronoun's own paragraph (Huang has described … he said = Huang); otherwise the person named nearest
+        before the pronoun."""
         index = bisect.bisect_left(state.persons, position, key=lambda item: item[0])
-        if index == 0:
+        nearest = state.persons[index - 1] if index else None
+        last = state.last_speaker
+        recent = last is not None and 0 <= position - last[0] <= _LAST_SPEAKER_REACH
+        if recent and (nearest is None or nearest[0] < max(paragraph_start, last[0])):
+            nearest = last
+        if nearest is None:
             return None
-        best = state.persons[index - 1][1]
+        best = nearest[1]
         return _Speaker(best.canonical, best.written, best.entry_id, pronoun=True)
 
     def after_frame(
