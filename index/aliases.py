@@ -180,29 +180,30 @@ _GENERIC = frozenset(
     ).split()
 )
 _NAME_PARTICLES = "of|and|for|the|de|van|von|der|du|al|bin|la|le"
-_HAN_RUN = rf"[{_HAN}{_DOT}]{{1,24}}"
 _CLOSE_QUOTE = '」』”"’'
 _OPEN_QUOTE = '「『“"‘'
-# 史東（Steve Stone）, 「火眼」（FireEye）, 臺積電 (TSMC)
-_HAN_LATIN_RE = re.compile(
-    rf"(?P<han>{_HAN_RUN})[{_CLOSE_QUOTE}]?\s*[{_OPEN_BRACKET}]\s*"
-    rf"(?P<latin>[A-Z][A-Za-z0-9&'’.\-]*(?:[ \t]+(?:[A-Z][A-Za-z0-9&'’.\-]*|{_NAME_PARTICLES})){{0,7}})"
+# Every pattern is read around an opening bracket (a scan from every character of a megabyte of Han text would
+# cost seconds): what stands before it, and what the brackets hold.
+_WHOLE_DOCUMENT_CHARS = 30_000
+_BRACKET_RE = re.compile(rf"[{_OPEN_BRACKET}]")
+_LATIN_WORD = r"[A-Z][A-Za-z0-9&'’.\-]*"
+# 史東（Steve Stone）, 「火眼」（FireEye）, 臺積電 (TSMC): a Han run before, a Latin name inside.
+_HAN_BEFORE_RE = re.compile(rf"(?P<han>[{_HAN}{_DOT}]{{1,24}})[{_CLOSE_QUOTE}]?\s*$")
+_LATIN_INSIDE_RE = re.compile(
+    rf"[{_OPEN_BRACKET}]\s*(?P<latin>{_LATIN_WORD}(?:[ \t]+(?:{_LATIN_WORD}|{_NAME_PARTICLES})){{0,7}})"
     rf"\s*[{_CLOSE_BRACKET}]"
 )
-# Steve Stone（史東）, FireEye (火眼)
-_LATIN_HAN_RE = re.compile(
-    rf"(?P<latin>[A-Z][A-Za-z0-9&'’.\-]*(?:[ \t]+[A-Z][A-Za-z0-9&'’.\-]*){{0,5}})[{_CLOSE_QUOTE}]?\s*"
-    rf"[{_OPEN_BRACKET}]\s*(?P<han>[{_HAN}{_DOT}]{{2,12}})\s*[{_CLOSE_BRACKET}]"
-)
+# Steve Stone（史東）, FireEye (火眼): a Latin name before, a Han name inside.
+_LATIN_BEFORE_RE = re.compile(rf"(?P<latin>{_LATIN_WORD}(?:[ \t]+{_LATIN_WORD}){{0,5}})[{_CLOSE_QUOTE}]?\s*$")
+_HAN_INSIDE_RE = re.compile(rf"[{_OPEN_BRACKET}]\s*(?P<han>[{_HAN}{_DOT}]{{2,12}})\s*[{_CLOSE_BRACKET}]")
 # Taiwan Semiconductor Manufacturing Co. (TSMC): the acronym; its long form is found by `_acronym_long_form`.
 _ACRONYM_RE = re.compile(
     rf"[{_OPEN_BRACKET}]\s*(?P<acronym>[A-Z][A-Za-z&]{{0,2}}[A-Z][A-Za-z&]{{0,8}})\s*[{_CLOSE_BRACKET}]"
 )
-# 台湾积体电路制造公司（台积电）, 中国劳工观察（以下简称“劳工观察”）
-_HAN_SHORT_RE = re.compile(
-    rf"(?P<han>[{_HAN}{_DOT}]{{3,24}})[{_CLOSE_QUOTE}]?\s*[{_OPEN_BRACKET}]\s*"
-    rf"(?:(?:以下|下文)?(?:简称|簡稱|下称|下稱|称|稱)(?:为|為)?\s*)?[{_OPEN_QUOTE}]?(?P<short>[{_HAN}]{{2,8}})"
-    rf"[{_CLOSE_QUOTE}]?\s*[{_CLOSE_BRACKET}]"
+# 台湾积体电路制造公司（台积电）, 中国劳工观察（以下简称“劳工观察”）: a Han short form inside.
+_SHORT_INSIDE_RE = re.compile(
+    rf"[{_OPEN_BRACKET}]\s*(?:(?:以下|下文)?(?:简称|簡稱|下称|下稱|称|稱)(?:为|為)?\s*)?[{_OPEN_QUOTE}]?"
+    rf"(?P<short>[{_HAN}]{{2,8}})[{_CLOSE_QUOTE}]?\s*[{_CLOSE_BRACKET}]"
 )
 _LATIN_STOP_WORDS = frozenset({"the", "a", "an", "in", "on", "at", "by", "to", "of", "and", "for", "with", "from"})
 
@@ -216,11 +217,10 @@ class Pairing:
     rule: str  # han-latin, latin-han, acronym, han-short
 
 
-def _han_form(run: str, document: str) -> str:
+def _han_form(run: str, folded_doc: str) -> str:
     """The name at the end of a Han run (see the module docstring): the longest ending of 2-8 characters that
-    the document uses again, else the run cut after its last break character or title, at most 8 characters."""
+    the (folded) document uses again, else the run cut after its last break character or title, at most 8."""
     folded_run = fold(run)
-    folded_doc = fold(document) if document else ""
     for length in range(min(8, len(folded_run)), 1, -1):
         ending = folded_run[-length:]
         if any(c in _HAN_BREAK_CHARS for c in ending) or ending in _GENERIC:
@@ -324,30 +324,41 @@ def _in_order(short: str, long: str) -> int | None:
 def pairings(document: str) -> list[Pairing]:
     """The pairings one document makes (see the module docstring)."""
     found: list[Pairing] = []
-    for match in _HAN_LATIN_RE.finditer(document):
-        han = _han_form(match.group("han"), document)
-        latin = _latin_name(match.group("latin"))
-        if len(fold(han)) >= 2 and latin and fold(han) not in _GENERIC:
-            found.append(Pairing(han, latin, "han-latin"))
-    for match in _LATIN_HAN_RE.finditer(document):
-        latin = _latin_name(match.group("latin"))
-        han = match.group("han")
-        if latin and fold(han) not in _GENERIC and not any(c in _HAN_BREAK_CHARS for c in fold(han)):
-            found.append(Pairing(latin, han, "latin-han"))
-    for match in _ACRONYM_RE.finditer(document):
-        long_form = _acronym_long_form(document[: match.start()], match.group("acronym"))
-        if long_form:
-            found.append(Pairing(long_form, match.group("acronym"), "acronym"))
-    for match in _HAN_SHORT_RE.finditer(document):
-        short, run = match.group("short"), match.group("han")
-        if fold(short) in _GENERIC or fold(short) == fold(run):
-            continue
-        start = _in_order(short, run)
-        if start is None:
-            continue
-        long_form = run[start:]
-        if len(long_form) > len(short):
-            found.append(Pairing(long_form, short, "han-short"))
+    folded_document = fold(document)
+    for bracket in _BRACKET_RE.finditer(document):
+        at = bracket.start()
+        before = document[max(0, at - 80) : at]
+        han_before = _HAN_BEFORE_RE.search(before, max(0, len(before) - 30))
+        latin_inside = _LATIN_INSIDE_RE.match(document, at)
+        if han_before and latin_inside:
+            # Recurrence is counted in the document, or around the bracket in a very long one (news names a
+            # person again within a few paragraphs; counting a megabyte per bracket would be quadratic).
+            window = (
+                folded_document
+                if len(folded_document) <= _WHOLE_DOCUMENT_CHARS
+                else folded_document[max(0, at - _WHOLE_DOCUMENT_CHARS // 2) : at + _WHOLE_DOCUMENT_CHARS // 2]
+            )
+            han = _han_form(han_before.group("han"), window)
+            latin = _latin_name(latin_inside.group("latin"))
+            if len(fold(han)) >= 2 and latin and fold(han) not in _GENERIC:
+                found.append(Pairing(han, latin, "han-latin"))
+        latin_before = _LATIN_BEFORE_RE.search(before)
+        han_inside = _HAN_INSIDE_RE.match(document, at)
+        if latin_before and han_inside:
+            latin, han = _latin_name(latin_before.group("latin")), han_inside.group("han")
+            if latin and fold(han) not in _GENERIC and not any(c in _HAN_BREAK_CHARS for c in fold(han)):
+                found.append(Pairing(latin, han, "latin-han"))
+        acronym = _ACRONYM_RE.match(document, at)
+        if acronym:
+            long_form = _acronym_long_form(document[max(0, at - 200) : at], acronym.group("acronym"))
+            if long_form:
+                found.append(Pairing(long_form, acronym.group("acronym"), "acronym"))
+        short_inside = _SHORT_INSIDE_RE.match(document, at)
+        if han_before and short_inside:
+            short, run = short_inside.group("short"), han_before.group("han")
+            start = _in_order(short, run) if fold(short) not in _GENERIC and fold(short) != fold(run) else None
+            if start is not None and len(run) - start > len(short) and len(run) >= 3:
+                found.append(Pairing(run[start:], short, "han-short"))
     return found
 
 

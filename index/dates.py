@@ -98,6 +98,7 @@ class DateMention:
 class Extraction:
     mentions: tuple[DateMention, ...]
     reference: date | None  # the reference date after this text (moved by its last anchor)
+    rejected: tuple[str, ...] = ()  # written like dates but impossible (2月30日, Feb. 30, 0000年, 99999年)
 
 
 # -- building resolved dates -----------------------------------------------------------------------------
@@ -287,6 +288,7 @@ _CN_PARTS = {
 _RETRIEVAL_BEFORE = re.compile(
     r"(?:检索日期|检索于|访问日期|访问于|访问时间|获取日期|accessed(?:\s+on)?|retrieved(?:\s+on)?)[\s:：]*$"
 )
+_IMPOSSIBLE_YEAR_RE = re.compile(r"(?<![\d.])\d{5,}\s*年(?![代度龄级])")
 _HAN_CHARS = re.compile(r"[\u3400-\u9fff]")
 _CLOCK_AFTER = re.compile(r"^[\s,，-]*(?:\d{1,2}:\d{2}(?::\d{2})?|\d{1,2}\s*[ap]\.?m\.?\b)")
 _TODAY_IS_BEFORE = re.compile(r"(?:今天是|今日是|今天|今日|today\s+is|it\s+is)\s*[,，]?\s*(?:星期.|周.)?\s*[,，]?\s*$")
@@ -948,6 +950,7 @@ def extract(text: str, reference: date | None) -> Extraction:
     spans = sentences(text)
     raws = _candidates(folded)
     mentions: list[DateMention] = []
+    rejected: list[str] = [text[m.start() : m.end()] for m in _IMPOSSIBLE_YEAR_RE.finditer(folded)]
     previous_year: int | None = None  # the last known year of the previous sentence
     context: _Context | None = None
     current: tuple[int, int] | None = None
@@ -971,6 +974,10 @@ def extract(text: str, reference: date | None) -> Extraction:
         if inherits and raw.year is None and raw.year_offset is None and raw.month is None and previous_year:
             context.year, context.month, context.end = previous_year, None, None
         resolved, relative = _resolve(raw, context, folded[context.end : raw.start] if context.end else "")
+        explicit = raw.year is not None or (raw.month is not None and raw.day is not None)
+        resolvable = raw.year is not None or context.reference is not None or context.year is not None
+        if resolved is None and explicit and resolvable:
+            rejected.append(text[start:end])  # the numbers themselves are impossible: 2月30日, 0000年
         if resolved is None or _RETRIEVAL_BEFORE.search(folded, 0, raw.start):
             continue  # unresolvable, or 检索日期 2025/12/10 / "retrieved on ...": metadata of a reference
         if raw.year is not None or raw.year_offset is not None or raw.month_which is not None:
@@ -993,7 +1000,7 @@ def extract(text: str, reference: date | None) -> Extraction:
             extents.append(mention.sentence)
     widest = {extent[0]: extent for extent in extents}
     mentions = [replace(m, sentence=widest[m.sentence[0]]) for m in mentions]
-    return Extraction(tuple(mentions), reference)
+    return Extraction(tuple(mentions), reference, tuple(rejected))
 
 
 def _is_anchor(raw: _Raw, resolved: ResolvedDate, folded: str, text: str, s_start: int, start: int, end: int) -> bool:

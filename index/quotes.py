@@ -60,6 +60,7 @@ from typing import Any
 
 import numpy as np
 
+from index.aliases import AliasTable, strip_honorifics
 from index.bm25 import BM25Index
 from index.engine import Citation, Engine, clean_question
 from index.errors import QuestionError, UserFacingError
@@ -72,6 +73,10 @@ log = logging.getLogger(__name__)
 UNATTRIBUTED = "unattributed"
 MAX_TOPIC_CHARS = 300
 MAX_SPEAKER_CHARS = 100
+# The longest quotation: a few paragraphs of speech. A mark that does not close within it is a typo.
+MAX_QUOTE_CHARS = 4000
+# A paragraph this long without a sentence end is not prose; it is read all the same, and named in a warning.
+LONG_PARAGRAPH_CHARS = 20_000
 
 # -- quotation marks --------------------------------------------------------------------------------------
 
@@ -111,6 +116,11 @@ _UNNAMED_RE = re.compile(
     r"|\b(?:an?\s+|one\s+|another\s+|some\s+|many\s+)?(?:analysts?|someone|people|critics|observers|"
     r"spokes(?:person|man|woman)|sources?|insiders?|experts?|users?|officials?|executives?|employees?|"
     r"reporters?|host|one|another)\b"
+    # a role without a name: the mayor, a company spokeswoman, one senior official
+    r"|\b(?:the|a|an|one|another)\s+(?:[a-z\-]+\s+){0,2}(?:mayor|governor|minister|president|chairman|chairwoman|"
+    r"chair|director|engineer|lawyer|attorney|prosecutor|judge|officer|official|manager|researcher|scientist|"
+    r"economist|diplomat|professor|teacher|doctor|nurse|witness|resident|student|worker|driver|owner|founder|"
+    r"ceo|spokesman|spokeswoman|spokesperson|company|group|agency|ministry|department|police|statement)\b"
 )
 _PRONOUN_RE = re.compile(r"(?<![其吉利])[他她佢](?![们們人哋])|\b(?:he|she)\b")
 _ADDRESSEE_RE = re.compile(r"(?:对|向|跟|给|与|和|同|告诉)\s*$")
@@ -194,6 +204,8 @@ _EN_NOT_NAME = _word_set(
     "Mr Mrs Ms Dr Prof Professor Chief Executive Officer President Vice Director Chairman Chairwoman Founder "
     "Co-founder Head Senior General Manager Minister Secretary Senator Governor Judge Analyst Spokesperson "
     "Editor Reporter Host Partner Researcher Scientist Engineer CEO CFO CTO COO Last Next Then When While "
+    "Mayor Governor Minister Chancellor Ambassador Commissioner Sen Rep Gen Lt Col Capt Sgt Det Inspector "
+    "Detective Officer Coach Captain Sergeant Deputy Justice Attorney Prosecutor Commander Admiral General "
     "Monday Tuesday Wednesday Thursday Friday Saturday Sunday January February March April May June July "
     "August September October November December Earlier Later Also Asked Speaking"
 )
@@ -385,9 +397,15 @@ def _units(passages: Sequence[Passage]) -> list[_Unit]:
     return units
 
 
-def quote_spans(text: str) -> list[_Span]:
-    """Outermost quoted spans of a paragraph. Nested spans (『…』 in 「…」) belong to the outer one. An opening
-    mark never closed is ignored, except at the start of a paragraph (a quotation running over paragraphs)."""
+def quote_spans(text: str, runs_on: bool = False, problems: list[str] | None = None) -> list[_Span]:
+    """Outermost quoted spans of a paragraph. Nested spans (『…』 in 「…」, ‘…’ in “…”) belong to the outer one.
+
+    A quotation may run over paragraphs: news leaves its closing mark out at the end of each paragraph but the
+    last and opens every paragraph with a mark again. So an opening mark never closed counts, to the end of the
+    paragraph, when the next paragraph opens with a mark (`runs_on`); any other unclosed mark is a typo (or a
+    quotation that would run to the end of the document) and is ignored. A span longer than MAX_QUOTE_CHARS is
+    no quotation either (an unbalanced mark would swallow the rest of a long paragraph). Both are noted in
+    `problems`."""
     spans: list[_Span] = []
     position = 0
     length = len(text)
@@ -398,9 +416,12 @@ def quote_spans(text: str) -> list[_Span]:
             continue
         close = _closing(text, position)
         if close is None:
-            if position == 0 or not text[:position].strip():
+            if runs_on and length - position <= MAX_QUOTE_CHARS:
                 spans.append(_Span(position, length, char))
                 break
+            if problems is not None and char not in "'‘":  # a lone ’ or ' is an apostrophe more often than not
+                reason = "runs for more than" if length - position > MAX_QUOTE_CHARS else "is not closed within"
+                problems.append(f"a quotation mark {char} at character {position:,} {reason} its paragraph")
             position += 1
             continue
         spans.append(_Span(position, close, char))
@@ -421,10 +442,11 @@ def _opens(text: str, position: int) -> bool:
 
 
 def _closing(text: str, position: int) -> int | None:
+    """The closing mark of the quotation opened at `position`, within MAX_QUOTE_CHARS; None when there is none."""
     opener = text[position]
     closer = _PAIRS[opener]
     depth = 0
-    for index in range(position + 1, len(text)):
+    for index in range(position + 1, min(len(text), position + MAX_QUOTE_CHARS)):
         char = text[index]
         if char == closer:
             if closer in "’'" and index + 1 < len(text) and text[index + 1].isalpha():
@@ -454,7 +476,12 @@ def _long_enough(text: str, han: int, words: int) -> bool:
 
 
 def is_statement(
-    text: str, span: _Span, verbs: Sequence[tuple[int, int]], after_attributed: bool, glossary: Glossary | None = None
+    text: str,
+    span: _Span,
+    verbs: Sequence[tuple[int, int]],
+    after_attributed: bool,
+    glossary: Glossary | None = None,
+    framed: bool = False,
 ) -> bool:
     """Whether the quoted span reads as a statement (a quotation) rather than a term (see the module doc).
     `verbs`: (start, end) of speech verbs outside quotation marks in `text`; `after_attributed`: a speaker is
@@ -470,6 +497,8 @@ def is_statement(
     after = text[span.end :] if span.close < len(text) else ""
     if span.close >= len(text):  # a quotation running on from the paragraph before
         return _long_enough(inner, 6, 4)
+    if framed and inner[-1] in ",，" and _long_enough(inner, 2, 2):
+        return True  # “It is done,” the mayor said: the comma hands the words to a speech frame
     if re.search(r"[。！？；，：…]", core) or re.search(r"[,.!?;:](?=\s|[A-Z\u3400-\u9fff])", core):
         return True
     if _han(inner) >= 4 and inner[-1] in "。！？!?":
@@ -566,11 +595,21 @@ class _Extractor:
         state = _DocState()
         state.names = self.english_names(units)
         quotes: list[Quote] = []
-        for unit in units:
-            quotes.extend(self.unit(unit, state))
+        for index, unit in enumerate(units):
+            following = units[index + 1].text.lstrip()[:1] if index + 1 < len(units) else ""
+            quotes.extend(self.unit(unit, state, runs_on=following in _PAIRS))
+            if len(unit.text) >= LONG_PARAGRAPH_CHARS and not re.search(r"[。！？!?.]", unit.text):
+                state.problems.append(
+                    f"paragraph {unit.paragraph} has {len(unit.text):,} characters and no sentence end"
+                )
+        if state.problems and units:
+            shown = "; ".join(state.problems[:5]) + (
+                f"; and {len(state.problems) - 5} more" if len(state.problems) > 5 else ""
+            )
+            log.warning("quotations in %s: %s", units[0].doc_id, shown)
         return _resolve_repeats(quotes)
 
-    def unit(self, unit: _Unit, state: _DocState) -> list[Quote]:
+    def unit(self, unit: _Unit, state: _DocState, runs_on: bool = False) -> list[Quote]:
         text = unit.text
         folded = _same_length_fold(text)
         quotes: list[Quote] = []
@@ -591,7 +630,9 @@ class _Extractor:
                     self.make_quote(unit, offset, offset + len(turn), speaker, "transcript", "transcript", turn, span)
                 )
 
-        spans = quote_spans(text)
+        problems: list[str] = []
+        spans = quote_spans(text, runs_on, problems)
+        state.problems.extend(f"paragraph {unit.paragraph}: {problem}" for problem in problems)
         masked = _mask(folded, [(s.open, s.end) for s in spans])
         verbs = [(m.start(), m.end()) for m in _VERB_RE.finditer(masked)]
         mentions = self.mentions(text, folded, spans, state)
@@ -612,7 +653,8 @@ class _Extractor:
         for span in spans:
             after_speaker = self.after_frame(text, masked, span, events, mentions, state)
             attributed = after_speaker is not None and after_speaker != _UNKNOWN
-            if is_statement(text, span, verbs, attributed, self.glossary):
+            framed = after_speaker is not None  # a speech verb right after, even with a subject we cannot name
+            if is_statement(text, span, verbs, attributed, self.glossary, framed):
                 statements.append((span, after_speaker))
 
         sentences = _sentences(text, masked, [span for span, after in statements if after is None])
@@ -1189,8 +1231,18 @@ def vars_of(quote: Quote) -> dict[str, Any]:
     return {name: getattr(quote, name) for name in Quote.__dataclass_fields__}
 
 
-def extract_quotes(engine: Engine) -> tuple[Quote, ...]:
-    """Every quotation of the corpus, in document order."""
+def corpus_aliases(engine: Engine) -> AliasTable:
+    """The names the corpus pairs itself (史東（Steve Stone）) joined with its glossary: one table per engine."""
+    texts: dict[str, list[str]] = {}
+    for passage in engine.passages:
+        texts.setdefault(passage.doc_id, []).append(passage.text)
+    return AliasTable.build(("\n".join(parts) for parts in texts.values()), engine.glossary)
+
+
+def extract_quotes(engine: Engine, aliases: AliasTable | None = None) -> tuple[Quote, ...]:
+    """Every quotation of the corpus, in document order. A speaker the glossary does not know takes the
+    canonical name the corpus' own pairings give it (史東 -> Steve Stone), so one person is one speaker."""
+    aliases = aliases if aliases is not None else corpus_aliases(engine)
     extractor = _Extractor(engine)
     by_doc: dict[str, list[_Unit]] = {}
     for unit in _units(engine.passages):
@@ -1198,7 +1250,14 @@ def extract_quotes(engine: Engine) -> tuple[Quote, ...]:
     quotes: list[Quote] = []
     for units in by_doc.values():
         quotes.extend(extractor.document(units))
-    return tuple(quotes)
+    return tuple(_canonical_speaker(quote, aliases) for quote in quotes)
+
+
+def _canonical_speaker(quote: Quote, aliases: AliasTable) -> Quote:
+    if not quote.attributed or quote.speaker_id or not aliases.known(quote.speaker):
+        return quote
+    canonical = aliases.canonical(quote.speaker)
+    return quote if canonical == quote.speaker else Quote(**{**vars_of(quote), "speaker": canonical})
 
 
 # -- the searchable index ---------------------------------------------------------------------------------
@@ -1208,9 +1267,10 @@ class QuoteIndex:
     """The quotations of one corpus version, their speakers, and a small BM25 index over their sentences.
     Build it once per engine (`QuoteIndex.build`, a fraction of a second for the seeds) and reuse it."""
 
-    def __init__(self, engine: Engine, quotes: Sequence[Quote]) -> None:
+    def __init__(self, engine: Engine, quotes: Sequence[Quote], aliases: AliasTable | None = None) -> None:
         self.engine = engine
         self.version = engine.version
+        self.aliases = aliases if aliases is not None else corpus_aliases(engine)
         self.quotes: tuple[Quote, ...] = tuple(quotes)
         counts = Counter(q.speaker for q in self.quotes if q.attributed)
         written: dict[str, dict[str, None]] = {}
@@ -1230,6 +1290,7 @@ class QuoteIndex:
             entry = engine.glossary.by_id.get(speaker.entry_id) if speaker.entry_id else None
             if entry is not None:
                 keys.update(entry.aliases)
+            keys.update(self.aliases.forms(speaker.name))  # 史東 for Steve Stone: the corpus' own pairing
             for key in keys:
                 self._by_key.setdefault(_speaker_key(key), speaker.name)
         analyzer, glossary = engine.analyzer, engine.glossary
@@ -1239,9 +1300,10 @@ class QuoteIndex:
 
     @classmethod
     def build(cls, engine: Engine) -> QuoteIndex:
-        quotes = extract_quotes(engine)
+        aliases = corpus_aliases(engine)
+        quotes = extract_quotes(engine, aliases)
         log.info("quotations: %d (%d attributed)", len(quotes), sum(q.attributed for q in quotes))
-        return cls(engine, quotes)
+        return cls(engine, quotes, aliases)
 
     # -- speakers -------------------------------------------------------------------------------------
 
@@ -1261,7 +1323,13 @@ class QuoteIndex:
             raise UserFacingError(f"Which speaker? Known speakers: {self.known_speakers(20)}.")
         if _speaker_key(cleaned) == UNATTRIBUTED:
             return UNATTRIBUTED
-        found = self._by_key.get(_speaker_key(cleaned)) or self._partial_speaker(cleaned)
+        bare = strip_honorifics(cleaned)  # Mr. Cook, 任先生
+        found = (
+            self._by_key.get(_speaker_key(cleaned))
+            or self._by_key.get(_speaker_key(bare))
+            or self._partial_speaker(bare)
+            or self._same_person(cleaned)
+        )
         if found:
             return found
         glossary = self.engine.glossary
@@ -1297,6 +1365,12 @@ class QuoteIndex:
             }
         else:
             return None
+        return next(iter(matches)) if len(matches) == 1 else None
+
+    def _same_person(self, name: str) -> str | None:
+        """The one known speaker a name leniently matches (a surname with an honorific, another form the
+        corpus pairs with it)."""
+        matches = {s.name for s in self.speakers if self.aliases.same(name, s.name)}
         return next(iter(matches)) if len(matches) == 1 else None
 
     def autocomplete(self, partial: str, limit: int = 25) -> list[tuple[str, str]]:

@@ -277,6 +277,7 @@ def _reference(value: str) -> date | None:
 def _reports(engine: Engine) -> list[_Report]:
     reports: list[_Report] = []
     references: dict[str, date | None] = {}
+    problems: dict[str, list[str]] = {}
     for passage in engine.passages:
         info = engine.documents.get(passage.doc_id)
         if info is None:
@@ -289,6 +290,13 @@ def _reports(engine: Engine) -> list[_Report]:
         for line in passage.text.split("\n"):
             extraction = extract(line, references[passage.doc_id])
             references[passage.doc_id] = extraction.reference
+            if extraction.rejected:
+                noted = problems.setdefault(passage.doc_id, [])
+                noted.extend(f"“{e}” is no date (left out)" for e in extraction.rejected)
+            if len(line) >= _LONG_LINE_CHARS and not re.search(r"[。！？!?.]", line):
+                problems.setdefault(passage.doc_id, []).append(
+                    f"paragraph {passage.paragraph} has {len(line):,} characters and no sentence end"
+                )
             by_sentence: dict[tuple[int, int], list[DateMention]] = {}
             for mention in extraction.mentions:
                 by_sentence.setdefault(mention.sentence, []).append(mention)
@@ -319,9 +327,13 @@ def _reports(engine: Engine) -> list[_Report]:
                     focus = _focus(sentence, clauses, informative, mention.start - s_start, mentions, s_start)
                     reports.append(_features(engine, report, passage, offset + s_start + lead, dateless, focus))
             offset += len(line) + 1
+    for doc_id, found in problems.items():
+        shown = "; ".join(found[:5]) + (f"; and {len(found) - 5} more" if len(found) > 5 else "")
+        log.warning("dates in %s: %s", doc_id, shown)
     return reports
 
 
+_LONG_LINE_CHARS = 20_000  # a paragraph this long without a sentence end is named in a warning
 _CLAUSE_END = re.compile(r"[,，;；:：()（）—–、]+|\s[-–—]\s")
 
 
