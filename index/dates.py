@@ -33,7 +33,7 @@ Anchors. A full date followed by a clock time at the start of a line or right af
 "Getty.December 9, 2025, 5:04 PM ET"), a sentence that is only a full date, and "今天是12月16日" / "today is ..."
 are anchors: they are not events, and later relative expressions are resolved against them.
 
-`deictic` marks today / tomorrow / yesterday (今天, 明天, 昨天...), which are often generic ("today's AI");
+`deictic` marks today / tonight / tomorrow (今天, 今晚, 明天...), which are often generic ("today's AI");
 the timeline keeps them only in sentences that report something happening.
 """
 
@@ -91,7 +91,7 @@ class DateMention:
     sentence: tuple[int, int]
     relative: bool = False  # resolved against the reference date (or its year)
     anchor: bool = False  # a dateline or "today is ...": sets the reference, is not an event
-    deictic: bool = False  # today / tomorrow / yesterday
+    deictic: bool = False  # today / tonight / tomorrow (yesterday is never generic)
 
 
 @dataclass(frozen=True, slots=True)
@@ -415,7 +415,8 @@ def _cn_rel_day(m: re.Match[str], text: str) -> _Raw | None:
         return None
     if m["rel"] in ("今天", "今日") and re.match(rf"是?{_S}[,，]?{_S}(?:\d|{_CN_NUM})", text[m.end() :]):
         return None  # 今天是12月16日: part of the anchor that follows
-    return _Raw(m.start(), m.end(), day_offset=_REL_DAYS[m["rel"]], deictic=True)
+    offset = _REL_DAYS[m["rel"]]
+    return _Raw(m.start(), m.end(), day_offset=offset, deictic=offset >= 0)  # 昨天 / 前日 are never generic
 
 
 def _few_days(m: re.Match[str], text: str) -> _Raw | None:
@@ -593,7 +594,7 @@ def _en_deictic(m: re.Match[str], text: str) -> _Raw | None:
     if re.match(r"\s+is\s+(?:\w+day,?\s+)?(?:the\s+)?\d|\s+is\s+(?:\w+day,?\s+)?[a-z]+\.?\s+\d", text[m.end() :]):
         return None  # "today is December 9": part of the anchor that follows
     offset = {"today": 0, "tonight": 0, "yesterday": -1, "tomorrow": 1}[m["rel"]]
-    return _Raw(m.start(), m.end(), day_offset=offset, deictic=True)
+    return _Raw(m.start(), m.end(), day_offset=offset, deictic=offset >= 0)  # "yesterday" is never generic
 
 
 def _en_that_year(m: re.Match[str], text: str) -> _Raw | None:
@@ -969,6 +970,7 @@ def extract(text: str, reference: date | None) -> Extraction:
         else:
             current = (current[0], max(current[1], sentence[1]))
         assert context is not None
+        context.future = _speaks_of_the_future(folded, current, raw)
         opens_sentence = not re.search(r"[\w\u3400-\u9fff]", text[current[0] : start])
         inherits = (raw.part is not None and opens_sentence) or (raw.anaphoric_year and context.year is None)
         if inherits and raw.year is None and raw.year_offset is None and raw.month is None and previous_year:
@@ -1001,6 +1003,19 @@ def extract(text: str, reference: date | None) -> Extraction:
     widest = {extent[0]: extent for extent in extents}
     mentions = [replace(m, sentence=widest[m.sentence[0]]) for m in mentions]
     return Extraction(tuple(mentions), reference, tuple(rejected))
+
+
+_CLAUSE_BREAK = re.compile(r"[,，;；:：—]|\s-\s")
+
+
+def _speaks_of_the_future(folded: str, sentence: tuple[int, int], raw: _Raw) -> bool:
+    """Whether the clause of the expression speaks of the future (将, 预计, will, expected ...). Only its own
+    clause counts: in "closed since floods in August, will reopen next Monday, officials announced on Friday"
+    August and Friday are past."""
+    start = max([m.end() for m in _CLAUSE_BREAK.finditer(folded, sentence[0], raw.start)] or [sentence[0]])
+    following = _CLAUSE_BREAK.search(folded, raw.end, sentence[1])
+    end = following.start() if following else sentence[1]
+    return bool(FUTURE_RE.search(folded, start, end))
 
 
 def _is_anchor(raw: _Raw, resolved: ResolvedDate, folded: str, text: str, s_start: int, start: int, end: int) -> bool:

@@ -158,7 +158,7 @@ def evaluate_quotes(engine: Engine, path: Path, quotes: Sequence[Any] | None = N
         else:
             missing_speaker += 1
             errors.append({"error": "unattributed", **where})
-    fragments = terms = 0
+    fragments = terms = fragments_right = 0
     for i, quote in enumerate(predicted):
         if i in used:
             continue
@@ -169,6 +169,18 @@ def evaluate_quotes(engine: Engine, path: Path, quotes: Sequence[Any] | None = N
         if other is not None and other["kind"] in NOT_SCORED_KINDS:
             fragments += 1
             used.add(i)
+            right = _right_speaker(aliases, other["speaker"], quote.speaker, quote.speaker_as_written, quote.attributed)
+            fragments_right += right
+            if not right:
+                errors.append(
+                    {
+                        "error": "fragment (not scored), other speaker",
+                        "doc": quote.doc_id,
+                        "quote": quote.text[:80],
+                        "speaker": other["speaker"],
+                        "got": quote.speaker,
+                    }
+                )
             continue
         terms += other is not None
         kind = "a term, not a quotation" if other is not None else "not an annotated quotation"
@@ -189,6 +201,7 @@ def evaluate_quotes(engine: Engine, path: Path, quotes: Sequence[Any] | None = N
         "wrong_speaker": wrong,
         "unattributed_but_named": missing_speaker,
         "fragments_listed": fragments,
+        "fragments_with_annotated_speaker": fragments_right,
         "terms_listed": terms,
         "errors": errors,
     }
@@ -202,7 +215,8 @@ def format_quotes(report: dict[str, Any]) -> str:
     lines = [
         f"{report['file']}",
         f"quotations: {report['annotated']} annotated statements, {report['predicted']} extracted "
-        f"(+{report['fragments_listed']} annotated fragments, not scored)",
+        f"(+{report['fragments_listed']} annotated fragments, not scored; "
+        f"{report['fragments_with_annotated_speaker']} of them with the annotated speaker)",
         f"extraction + attribution: precision {report['precision']}, recall {report['recall']}",
         f"extraction only:          precision {report['extraction_precision']}, recall {report['extraction_recall']}",
         f"attribution of extracted quotations: {report['attribution_accuracy']} correct; "

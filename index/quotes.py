@@ -134,7 +134,7 @@ _SENTENCE_END = set("。！？!?…")
 _CN_TITLES = (
     "首席执行官|执行长|首席财务官|首席技术官|副总裁|总裁|董事长|董事|联合创始人|创始人|创办人|合伙人|发言人|"
     "负责人|主管|总监|总经理|经理|主任|教授|研究员|分析师|工程师|科学家|专家|学者|顾问|院士|记者|主编|编辑|作者|"
-    "主席|副主席|部长|外长|国务卿|秘书长|总干事|大使|总统|副总统|总理|首相|议员|州长|省长|市长|局长|署长|司长|"
+    "主席|副主席|部长|外长|国务卿|秘书长|总干事|大使|总统|副总统|总理|首相|议员|委员|立委|州长|省长|市长|局长|署长|司长|"
     "处长|院长|校长|博士|律师|法官|检察官|警司|司令|将军|上将|投资人|ceo|cfo|cto|coo"
 )
 # Common Chinese surnames (simplified): a new Chinese name must start with one, or be a transliteration with ·.
@@ -155,6 +155,12 @@ _CN_NAME_RE = re.compile(
     rf"|(?P<dotted>{_CN_DOTTED})$"
 )
 _TITLE_ANYWHERE_RE = re.compile(rf"(?:{_CN_TITLES})")
+# A surname with an honorific is how Hong Kong (and much Chinese) reporting names ordinary people: 何太 (Mrs Ho),
+# 陳生 (Mr Chan), 李小姐, 王先生, 張伯.
+_CN_HONORIFIC_NAME_RE = re.compile(
+    rf"(?<![{_CN_SURNAMES}])(?P<name>(?:{_CN_COMPOUND_SURNAMES}|[{_CN_SURNAMES}])"
+    r"(?:太太|太|先生|生|小姐|女士|伯|婆婆|姨|叔))$"
+)
 _NOT_IN_NAME = set("的了和与及在是兼等也都还又就对向把被为于从将会已曾则并而其该这那此每各某")
 
 
@@ -169,7 +175,7 @@ _CN_TITLED_RE = re.compile(rf"(?:{_CN_TITLES})\s*(?P<name>{_CN_DOTTED}|{_CN_PERS
 _CN_FOLLOWER_CHARS = "的和与及在于向对也则还又更曾亦再仍已将会仅只都就等说称"
 _CN_FOLLOWER_RE = re.compile(
     rf"^(?:$|[\s,，。:：、(（{_CN_FOLLOWER_CHARS}]|今日|今天|昨日|昨天|日前|近日|稍早|此前|"
-    r"随后|周[一二三四五六日末]|星期|礼拜|上午|下午|晚间|早前|当天|当日|[0-9一二三四五六七八九十]+[月日号]|"
+    r"随后|周[一二三四五六日末]|星期|礼拜|上午|下午|晚间|早前|当天|当日|前日|前天|[0-9一二三四五六七八九十]+[月日号]|"
     r"今年|去年|明年|前年|昨晚|今晚|今早|本周|上周|下周|本月|上月|近期|近来|日内|早些时候|目前|当时|随即|同时|"
     r"首次|再度|公开|近|"
     r"出席|接受|表示|指出|认为|强调|坦言|透露|回应|提到|谈到|告诉|承认|直言|写道|说|称|发表|发布|宣布)"
@@ -178,7 +184,8 @@ _CN_ADVERBS_RE = re.compile(
     r"(?:也|还|则|又|更|都|就|曾|亦|再次|随后|此前|此后|近日|日前|今天|昨天|今日|昨日|今早|昨晚|当天|当日|同日|"
     r"稍早|上午|下午|晚间|周[一二三四五六日]|星期[一二三四五六日天]|[0-9一二三四五六七八九十]{1,3}日|公开|直接|专门|"
     r"[对向跟][^,，。、\s]{1,8}?|[\u4e00-\u9fff]{1,3}地|[在于][^,，。、]{1,12}|接受[^,，。、]{1,16}?(?:访问|采访|专访)时?|"
-    r"在?(?:一份)?(?:声明|公告|回应|邮件)中?|发表声明|方面|撰文|发文|撰稿|致信|去信|发推|发帖|\s*\([^()]{1,40}\))+$"
+    r"在?(?:一份)?(?:声明|公告|回应|邮件)中?|发表声明|方面|撰文|发文|撰稿|致信|去信|发推|发帖|\s*\([^()]{1,40}\)|"
+    r"(?:质询|答询|受访|发言|致辞|讲话|演讲|表态|回复|答问)时?)+$"
 )
 # An organisation as the subject of a speech verb (苹果公司表示, 美国商务部称): a name-like head and a suffix
 # that says what kind of body it is. The head has two or more characters and no demonstrative (该公司 is no name).
@@ -1036,6 +1043,10 @@ class _Extractor:
                 return None  # 吴昊很: the third character is not part of a name
             if not self.glossary.lookup(name):
                 return clause_start + m.start(group), clause_start + m.end(group), self.new_name(name, state)
+        m = _CN_HONORIFIC_NAME_RE.search(trimmed)
+        if m and not self.glossary.lookup(m.group("name")):
+            name = original[m.start("name") : m.end("name")]
+            return clause_start + m.start("name"), clause_start + m.end("name"), self.new_name(name, state)
         lead = _CN_LEAD_RE.match(trimmed)
         m = _CN_ORG_RE.search(trimmed, lead.end() if lead else 0)
         if m:
