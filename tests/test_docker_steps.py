@@ -190,7 +190,7 @@ def test_the_image_copies_what_the_package_installs_and_dockerignore_admits_exac
 
 
 def test_the_healthcheck_is_a_footnote_command():
-    from bot import build_parser
+    from cli import build_parser
 
     [check] = [s for s in dockerfile_steps() if s.kind == "HEALTHCHECK"]
     program, *arguments = shlex.split(check.text)

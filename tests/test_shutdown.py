@@ -23,10 +23,10 @@ from typing import Any
 import pytest
 
 import cogs.ask
-from client import FootnoteBot
-from doctor import Status, check_heartbeat, heartbeat_path
+from client import FootnoteBot, FootnoteTree
+from doctor import Status, check_heartbeat
 from index.engine import Engine
-from lifecycle import ABANDONED_MESSAGE, SHUTDOWN_MESSAGE, FootnoteTree, Lifecycle, ShuttingDown, tracking
+from lifecycle import ABANDONED_MESSAGE, SHUTDOWN_MESSAGE, Lifecycle, ShuttingDown, heartbeat_path, tracking
 from store import Store
 
 from .conftest import ROOT, SEEDS
