@@ -99,16 +99,24 @@ def annotation_aliases(path: Path) -> list[Pairing]:
     return [Pairing(str(name), str(other), "annotation") for name, others in data.items() for other in others]
 
 
-def corpus_aliases(engine: Engine, extra: Iterable[Pairing] = ()) -> AliasTable:
-    """The alias table of the engine's corpus (its passages grouped by document) plus `extra` pairs."""
-    texts: dict[str, list[str]] = {}
-    for passage in engine.passages:
-        texts.setdefault(passage.doc_id, []).append(passage.text)
-    built = AliasTable.build(("\n".join(parts) for parts in texts.values()), engine.glossary)
-    return AliasTable((*built.pairs, *extra), engine.glossary)
+class _Aliases:
+    """The corpus' alias table and the annotation's own pairs, kept apart: the annotation is trusted as it is,
+    while the corpus table drops a form it finds paired with two unlinked things."""
+
+    def __init__(self, engine: Engine, annotation: Iterable[Pairing]) -> None:
+        from index.quotes import corpus_aliases
+
+        self.corpus = corpus_aliases(engine)
+        self.annotation = AliasTable(annotation)
+
+    def same(self, a: str, b: str) -> bool:
+        if self.corpus.same(a, b) or self.annotation.same(a, b):
+            return True
+        # through both: the annotation's 史東 = Steve Stone, the corpus' Steve Stone = 史東 ...
+        return any(self.corpus.same(form, b) for form in self.annotation.forms(a))
 
 
-def _right_speaker(aliases: AliasTable, gold: str, speaker: str, written: str, attributed: bool) -> bool:
+def _right_speaker(aliases: _Aliases, gold: str, speaker: str, written: str, attributed: bool) -> bool:
     if gold == UNATTRIBUTED:
         return not attributed
     if not attributed:
@@ -127,7 +135,7 @@ def evaluate_quotes(engine: Engine, path: Path, quotes: Sequence[Any] | None = N
         row["kind"] = str(row.get("kind") or "quote")
     gold = [row for row in rows if row["kind"] in SCORED_KINDS]
     others = [row for row in rows if row["kind"] not in SCORED_KINDS]
-    aliases = corpus_aliases(engine, annotation_aliases(path))
+    aliases = _Aliases(engine, annotation_aliases(path))
     docs = {row["doc_id"] for row in rows}
     predicted = [q for q in (quotes if quotes is not None else extract_quotes(engine)) if q.doc_id in docs]
     used: set[int] = set()
@@ -342,7 +350,7 @@ def check_floors(report: Mapping[str, Any], minimums: Mapping[str, float], maxim
                 raise UserFacingError(f"no figure called {name!r} in this report (figures: {_figure_names(report)})")
             value = report[name]
             if value is None or (value < bound if below else value > bound):
-                failures.append(f"{name} = {value} is {'below' if below else 'above'} {bound}")
+                failures.append(f"{name} = {value} is {'below' if below else 'above'} {bound:g}")
     return failures
 
 

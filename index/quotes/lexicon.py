@@ -24,7 +24,8 @@ _EN_VERBS = (
     r"said|says|say|wrote|writes|told|tells|added|adds|explained|explains|noted|notes|argued|argues|asked|asks|"
     r"answered|replied|replies|responded|recalled|insisted|warned|declared|stated|tweeted|posted|claimed|"
     r"claims|admitted|acknowledged|conceded|remarked|observed|quipped|joked|continued|according to|put it|"
-    r"recounted|recounts|weighed in|chimed in|went on|telling|saying|adding|noting|writing|explaining|"
+    r"recounted|recounts|weighed in|chimed in|went on|telling|saying|adding|noting|writing|explaining|began|"
+    r"concluded|summed up|"
     r"arguing|warning|testified|stressed|emphasized|emphasised|announced|predicted|suggested|pointed out"
 )
 _VERB_RE = re.compile(rf"(?:{_CN_VERBS})|\b(?:{_EN_VERBS})\b")
@@ -135,6 +136,10 @@ _EN_NOT_NAME = _word_set(
     "Editor Reporter Host Partner Researcher Scientist Engineer CEO CFO CTO COO Last Next Then When While "
     "Mayor Governor Minister Chancellor Ambassador Commissioner Sen Rep Gen Lt Col Capt Sgt Det Inspector "
     "Detective Officer Coach Captain Sergeant Deputy Justice Attorney Prosecutor Commander Admiral General "
+    "Councillor Councilor Councilman Councilwoman Treasurer Speaker Superintendent Principal Dean Provost Bishop "
+    "Pastor Rabbi Father Sister Brother Chef Nurse Economist Historian Professor Lawmaker Legislator Trustee "
+    "Commissioner Spokesman Spokeswoman Chairperson President-elect Premier Prime Mayor-elect Assemblyman "
+    "Assemblywoman Congressman Congresswoman Delegate Ambassador Envoy Auditor Controller Comptroller "
     "Monday Tuesday Wednesday Thursday Friday Saturday Sunday January February March April May June July "
     "August September October November December Earlier Later Also Asked Speaking"
 )
@@ -148,4 +153,7 @@ _EN_CANDIDATE_RE = re.compile(r"(?<![A-Za-z.'’])((?:[A-Z][a-z'’\-]+)(?:\s+[A
 _LABEL_ROLE_RE = re.compile(
     r"^(?:主持人|主播|嘉宾|嘉賓|记者|記者|host|guest|interviewer|moderator)[\s:：]*(\S.*)$", re.I
 )
+# A capitalised word before a two-word name that reads as a role (Treasurer, Councillor, Economist): in a run
+# of three or more capitalised words, a first word with a role ending is a title, not a first name.
+_EN_ROLE_ENDING_RE = re.compile(r"(?:er|or|ist|ant|ent|ian|man|woman|ee)$")
 _EN_ADVERB_RE = re.compile(r"(?:\s+(?:also|later|then|once|recently|previously|reportedly|\w+ly))+\s*$")

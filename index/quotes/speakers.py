@@ -10,6 +10,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 
+from index.dates import ABBREVIATION_END
 from index.engine import Engine
 from index.glossary import Entry
 from index.normalize import fold
@@ -29,6 +30,7 @@ from index.quotes.lexicon import (
     _EN_NAME_RE,
     _EN_NOT_NAME,
     _EN_ORG_WORDS,
+    _EN_ROLE_ENDING_RE,
     _LABEL_ROLE_RE,
     _LAST_SPEAKER_REACH,
     _NOT_IN_NAME,
@@ -114,6 +116,8 @@ class SpeakerFinder:
                     else:
                         runs[-1].append(token)
                 for run in runs:
+                    if len(run) >= 3 and _EN_ROLE_ENDING_RE.search(run[0]):
+                        run = run[1:]  # Treasurer Paul Okafor
                     name = " ".join(run)
                     if len(run) >= 2 and not self.glossary.find(name):
                         names.setdefault(fold(name), name)
@@ -288,7 +292,9 @@ class SpeakerFinder:
         """The subject of an inverted English frame: "said Sam Altman", "said OpenAI CEO Sam Altman",
         "according to Altman", "said a former employee" (unnamed)."""
         stop = verb_end
-        while stop < min(len(text), verb_end + 60) and masked[stop] not in _CLAUSE_PUNCT and masked[stop] != ".":
+        while stop < min(len(text), verb_end + 60) and masked[stop] not in _CLAUSE_PUNCT:
+            if masked[stop] == "." and not ABBREVIATION_END.search(text, max(verb_end, stop - 6), stop + 1):
+                break  # a full stop, not the one of Ms. / Dr. / U.S.
             stop += 1
         after = [(start, speaker) for start, _end, speaker in mentions if verb_end <= start < stop]
         people = [item for item in after if not self.is_org(item[1])]
@@ -299,10 +305,13 @@ class SpeakerFinder:
         if unnamed:
             return _NOBODY, unnamed.start()
         match = re.match(
-            r"\s+((?:[A-Z][a-z'’\-]+|[A-Z]\.)(?:\s+(?:[A-Z][a-z'’\-]+|[A-Z]\.)){0,3})", text[verb_end:stop]
+            r"\s+(?:(?:Mr|Mrs|Ms|Dr|Prof)\.?\s+)?((?:[A-Z][a-z'’\-]+|[A-Z]\.)(?:\s+(?:[A-Z][a-z'’\-]+|[A-Z]\.)){0,3})",
+            text[verb_end:stop],
         )
         if match:
             name = _strip_titles(match.group(1))
+            if fold(name) in state.names and fold(name) not in state.learned:
+                name = state.names[fold(name)]  # said Ms. Whitmore: the surname of a name the document gives
             if name and (len(name.split()) >= 2 or fold(name) in state.learned):
                 return self.new_name(name, state), verb_end + match.end(1) - len(name)
         return None, -1
