@@ -108,7 +108,7 @@ _CN_ADVERBS_RE = re.compile(
     r"稍早|上午|下午|晚间|周[一二三四五六日]|星期[一二三四五六日天]|[0-9一二三四五六七八九十]{1,3}日|公开|直接|专门|"
     r"[对向跟][^,，。、\s]{1,8}?|[\u4e00-\u9fff]{1,3}地|[在于][^,，。、]{1,12}|接受[^,，。、]{1,16}?(?:访问|采访|专访)时?|"
     r"在?(?:一份)?(?:声明|公告|回应|邮件)中?|发表声明|方面|撰文|发文|撰稿|致信|去信|发推|发帖|\s*\([^()]{1,40}\)|"
-    r"(?:质询|答询|受访|发言|致辞|讲话|演讲|表态|回复|答问)时?)+$"
+    r"(?:质询|答询|受访|发言|致辞|讲话|演讲|表态|回复|答问)时?|报道|报导|社论|文章)+$"
 )
 # An organisation as the subject of a speech verb (苹果公司表示, 美国商务部称): a name-like head and a suffix
 # that says what kind of body it is. The head has two or more characters and no demonstrative (该公司 is no name).
@@ -121,6 +121,9 @@ _CN_LEAD_RE = re.compile(
     r"^\s*(?:据[^,，]{0,8}?(?:报道|消息|透露)|据悉|另外|同时|此外|不过|但是?|而且?|然而|其中|对此|随后|最后|首先|"
     r"与此同时|另一方面)\s*"
 )
+# A newspaper, agency or programme named in title marks before its report (据《华尔街日报》报道称, 《示例日报》指):
+# the words are the outlet's, as the text says it reported them.
+_CN_OUTLET_RE = re.compile(r"(?:据|根据)?\s*《(?P<name>[^《》]{1,24})》$")
 _ORG_HEAD_NOT = re.compile(r"^(?:该|这|那|此|其|本|一家|一间|某|各|多家|两家|有关|相关|当)")
 _EN_NAME_RE = re.compile(r"((?:[A-Z][a-z'’\-]+|[A-Z]\.)(?:\s+(?:[A-Z][a-z'’\-]+|[A-Z]\.|de|van|von|der|da)){0,3})\s*$")
 

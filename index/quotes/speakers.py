@@ -24,6 +24,7 @@ from index.quotes.lexicon import (
     _CN_LEAD_RE,
     _CN_NAME_RE,
     _CN_ORG_RE,
+    _CN_OUTLET_RE,
     _CN_TITLED_RE,
     _EN_ADVERB_RE,
     _EN_CANDIDATE_RE,
@@ -309,6 +310,10 @@ class SpeakerFinder:
             text[verb_end:stop],
         )
         if match:
+            tokens = match.group(1).split()
+            if masked[max(0, verb_end - 12) : verb_end].endswith("according to") and tokens[-1] in _EN_ORG_WORDS:
+                # according to Example News / the Example Times: an outlet the text says the words come from
+                return self.new_name(match.group(1), state, org=True), verb_end + match.start(1)
             name = _strip_titles(match.group(1))
             if fold(name) in state.names and fold(name) not in state.learned:
                 name = state.names[fold(name)]  # said Ms. Whitmore: the surname of a name the document gives
@@ -350,6 +355,12 @@ class SpeakerFinder:
                 return None  # 吴昊很: the third character is not part of a name
             if not self.glossary.lookup(name):
                 return clause_start + m.start(group), clause_start + m.end(group), self.new_name(name, state)
+        m = _CN_OUTLET_RE.search(trimmed)
+        if m:
+            name = original[m.start("name") : m.end("name")]
+            entry = self.glossary.lookup(name)
+            speaker = self.entry_speaker(entry, name) if entry is not None else self.new_name(name, state, org=True)
+            return clause_start + m.start("name"), clause_start + m.end("name"), speaker
         m = _CN_HONORIFIC_NAME_RE.search(trimmed)
         if m and not self.glossary.lookup(m.group("name")):
             name = original[m.start("name") : m.end("name")]

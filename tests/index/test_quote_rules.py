@@ -23,7 +23,7 @@ ARTICLES = {
         "Whitmore later recounted how a resident had stopped her: \"She said, 'Don't close my library,' and I "
         'promised I would not."\n\n'
         '"This is not over," the mayor said.\n\n'
-        '"The vote was close," according to Example News, which reported the words of a council aide.\n'
+        '"The vote was close," according to Example News.\n'
     ),
     "en_longquote.txt": (
         "A long statement\nExample Daily, published 2024-05-16\n\n"
@@ -36,7 +36,8 @@ ARTICLES = {
         "示例国外交部长格雷戈尔周三在北京表示，两国将加强合作。格雷戈尔说：“我们的合作才刚刚开始。”\n\n"
         "蓝鲸科技公司当天对记者表示，“公司将在明年推出新一代芯片，性能提升一倍。”\n\n"
         "业内人士认为，“这样的目标过于乐观。”\n\n"
-        "蓝鲸科技公司声明称，公司已完成测试。相关产品已进入量产准备阶段。“我们对产品质量充满信心。”\n"
+        "蓝鲸科技公司声明称，公司已完成测试。相关产品已进入量产准备阶段。“我们对产品质量充满信心。”\n\n"
+        "据《示例财经日报》报道称，“蓝鲸的订单已经排到了后年。”会议在上海举行。\n"
     ),
     "hant_hk.txt": (
         "小店求生\n示例新聞（香港），2024-05-16\n\n"
@@ -81,6 +82,7 @@ def quote(index: QuoteIndex, start: str):
         ("这样的目标过于乐观", UNATTRIBUTED),  # 业内人士: an unnamed source
         ("我们对产品质量充满信心", "蓝鲸科技公司"),  # reported speech over sentences, then the quotation
         ("過去一年的攻擊次數", "雷霆"),  # a company named in quotation marks
+        ("蓝鲸的订单已经排到了后年", "示例财经日报"),  # the paper that reported the words; 上海 never speaks
         ("而家啲人都喺網上買嘢", "陳生"),  # Cantonese 佢話 after a surname with an honorific
         ("政府應該幫小店一把", "梁美儀"),  # a legislator named the day before yesterday, then 她說
         ("攻擊者已經改變了手法", "Nora Grant"),  # 葛蘭特（Nora Grant）: the pairing gives the canonical name
@@ -91,8 +93,9 @@ def test_attribution(index: QuoteIndex, start: str, speaker: str) -> None:
 
 
 def test_a_news_agency_is_a_speaker_only_when_it_reported_the_words(index: QuoteIndex) -> None:
-    assert quote(index, "The vote was close").speaker in (UNATTRIBUTED, "Example News")
-    assert not any(q.speaker in ("Geneva", "北京", "深水埗") for q in index.quotes)  # a place never speaks
+    assert quote(index, "The vote was close").speaker == "Example News"
+    assert quote(index, "蓝鲸的订单已经排到了后年").speaker == "示例财经日报"
+    assert not any(q.speaker in ("Geneva", "北京", "上海", "深水埗") for q in index.quotes)  # a place never speaks
 
 
 def test_speaker_accepts_any_form_and_autocomplete_offers_the_canonical_name(index: QuoteIndex) -> None:
