@@ -283,7 +283,9 @@ def _analyse_documents(
         grams=np.asarray(grams, dtype=np.int32),
         bag_ptr=offsets([np.asarray(bag_sizes, dtype=np.int64)]),
         bag_terms=np.asarray(bag_terms, dtype=np.int32),
-        bag_counts=np.asarray(bag_counts, dtype=np.uint16),
+        # A term may occur more than 65,535 times in one passage (a megabyte paragraph without punctuation is one
+        # passage); BM25 saturates long before, so the count is clipped rather than overflowing.
+        bag_counts=np.minimum(np.asarray(bag_counts, dtype=np.int64), 2**16 - 1).astype(np.uint16),
         labels=list(labels),
         terms=list(terms)[base:],
         term_base=base,
