@@ -122,13 +122,21 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     from index.evaluate import evaluate_questions, evaluate_squad, format_report
 
-    if args.quotes:
-        from index.quotes import evaluate as evaluate_quotes
-        from index.quotes import format_evaluation
+    if args.quotes or args.timeline:
+        from index import evaluate_extraction as extraction
 
-        quote_report = evaluate_quotes(open_engine(settings), Path(args.file))
-        print(json.dumps(quote_report, ensure_ascii=False, indent=2) if args.json else format_evaluation(quote_report))
-        return 0
+        minimums, maximums = extraction.parse_bounds(args.min, "--min"), extraction.parse_bounds(args.max, "--max")
+        evaluate, form = (
+            (extraction.evaluate_quotes, extraction.format_quotes)
+            if args.quotes
+            else (extraction.evaluate_timeline, extraction.format_timeline)
+        )
+        found = evaluate(open_engine(settings), Path(args.file))
+        print(json.dumps(found, ensure_ascii=False, indent=2) if args.json else form(found))
+        failures = extraction.check_floors(found, minimums, maximums)
+        for failure in failures:
+            print(f"below the floor: {failure}", file=sys.stderr)
+        return 1 if failures else 0
     from index.progress import terminal_progress
 
     with terminal_progress() as progress:  # a bar on a terminal, a line now and then in a log
