@@ -126,8 +126,10 @@ def facts(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """What two texts must share to say the same thing: their numbers (figures, years, dates, in any width) and
     their capitalised Latin words (names, months), each as a set. Near duplicates whose facts differ ("2024 ...
     3.7 billion" vs "2025 ... 12.7 billion") are different statements and are never merged."""
-    names = _LATIN_NAME.findall(unicodedata.normalize("NFKC", text))
-    return tuple(sorted(set(_NUMBER.findall(fold(text))))), tuple(sorted(set(names)))
+    # NFKC is all of `fold` that digits and their separators see (traditional -> simplified and lower case
+    # leave them alone), and a build asks this of every candidate passage.
+    normal = unicodedata.normalize("NFKC", text)
+    return tuple(sorted(set(_NUMBER.findall(normal)))), tuple(sorted(set(_LATIN_NAME.findall(normal))))
 
 
 def same_text(a: str, b: str) -> bool:
