@@ -7,14 +7,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import multiprocessing
 import os
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -28,6 +26,9 @@ from index.normalize import fold
 from index.passages import split_document
 from index.progress import Progress
 from index.tokenize import DEFAULT_SEGMENTER, Analyzer
+
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
 
 log = logging.getLogger(__name__)
 
@@ -336,6 +337,8 @@ def _analyse_chunk(documents: list[tuple[str, int, str]]) -> _Analysis:
 
 def _analyse_with(helper: ProcessPoolExecutor, documents: Sequence[Document]) -> _Analysis | None:
     """A few documents analysed by a helper process (None when they are many, or the helper failed)."""
+    from concurrent.futures.process import BrokenProcessPool  # multiprocessing only where processes start
+
     if not documents or sum(len(doc.text) for doc in documents) >= PARALLEL_MIN_CHARS:
         return None
     try:
@@ -375,6 +378,10 @@ def _analyse(
             filled = 0
         chunks[-1].append(job)
         filled += len(job[0])
+    import multiprocessing  # not at import time: a cold `footnote ask` never starts a process
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
     context = multiprocessing.get_context("spawn")
     try:
         with ProcessPoolExecutor(

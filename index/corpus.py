@@ -32,7 +32,6 @@ from pathlib import Path
 
 from index.errors import CorpusError
 from index.formats import FORMATS, TEXT_FORMATS, Extracted, check_content, format_of, read_binary
-from index.formats.markdown import markdown_text
 from index.normalize import han_count, is_traditional
 from index.passages import is_noise, paragraph_starts
 
@@ -216,6 +215,8 @@ def extract(path: Path, data: bytes | None = None, cache_dir: Path | None = None
         if fmt == "markdown":
             if body_start and not text[body_start:].strip():
                 raise CorpusError(f"{path.name}: has front matter but no text")
+            from index.formats.markdown import markdown_text  # markdown-it: only when a document needs it
+
             return Extracted(markdown_text(text[body_start:]), fmt, fields)
         return Extracted(text, fmt, fields, body_start=body_start)
     return read_binary(path.name, fmt, path.read_bytes() if data is None else data, cache_dir)

@@ -47,9 +47,18 @@ _NUM_HASHES = 12
 _BAND_ROWS = 2
 _NEAR_DUPLICATE = 0.85
 _MERSENNE = (1 << 61) - 1
-_RNG = np.random.default_rng(20251201)
-_HASH_A = _RNG.integers(1, _MERSENNE, size=_NUM_HASHES, dtype=np.uint64)
-_HASH_B = _RNG.integers(0, _MERSENNE, size=_NUM_HASHES, dtype=np.uint64)
+
+
+@functools.cache
+def _hash_family() -> tuple[np.ndarray, np.ndarray]:
+    """The (a, b) of the _NUM_HASHES MinHash functions a * x + b, drawn once from a fixed seed (here rather than
+    at import: numpy.random is ~10 ms of a cold `footnote ask`, which never computes a signature)."""
+    rng = np.random.default_rng(20251201)
+    return (
+        rng.integers(1, _MERSENNE, size=_NUM_HASHES, dtype=np.uint64),
+        rng.integers(0, _MERSENNE, size=_NUM_HASHES, dtype=np.uint64),
+    )
+
 
 _MINHASH_MIN_KEY = 20  # passages whose duplicate key is shorter are only matched exactly
 # Of the kept passages sharing a band with a new one, only the latest this many are candidates: without a bound,
@@ -82,7 +91,8 @@ def _shingles(key: str) -> set[int]:
 def _minhash(shingles: set[int]) -> np.ndarray:
     values = np.fromiter(shingles, dtype=np.uint64, count=len(shingles))
     # (a * x + b) mod 2^64: a cheap universal-ish family; collisions only cost an exact check.
-    hashed = values[None, :] * _HASH_A[:, None] + _HASH_B[:, None]
+    hash_a, hash_b = _hash_family()
+    hashed = values[None, :] * hash_a[:, None] + hash_b[:, None]
     return hashed.min(axis=1)
 
 
@@ -107,8 +117,9 @@ def signatures(keys: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     values = _mix(grams[ranges(starts, starts + counts)])
     first = np.concatenate(([0], np.cumsum(counts)[:-1]))
     minhash = np.empty((n, _NUM_HASHES), dtype=np.uint64)
+    hash_a, hash_b = _hash_family()
     for i in range(_NUM_HASHES):
-        minhash[:, i] = np.minimum.reduceat(values * _HASH_A[i] + _HASH_B[i], first)
+        minhash[:, i] = np.minimum.reduceat(values * hash_a[i] + hash_b[i], first)
     owner = np.repeat(np.arange(n), counts)
     order = np.lexsort((values, owner))
     ordered, owners = values[order], owner[order]
