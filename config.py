@@ -55,6 +55,7 @@ class Settings:
     retention_days: float = 90.0
     digest_tick_seconds: float = 60.0
     reload_poll_seconds: float = 30.0
+    helpdesk_per_hour: int = 20
 
     @classmethod
     def from_env(cls, corpus: str | None = None) -> Settings:
@@ -73,6 +74,7 @@ class Settings:
             retention_days=float(_int_setting("RETENTION_DAYS", 90) or 0),
             digest_tick_seconds=float(_int_setting("DIGEST_TICK_SECONDS", 60) or 0),
             reload_poll_seconds=float(_int_setting("CORPUS_POLL_SECONDS", 30) or 0),
+            helpdesk_per_hour=_int_setting("HELPDESK_PER_HOUR", 20) or 20,
         )
 
     def require_token(self) -> str:

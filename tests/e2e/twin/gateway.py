@@ -280,7 +280,7 @@ class GatewayMixin:
                 "member_count": len(guild["members"]),
                 "voice_states": [],
                 "presences": [],
-                "threads": [],
+                "threads": self._active_threads(guild["id"]),
                 "stage_instances": [],
                 "guild_scheduled_events": [],
                 "soundboard_sounds": [],

@@ -18,6 +18,7 @@ from aiohttp import web
 from discord.gateway import DiscordWebSocket
 
 from .builders import make_guild, make_user
+from .forums import ForumsMixin
 from .gateway import GatewayMixin, _GatewayConnection, _GatewaySession
 from .interactions import InteractionsMixin
 from .messages import MessagesMixin
@@ -48,7 +49,7 @@ ClientT = TypeVar("ClientT", bound=discord.Client)
 # The twin
 
 
-class DiscordTwin(TwinState, GatewayMixin, InteractionsMixin, MessagesMixin, RestMixin):
+class DiscordTwin(TwinState, GatewayMixin, InteractionsMixin, MessagesMixin, ForumsMixin, RestMixin):
     """A local Discord (HTTP API v10 + gateway) for end-to-end tests of a discord.py bot.
 
     Args:
