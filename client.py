@@ -88,6 +88,9 @@ class FootnoteBot(commands.Bot):
         self.store = store
         self.engine = engine
         self.footnote_extensions = extensions
+        # Set by the composition root when Discord refused the Message Content intent (close code 4014) and the
+        # bot was started again without it; the heartbeat reports it to `footnote doctor`.
+        self.message_content_refused = False
         self.clock = clock
         self._reload_lock = asyncio.Lock()
         self.lifecycle = Lifecycle()

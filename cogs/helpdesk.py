@@ -371,6 +371,11 @@ class HelpdeskCog(
             log.info("helpdesk: %s not answered: a person replied first", where)
             await self._finish(post, "human", question=question.text, confidence=answer.confidence)
             return
+        problem = self._cannot_answer(post)  # again: the post may have been locked while the engine worked
+        if problem:
+            log.warning("helpdesk: %s not answered: %s", where, problem)
+            await self._finish(post, "failed", question=question.text, reason=problem)
+            return
         reservation = await self.desk.reserve(post.post_id, config.channel_id, self._now())
         if reservation == "off":
             log.info("helpdesk: %s not answered: help was switched off in that channel meanwhile", where)
@@ -541,7 +546,9 @@ class HelpdeskCog(
                 previous = await self.conversation.previous(scope)
                 engine = self.bot.engine
                 kind = resolve(message.content, previous.query if previous else None, engine.glossary, engine.analyzer)
-                if kind.kind == "new" and not reads_as_question(message.content):
+                # "more" and "what about X?" continue the answer; anything else must read as a question: a
+                # pronoun alone ("thanks, that helps") is chat, not a follow-up.
+                if kind.kind not in ("more", "swap") and not reads_as_question(message.content):
                     return
                 question_cooldown(self.bot).check(message.author.id)
                 reply = await self.conversation.ask(

@@ -73,7 +73,7 @@ _ZH_FINAL_PARTICLES = re.compile("(?:吗|咩|(?<![什怎这那多要])么)$")
 # them without asking.
 _ZH_IN_SITU = re.compile(
     "为什么|为何|怎么|怎样|如何|哪|谁|什么|多少|多久|多长时间|多远|多大|多高|多贵|是否|是不是|有没有|点解|点样|乜嘢"
-    "|边个|边度|边间|几时|几多|系咪|有冇"
+    "|边个|边度|边间|几时|几多|几点|几号|几岁|几耐|几钱|系咪|有冇"
 )
 _ZH_NOT_ASKING = re.compile(
     "(?:不知道|不晓得|不清楚|不管|无论|不论|无所谓|没什么|没有什么|冇乜|唔知)"
@@ -103,7 +103,7 @@ def reads_as_question(text: str) -> bool:
         return True
     folded = fold(plain)
     words = re.findall(r"[a-z0-9']+|[^\W\d_a-z]", folded)
-    if words and words[0] in _WH_WORDS and len(words) >= 2:
+    if words and words[0] in _WH_WORDS:  # "why", "how come", "what about the fees"
         return True
     if len(words) >= 3 and _asks_with_auxiliary(plain):
         return True
@@ -134,10 +134,14 @@ def _asks_with_auxiliary(plain: str) -> bool:
     return False
 
 
+LONG_BODY = 400
+_SENTENCE = re.compile(r"[^.!?。！？\n]+(?:[.!?。！？]+|\n|$)")
+
+
 @dataclass(frozen=True)
 class PostQuestion:
-    """What a post asks: `text` for the engine (title and first message, within `limit`), and whether the
-    message was cut to fit."""
+    """What a post asks: `text` for the engine (title and first message, within `limit`), and whether only part
+    of the message was read (a long one: its questions, or its beginning)."""
 
     text: str
     truncated: bool
@@ -147,8 +151,10 @@ def post_question(title: str, body: str, limit: int) -> PostQuestion:
     """The question of a forum post (title and first message) or of a chat message (no title).
 
     The title comes first. A body that repeats the title (many people type the question twice) or that the title
-    already contains is not read twice. The body is cut at a word or sentence end to keep the whole within
-    `limit` characters (the engine's question limit); a long post usually asks in its first lines.
+    already contains is not read twice. A long body (over LONG_BODY characters) usually tells a story around one
+    or two questions: when it has sentences that end with a question mark, those are what it asks. Otherwise, or
+    when they are still too long, the text is cut at a sentence or word end to keep within `limit` characters
+    (the engine's question limit).
     """
     title = " ".join(_CUSTOM_EMOJI.sub(" ", title or "").split())
     body = " ".join(_CUSTOM_EMOJI.sub(" ", body or "").split())
@@ -156,6 +162,11 @@ def post_question(title: str, body: str, limit: int) -> PostQuestion:
         title = ""
     if not has_words(body):
         body = ""
+    shortened = False
+    if len(body) > LONG_BODY:
+        asked = [s.strip() for s in _SENTENCE.findall(body) if re.search(r"[?？]\s*$", s.strip())]
+        if asked:
+            body, shortened = " ".join(asked), True
     if title and body:
         folded_title, folded_body = fold(title), fold(body)
         if folded_title in folded_body:
@@ -164,7 +175,7 @@ def post_question(title: str, body: str, limit: int) -> PostQuestion:
             body = ""
     text = f"{title} — {body}" if title and body else title or body
     if len(text) <= limit:
-        return PostQuestion(text, False)
+        return PostQuestion(text, shortened)
     return PostQuestion(_cut(text, limit), True)
 
 

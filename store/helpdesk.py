@@ -222,8 +222,7 @@ class HelpdeskStore:
     async def outcomes(self, channel_id: int, since: float) -> dict[str, int]:
         """How many posts of a channel (seen after `since`) ended in each status."""
         rows = await self._rows(
-            "SELECT status, COUNT(*) AS n FROM helpdesk_posts WHERE channel_id = ? AND created_at > ?"
-            " GROUP BY status",
+            "SELECT status, COUNT(*) AS n FROM helpdesk_posts WHERE channel_id = ? AND created_at > ? GROUP BY status",
             (channel_id, since),
         )
         return {row["status"]: int(row["n"]) for row in rows}

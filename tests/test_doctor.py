@@ -89,6 +89,7 @@ def test_a_healthy_setup_passes_every_check(engine, data_dir, tmp_path):
         "jieba cache",
         "discord",
         "bot heartbeat",
+        "message content",
     ]
     assert {n: c.status for n, c in found.items()} == {
         "configuration": Status.OK,
@@ -99,7 +100,9 @@ def test_a_healthy_setup_passes_every_check(engine, data_dir, tmp_path):
         "jieba cache": Status.OK,
         "discord": Status.SKIP,
         "bot heartbeat": Status.SKIP,
+        "message content": Status.OK,
     }
+    assert "no help channel" in found["message content"].detail
     assert engine.version in found["index"].detail
     assert f"{len(engine.documents)} documents" in found["corpus"].detail
     assert "123456789012345678" in found["token"].detail
@@ -110,7 +113,7 @@ def test_a_healthy_setup_passes_every_check(engine, data_dir, tmp_path):
     text = format_checks(checks)
     assert TOKEN not in text and TOKEN.split(".")[2] not in text
     assert format_checks(checks, quiet=True) == "", "quiet prints nothing when nothing is wrong"
-    assert "0 failing, 0 to look at, 6 fine, 2 skipped" in text
+    assert "0 failing, 0 to look at, 7 fine, 2 skipped" in text
 
 
 def test_settings_that_parse_but_cannot_work_fail_the_configuration_check(tmp_path):
