@@ -27,6 +27,7 @@ from .twin import (
     make_user,
 )
 from .twin.forums import P_MANAGE_THREADS, P_SEND_MESSAGES_IN_THREADS
+from .twin.protocol import new_snowflake
 
 ANSWERED = "How many monthly active users does Gemini have?"
 UNANSWERABLE = "What is the boiling point of mercury at sea level?"
@@ -284,9 +285,28 @@ async def test_a_question_in_a_help_text_channel_is_answered_in_a_thread_and_cha
     await asyncio.sleep(0.3)
     assert twin.bot_messages(desk_channel["id"])[-1]["message_reference"]["message_id"] == mention
     assert len(twin.bot_messages(desk_channel["id"])) == 1
+    # a webhook's message (an integration relaying questions) is not a member asking
+    relayed = {**twin.message(question), "id": new_snowflake(), "webhook_id": new_snowflake(), "content": ANSWERED}
+    relayed.pop("thread", None)
+    await twin.dispatch("MESSAGE_CREATE", relayed)
+    await asyncio.sleep(0.3)
     desk = HelpdeskStore(store)
     assert await desk.post(int(chat)) is None and await desk.post(int(reply_to)) is None
-    assert await desk.post(int(mention)) is None
+    assert await desk.post(int(mention)) is None and await desk.post(int(relayed["id"])) is None
+    assert twin.violations == []
+
+
+@pytest.mark.asyncio
+async def test_a_forum_post_that_mentions_the_bot_is_answered_once_as_a_mention(twin, run_bot, engine, store, tmp_path):
+    forum = add_forum(twin)
+    await start_bot(twin, run_bot, engine, store, tmp_path)
+    await helpdesk(twin, "set", {"channel": forum["id"]})
+    thread = await twin.forum_post(forum["id"], make_user("una"), "Gemini", ANSWERED, mentions=[twin.bot_user])
+    reply = await twin.wait_for_bot_message(thread, timeout=10)
+    await asyncio.sleep(0.5)
+    assert [m["id"] for m in twin.bot_messages(thread)] == [reply["id"]]
+    assert reply["message_reference"]["message_id"] == thread, "the mention's reply (cogs/ask.py)"
+    assert await HelpdeskStore(store).post(int(thread)) is None
     assert twin.violations == []
 
 
