@@ -82,6 +82,7 @@ def test_a_healthy_setup_passes_every_check(engine, data_dir, tmp_path):
     found = by_name(checks)
     assert [c.name for c in checks] == [
         "configuration",
+        "folders",
         "token",
         "corpus",
         "index",
@@ -93,6 +94,7 @@ def test_a_healthy_setup_passes_every_check(engine, data_dir, tmp_path):
     ]
     assert {n: c.status for n, c in found.items()} == {
         "configuration": Status.OK,
+        "folders": Status.OK,
         "token": Status.OK,
         "corpus": Status.OK,
         "index": Status.OK,
