@@ -115,7 +115,7 @@ def test_a_healthy_setup_passes_every_check(engine, data_dir, tmp_path):
     text = format_checks(checks)
     assert TOKEN not in text and TOKEN.split(".")[2] not in text
     assert format_checks(checks, quiet=True) == "", "quiet prints nothing when nothing is wrong"
-    assert "0 failing, 0 to look at, 7 fine, 2 skipped" in text
+    assert "0 failing, 0 to look at, 8 fine, 2 skipped" in text
 
 
 def test_settings_that_parse_but_cannot_work_fail_the_configuration_check(tmp_path):
