@@ -473,7 +473,7 @@ class HelpdeskCog(
                 corpus_version=engine.version,
                 abstained=False,
                 kind=self.answer_kind,
-                params={"query": answer.query, "context": "", "exclude": [], "post_id": post.post_id},
+                params={"query": answer.query, "context": "", "offset": 0, "post_id": post.post_id},
             )
         except StoreError as exc:
             log.warning("helpdesk: %s: answer not stored (%s); it goes out without buttons", where, exc)
@@ -505,7 +505,8 @@ class HelpdeskCog(
         unanswered: bool,
     ) -> None:  # fmt: skip
         """Store the post as a conversation turn: the poster's follow-ups in the thread continue from it, and an
-        unanswered one is a knowledge gap (/gaps, the digest)."""
+        unanswered one is a knowledge gap (/gaps, the digest). A post is public, and asked in its help channel:
+        /gaps and the digest quote it to those who can read that channel and only count it for anyone else."""
         scope = guild_scope(post.guild_id, thread_id or post.help_channel_id, post.author_id)
         try:
             await self.bot.store.add_turn(
@@ -520,6 +521,8 @@ class HelpdeskCog(
                 corpus_version=self.bot.engine.version,
                 answer_id=answer_id,
                 now=self._now(),
+                channel_id=post.help_channel_id,
+                private=False,
             )
         except StoreError as exc:
             log.warning("helpdesk: post %s not remembered: %s", post.post_id, exc)

@@ -5,6 +5,7 @@ kill switch, and the bad input of issue 21."""
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import threading
 from typing import Any
@@ -15,6 +16,7 @@ from client import FootnoteBot
 from index.engine import Engine
 from index.helpdesk import sure_enough
 from store import Store
+from store.digest import Schedule
 from store.helpdesk import HelpChannel, HelpdeskStore
 
 from .footnote_helpers import assert_no_pings, settings_for
@@ -23,11 +25,15 @@ from .twin import (
     DiscordTwin,
     make_forum_channel,
     make_forum_tag,
+    make_overwrite,
+    make_role,
     make_text_channel,
     make_user,
 )
 from .twin.forums import P_MANAGE_THREADS, P_SEND_MESSAGES_IN_THREADS
-from .twin.protocol import new_snowflake
+from .twin.protocol import EVERYONE_PERMISSIONS, new_snowflake
+
+MANAGE_GUILD, VIEW_CHANNEL = 1 << 5, 1 << 10
 
 ANSWERED = "How many monthly active users does Gemini have?"
 UNANSWERABLE = "What is the boiling point of mercury at sea level?"
@@ -74,11 +80,18 @@ def add_forum(twin: DiscordTwin, name: str = "help", tags: tuple[Any, ...] = ("S
     return twin.add_channel(make_forum_channel(name, guild_id=twin.guild["id"], tags=tags))
 
 
-async def start_bot(twin, run_bot, engine, store, tmp_path, *, message_content=True, clock=None, **overrides):
+async def start_bot(
+    twin, run_bot, engine, store, tmp_path, *, message_content=True, clock=None, extra_cogs=(), **overrides
+):
     settings = settings_for(twin, tmp_path, **overrides)
     options: dict[str, Any] = {"clock": clock} if clock is not None else {}
     bot = FootnoteBot(
-        settings=settings, store=store, engine=engine, extensions=HELP_COGS, message_content=message_content, **options
+        settings=settings,
+        store=store,
+        engine=engine,
+        extensions=HELP_COGS + tuple(extra_cogs),
+        message_content=message_content,
+        **options,
     )
     return await run_bot(bot)
 
@@ -171,7 +184,7 @@ async def test_unanswerable_posts_get_silence_or_the_moderators_reaction_and_bec
     await twin.wait_for_bot_message(answered, timeout=10)
     assert "reactions" not in twin.message(answered)
 
-    gaps = [gap.question for gap in await store.gaps(int(twin.guild["id"]))]
+    gaps = [gap.question for gap in await store.gaps(int(twin.guild["id"]), channels={quiet["id"], marked["id"]})]
     assert any("boiling point of mercury" in question for question in gaps)
     assert twin.violations == []
 
@@ -387,8 +400,56 @@ async def test_this_answered_it_tags_the_post_solved_when_the_bot_may_and_says_w
 
     # "Not helpful" is feedback the corpus keepers see in /gaps
     assert "noted" in await press(second_reply, "unhelpful", stranger)
-    gaps = await store.gaps(int(twin.guild["id"]))
+    gaps = await store.gaps(int(twin.guild["id"]), channels={int(forum["id"])})
     assert any(g.disliked for g in gaps) and bot.is_ready()
+    assert twin.violations == []
+
+
+# -- knowledge gaps: /gaps and the digest, with the privacy rules -------------------------------------------------
+
+
+@pytest.mark.asyncio
+async def test_unanswered_posts_are_gaps_quoted_only_to_readers_of_their_channel(
+    twin, run_bot, engine, store, tmp_path
+):
+    gid = twin.guild["id"]
+    keeper_role = make_role("corpus keepers", guild_id=gid, permissions=EVERYONE_PERMISSIONS | MANAGE_GUILD)
+    twin.guild["roles"].append(keeper_role)
+    reader, outsider = make_user("reader"), make_user("outsider")
+    twin.add_member(gid, reader, roles=[keeper_role["id"]])
+    twin.add_member(gid, outsider, roles=[keeper_role["id"]])
+    forum = add_forum(twin)
+    forum["permission_overwrites"].append(make_overwrite(outsider, member=True, deny=VIEW_CHANNEL))
+    help_text = twin.add_channel(make_text_channel("questions", guild_id=gid))
+    news = twin.add_channel(make_text_channel("news", guild_id=gid))
+    bot = await start_bot(twin, run_bot, engine, store, tmp_path, extra_cogs=("cogs.digest",), digest_tick_seconds=0)
+    await helpdesk(twin, "set", {"channel": forum["id"]})
+    await helpdesk(twin, "set", {"channel": help_text["id"]})
+    in_forum = await twin.forum_post(forum["id"], make_user("vic"), "Mercury", UNANSWERABLE)
+    in_text = await twin.guild_message(help_text["id"], make_user("wes"), "Who won the 1998 chess olympiad?")
+    assert await settled(bot, in_forum) == "silent" and await settled(bot, in_text) == "silent"
+
+    async def gaps_for(user) -> str:
+        iid = await twin.slash_command("gaps", user=user)
+        [reply] = await twin.wait_for_responses(iid, 1)
+        message = reply.message
+        return (message.get("content") or "") + json.dumps(message.get("embeds") or [], ensure_ascii=False)
+
+    seen_by_reader = await gaps_for(reader)
+    assert "boiling point of mercury" in seen_by_reader and "chess olympiad" in seen_by_reader
+    seen_by_outsider = await gaps_for(outsider)
+    assert "boiling point of mercury" not in seen_by_outsider and "chess olympiad" in seen_by_outsider
+    assert "1 more question asked in channels you cannot read" in seen_by_outsider
+
+    # the digest quotes only what its own channel's readers saw asked, and counts the rest
+    digest = bot.get_cog("DigestCog")
+    now = bot.clock()
+    for channel, quoted, counted in ((news, (), 2), (help_text, ("chess olympiad",), 1)):
+        schedule = Schedule(int(gid), int(channel["id"]), "09:00", "UTC", (), None, None)
+        built = await digest.build(schedule, schedule.local_date(now), now)
+        section = next(s for s in built.sections if s.kind == "gaps")
+        assert [item.text for item in section.items] == [q for q in ("Who won the 1998 chess olympiad?",) if quoted]
+        assert section.note.startswith(f"{counted} more question")
     assert twin.violations == []
 
 

@@ -129,3 +129,11 @@ async def test_outcomes_follow_ups_and_last_problem(desk):
     assert (await desk.last_problem(FORUM)).reason == "missing permission: Embed Links"
     with pytest.raises(ValueError):
         await desk.finish(1, "claimed")
+
+
+def test_migration_versions_are_unique():
+    """Two migrations with one number would leave a database that has the first without the second."""
+    from store import migrations
+
+    versions = [version for version, _ in migrations()]
+    assert len(versions) == len(set(versions)) and versions == sorted(versions)

@@ -32,6 +32,7 @@ and server.py (`DiscordTwin`, which combines them). Import from the package:
 from __future__ import annotations
 
 from .builders import make_dm_channel, make_guild, make_member, make_role, make_text_channel, make_user
+from .faults import CALLBACK, CHANNEL_MESSAGES, WEBHOOK, WEBHOOK_MESSAGE, Fault
 from .forums import make_forum_channel, make_forum_tag, make_overwrite, make_thread
 from .gateway import DropMode, zstandard
 from .protocol import (
@@ -78,6 +79,8 @@ __all__ = [
     "API_VERSION",
     "ATTACHMENT_SIZE_LIMIT",
     "BOT_ROLE_PERMISSIONS",
+    "CALLBACK",
+    "CHANNEL_MESSAGES",
     "CONTENT_LIMIT",
     "DEFAULT_SPEC_PATH",
     "DISCORD_EPOCH_MS",
@@ -90,10 +93,13 @@ __all__ = [
     "MESSAGE_FLAG_EPHEMERAL",
     "MESSAGE_FLAG_LOADING",
     "SPEC_ENV_VAR",
+    "WEBHOOK",
+    "WEBHOOK_MESSAGE",
     "BotRunner",
     "CallbackType",
     "DiscordTwin",
     "DropMode",
+    "Fault",
     "Intent",
     "InteractionRecord",
     "InteractionType",

@@ -1,4 +1,4 @@
--- Version 5: help channels (issue 21). One row per help channel (a forum or text channel whose new posts are
+-- Version 7: help channels (issue 21). One row per help channel (a forum or text channel whose new posts are
 -- answered on their own); its absence is the kill switch. One row per post seen in a help channel, claimed before
 -- anything else happens to it (so a post is answered at most once, across restarts, duplicate deliveries and
 -- processes), with what became of it; the answered ones of the last hour are the channel's hourly count.
