@@ -172,7 +172,8 @@ def cmd_quote(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_compare(args: argparse.Namespace, settings: Settings) -> int:
-    from index.compare import compare, format_text, to_json
+    from index.compare import compare
+    from index.compare_output import format_text, to_json
 
     engine = open_engine(settings)
     comparison = compare(engine, args.a, args.b, args.aspect, k=args.k)
