@@ -233,7 +233,15 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
-    from index.evaluate import evaluate_questions, evaluate_squad, format_report
+    from index.errors import UserFacingError
+    from index.evaluate import (
+        FLOORS,
+        check_floors,
+        evaluate_abstention,
+        evaluate_questions,
+        evaluate_squad,
+        format_report,
+    )
 
     if args.quotes:
         from index.quotes import evaluate as evaluate_quotes
@@ -242,12 +250,22 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
         quote_report = evaluate_quotes(open_engine(settings), Path(args.file))
         print(json.dumps(quote_report, ensure_ascii=False, indent=2) if args.json else format_evaluation(quote_report))
         return 0
-    if args.squad:
-        report = evaluate_squad(Path(args.file), mode=settings.tokenizer_mode, limit=args.limit)
+    if args.abstention and not args.squad:
+        raise UserFacingError("--abstention builds its split from a SQuAD-format file: add --squad")
+    if args.squad and args.abstention:
+        report = evaluate_abstention(
+            Path(args.file), args.corpus_share, args.half, mode=settings.tokenizer_mode, limit=args.limit
+        )
+    elif args.squad:
+        report = evaluate_squad(Path(args.file), mode=settings.tokenizer_mode, limit=args.limit, half=args.half)
     else:
         report = evaluate_questions(open_engine(settings), Path(args.file))
     print(json.dumps(report, ensure_ascii=False, indent=2) if args.json else format_report(report))
-    return 0
+    floors = {name: getattr(args, name) for name in FLOORS if getattr(args, name) is not None}
+    failures = check_floors(report, floors, tag=args.tag)
+    for failure in failures:
+        print(f"footnote eval: below the floor: {failure}", file=sys.stderr)
+    return 1 if failures else 0
 
 
 def cmd_timeline(args: argparse.Namespace, settings: Settings) -> int:
@@ -477,6 +495,23 @@ def build_parser() -> argparse.ArgumentParser:
         "--quotes", action="store_true", help="score quotation extraction + attribution against an annotated .jsonl"
     )
     evaluate.add_argument("--limit", type=int, default=None, help="only the first N questions (SQuAD)")
+    evaluate.add_argument(
+        "--abstention",
+        action="store_true",
+        help="with --squad: a share of the articles is the corpus; their questions must be answered, the others' "
+        "must abstain",
+    )
+    evaluate.add_argument("--corpus-share", type=float, default=0.67, help="with --abstention (default 0.67)")
+    evaluate.add_argument(
+        "--half", choices=("all", "fit", "test"), default="all", help="with --squad: the questions of these articles"
+    )
+    for name, what in (("hit1", "hit@1"), ("hit3", "hit@3"), ("hit5", "hit@5"), ("mrr", "MRR@10")):
+        evaluate.add_argument(f"--min-{name}", type=float, metavar="X", help=f"exit 1 if {what} is below X")
+    evaluate.add_argument("--max-false-abstain", type=float, metavar="X", help="exit 1 if answerable questions "
+                          "abstain more often than X (a share, 0..1)")  # fmt: skip
+    evaluate.add_argument("--max-false-answer", type=float, metavar="X", help="exit 1 if unanswerable questions "
+                          "are answered more often than X (a share, 0..1)")  # fmt: skip
+    evaluate.add_argument("--tag", help="apply the floors to the questions with this tag (question sets)")
     evaluate.add_argument("--json", action="store_true")
     evaluate.set_defaults(func=cmd_eval)
 

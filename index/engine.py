@@ -20,7 +20,9 @@ import functools
 import hashlib
 import heapq
 import inspect
+import itertools
 import logging
+import math
 import multiprocessing
 import os
 import re
@@ -37,6 +39,7 @@ import jieba
 import numpy as np
 import opencc
 
+from index.abstention import Decision, latin_informativeness
 from index.bm25 import BM25Index, BM25Params
 from index.corpus import Document, DocumentInfo, corpus_fingerprint, document_files, load_catalog, load_document
 from index.crosslang import Links, best_links, build_links, link_candidates
@@ -57,6 +60,20 @@ from index.passages import (
     _shingles,
     split_document,
 )
+from index.ranking import (
+    BM25_PARAMS,
+    PARAGRAPH_WEIGHT,
+    PHRASE_WEIGHT,
+    PROXIMITY_CACHE,
+    PROXIMITY_CANDIDATES,
+    PROXIMITY_WEIGHT,
+    Paragraphs,
+    latin_terms,
+    paragraph_scores,
+    proximity_applies,
+    proximity_credit,
+    term_positions,
+)
 from index.tokenize import Analyzer, TermSpan
 
 log = logging.getLogger(__name__)
@@ -70,6 +87,7 @@ ABSTAIN_BELOW = 0.5
 LOW_CONFIDENCE = 0.7
 CANDIDATES = 60
 SIGNATURE_CACHE = 1024  # passages whose merge signatures are kept (~30 KB each)
+_URL_ONLY_RE = re.compile(r"(?:<?(?:https?://|www\.)\S+>?\s*)+", re.I)
 _MENTION_RE = re.compile(r"<(?:@[!&]?|#)\d+>|@(?:everyone|here)\b", re.I)
 _MINHASH_MIN_KEY = 20  # index.passages.collapse_duplicates looks for near duplicates of keys this long
 
@@ -164,10 +182,11 @@ class Engine:
         self.en_to_zh = built.en_to_zh
         self.zh_to_en = built.zh_to_en
         self.fingerprint = built.fingerprint
-        self._topics = self._frequent_topics()
+        self._topic_terms = self._frequent_topics()
         # Signatures of recently ranked passages (a set of ~400 shingles each: caching every passage ever ranked
         # grew a 100k-passage bot by ~0.7 MB a question). lru_cache is thread-safe.
         self._signature = functools.lru_cache(maxsize=SIGNATURE_CACHE)(self._compute_signature)
+        self._positions = functools.lru_cache(maxsize=PROXIMITY_CACHE)(self._compute_positions)
 
     # -- construction ------------------------------------------------------------------------------------
 
@@ -249,14 +268,9 @@ class Engine:
         return self.fingerprint
 
     def search(self, question: str, limit: int = 10) -> list[int]:
-        """Passage ids ranked by score for a question (no abstention, no merging): for benchmarks."""
-        scores = self.scores(self.analyze(clean_question(question)))
-        positive = int(np.count_nonzero(scores > 0))
-        limit = min(limit, positive)
-        if limit == 0:
-            return []
-        top = np.argpartition(-scores, limit - 1)[:limit]
-        return [int(d) for d in top[np.lexsort((top, -scores[top]))]]
+        """Passage ids in ranking order for a question (no abstention, no merging): for benchmarks."""
+        top, _ranking, _scores = self._candidates(self.analyze(clean_question(question)), ())
+        return [int(d) for d in top[:limit]]
 
     # -- query analysis ----------------------------------------------------------------------------------
 
@@ -317,32 +331,10 @@ class Engine:
 
     def coverage(self, query: Query, doc_ids: np.ndarray) -> np.ndarray:
         """Idf-weighted share of the question's units matched by each of `doc_ids` (see module docstring)."""
-        total = 0.0
-        covered = np.zeros(len(doc_ids), dtype=np.float64)
-        # A passage reached only through dictionary translations is not evidence: it needs one unit matched
-        # literally or through the glossary.
-        anchored = np.zeros(len(doc_ids), dtype=bool)
-        for concept in query.concepts:
-            if not concept.unit:
-                continue
-            idf = self._unit_idf(concept, query.text)
-            total += idf
-            literal = self.bm25.contains(concept.term, doc_ids)
-            anchored |= literal
-            match = literal.astype(np.float64)
-            for term, factor in concept.expansions:
-                present = self.bm25.contains(term, doc_ids)
-                if term.startswith(CONCEPT_PREFIX):
-                    anchored |= present
-                match = np.maximum(match, _coverage_credit(term, factor) * present)
-            parts = [
-                c.term
-                for c in query.concepts
-                if not c.unit and concept.start <= c.start and c.end <= concept.end and c.term != concept.term
-            ]
-            for part in parts:
-                match = np.maximum(match, 0.5 * self.bm25.contains(part, doc_ids))
-            covered += idf * match
+        units, credit, anchored = self._unit_credits(query, doc_ids)
+        weights = [self._unit_idf(concept, query.text) for concept in units]
+        total = sum(weights)
+        covered = np.asarray(weights) @ credit if units else np.zeros(len(doc_ids))
         for term, _factor in query.extra:
             idf = self.bm25.informativeness(term)
             total += idf
@@ -351,24 +343,130 @@ class Engine:
             covered += idf * present
         return np.where(anchored, covered / total if total else covered, 0.0)
 
+    def _unit_credits(self, query: Query, doc_ids: np.ndarray) -> tuple[list[Concept], np.ndarray, np.ndarray]:
+        """The question's units, how far each of `doc_ids` matches each unit (units x passages: literal 1, glossary
+        alias 1, dictionary link 0.8 x its quality, a sub-word only 0.5), and which passages are anchored: a passage
+        reached only through dictionary translations is not evidence, it needs one unit matched literally or
+        through the glossary (or a context term)."""
+        units = [concept for concept in query.concepts if concept.unit]
+        credit = np.zeros((len(units), len(doc_ids)), dtype=np.float64)
+        anchored = np.zeros(len(doc_ids), dtype=bool)
+        for row, concept in enumerate(units):
+            literal = self.bm25.contains(concept.term, doc_ids)
+            anchored |= literal
+            match = literal.astype(np.float64)
+            for term, factor in concept.expansions:
+                present = self.bm25.contains(term, doc_ids)
+                if term.startswith(CONCEPT_PREFIX):
+                    anchored |= present
+                match = np.maximum(match, _coverage_credit(term, factor) * present)
+            for part in self._parts(query, concept):
+                match = np.maximum(match, 0.5 * self.bm25.contains(part, doc_ids))
+            credit[row] = match
+        return units, credit, anchored
+
+    @staticmethod
+    def _parts(query: Query, concept: Concept) -> list[str]:
+        """The sub-words and compound parts of a unit (scored, but only half evidence of the unit)."""
+        return [
+            c.term
+            for c in query.concepts
+            if not c.unit and concept.start <= c.start and c.end <= concept.end and c.term != concept.term
+        ]
+
     def _unit_idf(self, concept: Concept, question: str) -> float:
         """How much a unit of the question weighs for coverage: its idf in the corpus; for a word the corpus
-        lacks, the idf of its best-known expansion, else an estimate of how telling the word is in general:
-        a name (a capitalised English word, a rare or unknown Chinese word) weighs like a term seen nowhere,
-        an ordinary word (lower-case English, a common Chinese word) much less."""
+        lacks, the idf of its best-known expansion, else the idf of a term seen nowhere scaled by how telling the
+        word is in the language (general_weight): a rare word or name weighs fully, an everyday word little."""
         if self.bm25.df(concept.term):
             return self.bm25.informativeness(concept.term)
         known = [self.bm25.informativeness(term) for term, _ in concept.expansions if self.bm25.df(term)]
         if known:
             return max(known)
-        top = self.bm25.max_informativeness
+        return self.bm25.max_informativeness * max(0.2, self.general_weight(concept, question))
+
+    def general_weight(self, concept: Concept, question: str) -> float:
+        """How telling a unit of the question is in its language, 0.05 (everyday) .. 1 (rare, a name, a number):
+        jieba's dictionary frequency for Chinese, wordfreq's for English (index/abstention.py)."""
+        if re.search(r"[\u3400-\u9fff]", concept.term):
+            return max(0.05, self.analyzer.rarity(concept.term))
+        return max(0.05, latin_informativeness(question[concept.start : concept.end]))
+
+    def _is_name(self, concept: Concept, question: str, weight: float) -> bool:
+        """A name or number of the question: rare in the language, containing a digit, or a capitalised word
+        that does not open the question."""
         surface = question[concept.start : concept.end]
-        if re.fullmatch(r"[\u3400-\u9fff]+", concept.term):
-            rarity = self.analyzer.rarity(concept.term)
-            return top * max(0.3, rarity)
-        if surface[:1].isupper() or any(c.isdigit() for c in surface):
-            return top
-        return 0.5 * top
+        return weight >= 0.9 or any(c.isdigit() for c in surface) or (concept.start > 0 and surface[:1].isupper())
+
+    def signals(self, query: Query, ranked: Sequence[int], ranking: dict[int, float], raw: np.ndarray) -> np.ndarray:
+        """The abstention signals of index/abstention.py (FEATURES, in order) for a ranked candidate list."""
+        top = np.asarray(ranked[:3], dtype=np.int32)
+        units, credit, _anchored = self._unit_credits(query, top)
+        general = np.asarray([self.general_weight(c, query.text) for c in units])
+        total = float(general.sum()) or 1.0
+        missing_by_passage = (general @ (1.0 - credit)) / total if len(units) else np.zeros(len(top))
+        best = int(np.argmin(missing_by_passage))
+        gaps = general * (1.0 - credit[:, best]) if len(units) else np.zeros(0)
+        in_corpus = np.asarray(
+            [
+                bool(self.bm25.df(c.term))
+                or any(self.bm25.df(t) for t, _ in c.expansions)
+                or any(self.bm25.df(part) for part in self._parts(query, c))
+                for c in units
+            ],
+            dtype=bool,
+        )
+        names = np.asarray([self._is_name(c, query.text, g) for c, g in zip(units, general, strict=True)], bool)
+        reachable = self._reachable(query)
+        first = ranking[ranked[0]]
+        second = ranking[ranked[1]] if len(ranked) > 1 else 0.0
+        return np.asarray(
+            [
+                float(missing_by_passage[best]),
+                float(gaps.max()) if len(gaps) else 0.0,
+                float(general @ ~in_corpus) / total if len(units) else 0.0,
+                float(self.coverage(query, top).max()),
+                float(raw[ranked[0]]) / reachable if reachable > 0 else 0.0,
+                float((1.0 - credit[names, best]).mean()) if names.any() else 0.0,
+                (first - second) / first if first > 0 else 0.0,
+                math.log1p(len(units)),
+                *self._surface_matches(query.text, units, self.passages[int(top[best])].text),
+                float(general @ credit[:, best]) if len(units) else 0.0,
+                float((general * credit[:, best]).max()) if len(units) else 0.0,
+            ]
+        )
+
+    @staticmethod
+    def _surface_matches(question: str, units: Sequence[Concept], text: str) -> tuple[float, float]:
+        """(phrases, characters) signals: adjacent unit pairs of the question found verbatim (folded) in `text`,
+        and the Chinese characters of the units found in it."""
+        folded = " ".join(fold(text).split())
+        pairs = [
+            fold(question[a.start : b.end])
+            for a, b in itertools.pairwise(sorted(units, key=lambda c: c.start))
+            if a.end <= b.start and not question[a.end : b.start].strip()
+        ]
+        phrases = sum(" ".join(pair.split()) in folded for pair in pairs) / len(pairs) if pairs else 0.0
+        han = [ch for c in units for ch in fold(question[c.start : c.end]) if "\u3400" <= ch <= "\u9fff"]
+        characters = sum(ch in folded for ch in han) / len(han) if han else 0.0
+        return phrases, characters
+
+    def _reachable(self, query: Query) -> float:
+        """The best BM25 score the question could reach here: each concept at the largest contribution any passage
+        gives it (its literal term or a weighted expansion), as if one passage had them all."""
+        total = 0.0
+        for concept in query.concepts:
+            best = 0.0
+            for term, factor in ((concept.term, 1.0), *concept.expansions):
+                weights = self.bm25.postings(term)[1]
+                if len(weights):
+                    best = max(best, factor * float(weights.max()))
+            total += best
+        for term, factor in query.extra:
+            weights = self.bm25.postings(term)[1]
+            if len(weights):
+                total += factor * float(weights.max())
+        return total
 
     # -- answering ---------------------------------------------------------------------------------------
 
@@ -387,6 +485,11 @@ class Engine:
             raise QuestionError(
                 f"The question is {len(cleaned):,} characters long; please keep it under {MAX_QUESTION_CHARS:,}."
             )
+        if _URL_ONLY_RE.fullmatch(cleaned):
+            raise QuestionError(
+                "That is a link, not a question: I answer from the corpus' documents and do not open web pages. "
+                "Ask in words what you want to know."
+            )
         query = self.analyze(cleaned)
         if context.strip():
             carried = self.analyze(clean_question(context))
@@ -398,20 +501,19 @@ class Engine:
                 extra.setdefault(term, CONTEXT_WEIGHT)
             query = Query(query.text, query.concepts, tuple(extra.items()))
         if not query.concepts and not query.extra:
-            raise QuestionError("I found no words to search for in that question. Try asking with a few words.")
-        ranked, score_of, coverage = self._rank(query, exclude)
-        best_coverage = max(coverage.values(), default=0.0)
+            raise QuestionError(self._nothing_to_search(cleaned))
+        ranked, score_of, coverage, raw = self._rank(query, exclude)
         # A follow-up leans on a subject the conversation already established, so its own (often generic)
         # words need to be covered less.
-        threshold = ABSTAIN_BELOW * (FOLLOW_UP_EASING if context.strip() else 1.0)
-        if best_coverage < threshold:
+        decision = self.decide(query, ranked, score_of, raw, FOLLOW_UP_EASING if context.strip() else 1.0)
+        if decision.abstain:
             return Answer(
                 question,
                 cleaned,
                 True,
                 "none",
                 (),
-                self.suggest(ranked[:10]),
+                self.suggest(ranked[:10], avoid=query),
                 0,
                 (time.perf_counter() - started) * 1000,
             )
@@ -421,13 +523,58 @@ class Engine:
             self._result(offset + i + 1, query, group, score_of[group[0]], coverage[group[0]])
             for i, group in enumerate(page)
         )
-        confidence = "high" if best_coverage >= LOW_CONFIDENCE else "low"
         return Answer(
-            question, cleaned, False, confidence, results, (), len(groups), (time.perf_counter() - started) * 1000
+            question,
+            cleaned,
+            False,
+            decision.confidence,
+            results,
+            (),
+            len(groups),
+            (time.perf_counter() - started) * 1000,
         )
 
-    def _rank(self, query: Query, exclude: Collection[int]) -> tuple[list[int], dict[int, float], dict[int, float]]:
-        """Candidate passage ids in score order, with their scores and coverage."""
+    def _nothing_to_search(self, cleaned: str) -> str:
+        """Why a question has no words to search for, in the user's terms."""
+        if not re.search(r"[^\W_]", cleaned):
+            return (
+                "I found no words to search for in that question: it has only emoji, symbols or punctuation. "
+                "Ask in a few words, for example about a name or a subject."
+            )
+        shown = cleaned if len(cleaned) <= 60 else cleaned[:59] + "…"
+        return (
+            f"I found no words to search for in that question: “{shown}” has only everyday words that every "
+            "document uses. Add what it is about, for example a name or a subject."
+        )
+
+    def decide(
+        self, query: Query, ranked: Sequence[int], ranking: dict[int, float], raw: np.ndarray, easing: float = 1.0
+    ) -> Decision:
+        """Whether the corpus answers: the calibrated model of index/abstention.py over the ranking's signals
+        (no candidate covering a quarter of the question is always an abstention)."""
+        if not ranked:
+            return Decision((), 0.0, True, "none")
+        return Decision.of(self.signals(query, ranked, ranking, raw), easing)
+
+    def _rank(
+        self, query: Query, exclude: Collection[int]
+    ) -> tuple[list[int], dict[int, float], dict[int, float], np.ndarray]:
+        """Candidate passage ids in ranking order, with their ranking scores and coverage, and the BM25 score of
+        every passage."""
+        top, ranking, raw = self._candidates(query, exclude)
+        if not len(top):
+            return [], {}, {}, raw
+        cover = self.coverage(query, top.astype(np.int32))
+        score_of = {int(d): float(s) for d, s in zip(top, ranking, strict=True)}
+        coverage = {int(d): float(c) for d, c in zip(top, cover, strict=True)}
+        # A candidate that covers too little of the question is not evidence for it.
+        ranked = [int(d) for d in top if coverage[int(d)] >= ABSTAIN_BELOW / 2]
+        return ranked, score_of, coverage, raw
+
+    def _candidates(self, query: Query, exclude: Collection[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The CANDIDATES best passages by BM25 among those matching any term, re-ranked with the paragraph
+        context and, for Latin-script questions, proximity (index/ranking.py): ids and ranking scores, best
+        first (ties by passage id), and the BM25 score of every passage."""
         scores = self.scores(query)
         terms = [t for c in query.concepts for t in (c.term, *(e for e, _ in c.expansions))]
         matched = self.bm25.matching([*terms, *(t for t, _ in query.extra)])
@@ -437,16 +584,37 @@ class Engine:
         # gives common terms a zero or negative idf, so "score > 0" would lose real matches.)
         candidates = np.flatnonzero(matched)
         if not len(candidates):
-            return [], {}, {}
+            return candidates, np.zeros(0), scores
         if len(candidates) > CANDIDATES:
             candidates = candidates[np.argpartition(-scores[candidates], CANDIDATES - 1)[:CANDIDATES]]
-        top = candidates[np.lexsort((candidates, -scores[candidates]))]
-        cover = self.coverage(query, top.astype(np.int32))
-        score_of = {int(d): float(scores[d]) for d in top}
-        coverage = {int(d): float(c) for d, c in zip(top, cover, strict=True)}
-        # A candidate that covers too little of the question is not evidence for it.
-        ranked = [int(d) for d in top if coverage[int(d)] >= ABSTAIN_BELOW / 2]
-        return ranked, score_of, coverage
+        own = scores[candidates]
+        if self.paragraphs.split:
+            concepts = [(c.term, c.expansions) for c in query.concepts]
+            context = paragraph_scores(self.bm25, self.paragraphs, concepts, query.extra, candidates)
+        else:
+            context = own  # every paragraph is one passage: its paragraph score is its own
+        ranking = own + PARAGRAPH_WEIGHT * context
+        units = [c.term for c in query.concepts if c.unit]
+        if proximity_applies(units):
+            order = np.lexsort((candidates, -ranking))[:PROXIMITY_CANDIDATES]
+            weight_of = {u: self.bm25.informativeness(u) for u in units}
+            for i in order:
+                phrase, near = proximity_credit(self._positions(int(candidates[i])), units, weight_of)
+                ranking[i] += PHRASE_WEIGHT * phrase + PROXIMITY_WEIGHT * near
+        order = np.lexsort((candidates, -ranking))
+        return candidates[order], ranking[order], scores
+
+    @functools.cached_property
+    def paragraphs(self) -> Paragraphs:
+        """Which passages form each paragraph (computed on first use)."""
+        return Paragraphs.of_passages(
+            [p.doc_id for p in self.passages], [p.paragraph for p in self.passages], self.bm25.doc_len
+        )
+
+    def _compute_positions(self, pid: int) -> dict[str, list[int]]:
+        """A passage's Latin-script terms and their positions (cached as `self._positions`)."""
+        terms = latin_terms(fold(self.passages[pid].text), self.analyzer.stem, self.analyzer.stopwords)
+        return term_positions(terms)
 
     def merge_same_content(self, ranked: Sequence[int]) -> list[list[int]]:
         """Group results that say the same thing (near-identical text, or the same figures and names in two
@@ -510,30 +678,44 @@ class Engine:
 
     # -- topics ------------------------------------------------------------------------------------------
 
-    def _frequent_topics(self) -> list[str]:
+    def _frequent_topics(self) -> list[tuple[str, str]]:
+        """(concept term, name) of the glossary's topics the corpus mentions, most frequent first."""
         counted = [
-            (self.bm25.df(entry.term), entry.canonical)
+            (self.bm25.df(entry.term), entry.canonical, entry.term)
             for entry in self.glossary.entries
             if entry.kind in ("org", "product", "term", "person") and self.bm25.df(entry.term)
         ]
-        return [name for _, name in sorted(counted, key=lambda item: (-item[0], item[1]))]
+        return [(term, name) for _, name, term in sorted(counted, key=lambda item: (-item[0], item[1]))]
 
-    def suggest(self, near: Sequence[int] = (), limit: int = 3) -> tuple[str, ...]:
-        """Up to `limit` topics the corpus covers: those of the nearest passages first, then the most common."""
+    def suggest(self, near: Sequence[int] = (), limit: int = 3, avoid: Query | None = None) -> tuple[str, ...]:
+        """Up to `limit` topics the corpus covers: those of the nearest passages first, then the most common. With
+        `avoid` (the question just abstained on), never the subjects that question asked about: offering them
+        as "covered" would contradict the answer."""
+        asked: set[str] = set()
+        question = ""
+        if avoid is not None:
+            question = fold(avoid.text)
+            asked = {t for c in avoid.concepts for t, _ in c.expansions if t.startswith(CONCEPT_PREFIX)}
+            asked |= {t for t, _ in avoid.extra if t.startswith(CONCEPT_PREFIX)}
+            asked |= set(self.glossary.concept_terms(question))
+
+        def allowed(term: str, name: str) -> bool:
+            return term not in asked and fold(name) not in question
+
         names: list[str] = []
         for pid in near:
             for term in self.glossary.concept_terms(fold(self.passages[pid].text)):
                 entry = self.glossary.by_id[term[len(CONCEPT_PREFIX) :]]
-                if entry.canonical not in names and entry.kind != "person":
+                if entry.canonical not in names and entry.kind != "person" and allowed(term, entry.canonical):
                     names.append(entry.canonical)
-        for name in self._topics:
-            if name not in names:
+        for term, name in self._topic_terms:
+            if name not in names and allowed(term, name):
                 names.append(name)
         return tuple(names[:limit])
 
     @property
     def topics(self) -> list[str]:
-        return list(self._topics)
+        return [name for _term, name in self._topic_terms]
 
 
 _FIGURE_RE = re.compile(
@@ -612,7 +794,9 @@ PARALLEL_MIN_CHARS = 1_000_000  # below this, tokenising in this process beats s
 _CHUNK_CHARS = 200_000  # documents per worker task, by size
 TOKEN_CACHE_VERSION = 1
 # The code whose behaviour shapes the index: a change to any of it invalidates index files and token caches.
-_INDEX_CODE = ("corpus.py", "passages.py", "tokenize.py", "normalize.py", "glossary.py", "crosslang.py", "bm25.py")
+_INDEX_CODE = (
+    "corpus.py", "passages.py", "tokenize.py", "normalize.py", "glossary.py", "crosslang.py", "bm25.py", "ranking.py"
+)  # fmt: skip
 _TOKEN_CODE = ("passages.py", "tokenize.py", "normalize.py", "glossary.py")
 
 
@@ -1400,7 +1584,7 @@ def build(
     if cache is not None:
         cache.analysis = _Analysis.empty()
     del combined, cache_documents, decisions, ranks
-    bm25 = BM25Index.from_bags(vocab, bag_ptr, bag_terms, bag_counts, params or BM25Params())
+    bm25 = BM25Index.from_bags(vocab, bag_ptr, bag_terms, bag_counts, params or BM25_PARAMS)
     del bag_terms, bag_counts
     indexed = time.perf_counter()
     zh_vocab = {t for t in vocab if _ZH_TERM.fullmatch(t)}
