@@ -13,8 +13,6 @@ ranking the engine already did:
 - ``coverage``: the engine's corpus-idf coverage of that passage (Engine.coverage);
 - ``relative``: the first passage's BM25 score over the best score the question could reach in this corpus (each
   concept at the largest contribution any passage gives it);
-- ``names``: the share of the question's names and numbers (capitalised or digit-bearing words, words rare in the
-  language) that the passage misses;
 - ``gap``: how far the first passage's ranking score stands above the second's, relative to it;
 - ``units``: log(1 + number of units);
 - ``phrases``: the share of the question's adjacent word pairs (two units with nothing or only space between
@@ -24,8 +22,9 @@ ranking the engine already did:
 - ``matched``: the general informativeness the passage does match, summed (evidence in absolute terms);
 - ``rarest``: the general informativeness of the most telling unit it matches.
 
-A logistic model over the standardised signals gives the probability that the corpus answers. Its weights and the
-two cut-offs (abstain below ABSTAIN_P; "weak match" below CONFIDENT_P) were fitted on the fit halves of
+A logistic model over the signals and their pairwise products gives the probability that the corpus answers. Its
+weights and the two cut-offs (abstain below `abstain_p`; "weak match" below `confident_p`), in
+index/data/abstention.json, were fitted on the fit halves of
 abstention splits built from ../shared/bench (``python -m index.fit abstention``): in each SQuAD-format file,
 a share of the articles is the corpus, their questions are answerable, the other articles' questions must abstain.
 Figures on the held-out halves and the dev sets are in docs/quality.md.
@@ -36,10 +35,13 @@ from __future__ import annotations
 import functools
 import gzip
 import importlib.util
+import itertools
+import json
 import logging
 import math
 import re
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -47,18 +49,58 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 FEATURES = (
-    "missing", "worst", "absent", "coverage", "relative", "names", "gap", "units", "phrases", "characters", "matched",
-    "rarest",
+    "missing", "worst", "absent", "coverage", "relative", "gap", "units", "phrases", "characters", "matched", "rarest",
 )  # fmt: skip
+MODEL_FILE = "abstention.json"  # index/data/: written by `python -m index.fit abstention --write`
 
-# -- fitted (python -m index.fit abstention; see the module docstring) -------------------------------------------
-MEAN = (0.0,) * 12
-SCALE = (1.0,) * 12
-WEIGHTS = (-2.0, -2.0, -1.0, 2.0, 1.0, -1.0, 0.0, 0.0, 1.0, 1.0, 0.0, 0.0)
-INTERCEPT = 1.0
-ABSTAIN_P = 0.5
-CONFIDENT_P = 0.7
-# ---------------------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Model:
+    """The fitted model: standardisation and weights of the signals and of their pairwise products (the
+    signals interact: a missing word matters less when the passage matches the rest in the same phrase), the two
+    probability cut-offs, and a note of what it was fitted on."""
+
+    features: tuple[str, ...]
+    mean: np.ndarray
+    scale: np.ndarray
+    weights: np.ndarray
+    intercept: float
+    abstain_p: float
+    confident_p: float
+    fitted_on: str = ""
+
+    @classmethod
+    def load(cls) -> Model:
+        raw = json.loads(resources.files("index.data").joinpath(MODEL_FILE).read_text(encoding="utf-8"))
+        if tuple(raw["features"]) != FEATURES:
+            raise ValueError(f"{MODEL_FILE} was fitted on other signals: refit with python -m index.fit abstention")
+        return cls(
+            tuple(raw["features"]),
+            np.asarray(raw["mean"]),
+            np.asarray(raw["scale"]),
+            np.asarray(raw["weights"]),
+            float(raw["intercept"]),
+            float(raw["abstain_p"]),
+            float(raw["confident_p"]),
+            raw.get("fitted_on", ""),
+        )
+
+    def probability(self, signals: np.ndarray) -> float:
+        """The probability that the corpus answers, for one row of FEATURES."""
+        z = (expand(np.asarray(signals, dtype=np.float64)[None, :])[0] - self.mean) / self.scale
+        return 1.0 / (1.0 + math.exp(-float(np.clip(z @ self.weights + self.intercept, -50, 50))))
+
+
+def expand(rows: np.ndarray) -> np.ndarray:
+    """The model's inputs: each signal, then every product of two signals (squares included)."""
+    pairs = [rows[:, i] * rows[:, j] for i, j in itertools.combinations_with_replacement(range(rows.shape[1]), 2)]
+    return np.hstack([rows, np.stack(pairs, axis=1)]) if pairs else rows
+
+
+@functools.cache
+def model() -> Model:
+    return Model.load()
+
 
 _ZIPF_COMMON = 6.0  # a word this frequent (per billion words: 10**(zipf)) tells nothing
 _ZIPF_RARE = 3.0  # a word at most this frequent (once per million words) is as telling as a name
@@ -113,12 +155,6 @@ def latin_informativeness(surface: str) -> float:
     return min(1.0, max(0.0, (_ZIPF_COMMON - zipf) / (_ZIPF_COMMON - _ZIPF_RARE)))
 
 
-def probability(signals: np.ndarray) -> float:
-    """The fitted model's probability that the corpus answers, for one row of FEATURES."""
-    z = (np.asarray(signals, dtype=np.float64) - np.asarray(MEAN)) / np.asarray(SCALE)
-    return 1.0 / (1.0 + math.exp(-(float(z @ np.asarray(WEIGHTS)) + INTERCEPT)))
-
-
 @dataclass(frozen=True)
 class Decision:
     """The abstention decision for one question: the signals, the probability and what follows from it."""
@@ -130,7 +166,8 @@ class Decision:
 
     @classmethod
     def of(cls, signals: np.ndarray, easing: float = 1.0) -> Decision:
-        p = probability(signals)
-        abstain = p < ABSTAIN_P * easing
-        confidence = "none" if abstain else "high" if p >= CONFIDENT_P else "low"
+        fitted = model()
+        p = fitted.probability(signals)
+        abstain = p < fitted.abstain_p * easing
+        confidence = "none" if abstain else "high" if p >= fitted.confident_p else "low"
         return cls(tuple(float(s) for s in signals), p, abstain, confidence)

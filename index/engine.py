@@ -392,12 +392,6 @@ class Engine:
             return max(0.05, self.analyzer.rarity(concept.term))
         return max(0.05, latin_informativeness(question[concept.start : concept.end]))
 
-    def _is_name(self, concept: Concept, question: str, weight: float) -> bool:
-        """A name or number of the question: rare in the language, containing a digit, or a capitalised word
-        that does not open the question."""
-        surface = question[concept.start : concept.end]
-        return weight >= 0.9 or any(c.isdigit() for c in surface) or (concept.start > 0 and surface[:1].isupper())
-
     def signals(self, query: Query, ranked: Sequence[int], ranking: dict[int, float], raw: np.ndarray) -> np.ndarray:
         """The abstention signals of index/abstention.py (FEATURES, in order) for a ranked candidate list."""
         top = np.asarray(ranked[:3], dtype=np.int32)
@@ -416,7 +410,6 @@ class Engine:
             ],
             dtype=bool,
         )
-        names = np.asarray([self._is_name(c, query.text, g) for c, g in zip(units, general, strict=True)], bool)
         reachable = self._reachable(query)
         first = ranking[ranked[0]]
         second = ranking[ranked[1]] if len(ranked) > 1 else 0.0
@@ -427,7 +420,6 @@ class Engine:
                 float(general @ ~in_corpus) / total if len(units) else 0.0,
                 float(self.coverage(query, top).max()),
                 float(raw[ranked[0]]) / reachable if reachable > 0 else 0.0,
-                float((1.0 - credit[names, best]).mean()) if names.any() else 0.0,
                 (first - second) / first if first > 0 else 0.0,
                 math.log1p(len(units)),
                 *self._surface_matches(query.text, units, self.passages[int(top[best])].text),

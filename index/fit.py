@@ -119,13 +119,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("what", choices=("ranking", "abstention"))
     parser.add_argument("bench", nargs="?", default="../shared/bench", help="folder of the SQuAD-format files")
     parser.add_argument("--signals", help="abstention: a .npz to keep the fit halves' signals in (read if present)")
+    parser.add_argument("--write", action="store_true", help="abstention: save the model as index/data/abstention.json")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     bench = Path(args.bench)
     if args.what == "ranking":
         result = fit_ranking(bench)
     else:
-        result = fit_abstention(bench, Path(args.signals) if args.signals else None)
+        result = fit_abstention(bench, Path(args.signals) if args.signals else None, write=args.write)
     print(json.dumps(result, indent=2))
     return 0
 
@@ -133,7 +134,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 # -- abstention --------------------------------------------------------------------------------------------
 
 FALSE_ABSTAIN_TARGET = 0.015  # the cut-off keeps answerable questions abstained at most this often on each fit set
-CONFIDENT_FALSE_ANSWER = 0.02  # "high" confidence is given where at most this share of off-corpus questions reach
+CONFIDENT_FALSE_ANSWER = 0.05  # "high" confidence is given where at most this share of off-corpus questions reach
 
 
 def abstention_signals(bench: Path, half: str = "fit") -> list[tuple[str, np.ndarray, np.ndarray]]:
@@ -178,9 +179,10 @@ def _logistic(x: np.ndarray, y: np.ndarray, sample_weight: np.ndarray, l2: float
     return beta[:-1], float(beta[-1])
 
 
-def fit_abstention(bench: Path, signals: Path | None = None) -> dict[str, object]:
-    """Fit the model on the fit halves' signals (computed, or read from / saved to `signals`, a .npz)."""
-    from index.abstention import FEATURES
+def fit_abstention(bench: Path, signals: Path | None = None, write: bool = False) -> dict[str, object]:
+    """Fit the model on the fit halves' signals (computed, or read from / saved to `signals`, a .npz); with `write`,
+    save it as index/data/abstention.json."""
+    from index.abstention import FEATURES, MODEL_FILE, expand
 
     if signals is not None and signals.exists():
         with np.load(signals) as saved:
@@ -188,15 +190,14 @@ def fit_abstention(bench: Path, signals: Path | None = None) -> dict[str, object
     else:
         sets = abstention_signals(bench, "fit")
         if signals is not None:
-            np.savez(
-                signals,
-                **{f"x{i}": x for i, (_n, x, _y) in enumerate(sets)},
-                **{f"y{i}": y for i, (_n, _x, y) in enumerate(sets)},
-            )
+            arrays = {f"x{i}": x for i, (_n, x, _y) in enumerate(sets)} | {
+                f"y{i}": y for i, (_n, _x, y) in enumerate(sets)
+            }
+            np.savez(signals, **arrays)
     xs, ys, ws = [], [], []
     for _name, x, y in sets:
         keep = ~np.isnan(x).any(axis=1)
-        xs.append(x[keep])
+        xs.append(expand(x[keep]))
         ys.append(y[keep].astype(float))
         ws.append(np.full(int(keep.sum()), 1.0 / max(1, int(keep.sum()))))  # each file weighs the same
     x, y, w = np.vstack(xs), np.concatenate(ys), np.concatenate(ws) * len(xs)
@@ -205,13 +206,14 @@ def fit_abstention(bench: Path, signals: Path | None = None) -> dict[str, object
     weights, intercept = _logistic((x - mean) / scale, y, w)
 
     def probabilities(rows: np.ndarray) -> np.ndarray:
-        z = (np.nan_to_num(rows, nan=0.0) - mean) / scale
-        p = 1.0 / (1.0 + np.exp(-(z @ weights + intercept)))
-        return np.where(np.isnan(rows).any(axis=1), 0.0, p)
+        missing = np.isnan(rows).any(axis=1)
+        z = (expand(np.nan_to_num(rows, nan=0.0)) - mean) / scale
+        p = 1.0 / (1.0 + np.exp(-np.clip(z @ weights + intercept, -50, 50)))
+        return np.where(missing, 0.0, p)
 
     per_set = [(name, probabilities(rows), labels) for name, rows, labels in sets]
-    grid = np.linspace(0.01, 0.99, 99)
-    abstain_p = 0.01
+    grid = np.linspace(0.005, 0.995, 199)
+    abstain_p = float(grid[0])
     for cut in grid:
         if all((p[labels] < cut).mean() <= FALSE_ABSTAIN_TARGET for _n, p, labels in per_set):
             abstain_p = float(cut)
@@ -221,22 +223,29 @@ def fit_abstention(bench: Path, signals: Path | None = None) -> dict[str, object
             confident_p = float(cut)
     for name, p, labels in per_set:
         log.warning(
-            "%s (fit half): answerable abstained %.4f, off-corpus answered %.4f at %.2f; off-corpus answered by cut %s",
+            "%s (fit half): answerable abstained %.4f, off-corpus answered %.4f (%.4f with high confidence), "
+            "answerable with high confidence %.4f",
             name,
             (p[labels] < abstain_p).mean(),
             (p[~labels] >= abstain_p).mean(),
-            abstain_p,
-            {round(float(c), 2): round(float((p[~labels] >= c).mean()), 3) for c in grid[::10]},
+            (p[~labels] >= confident_p).mean(),
+            (p[labels] >= confident_p).mean(),
         )
-    return {
-        "FEATURES": list(FEATURES),
-        "MEAN": [round(float(v), 6) for v in mean],
-        "SCALE": [round(float(v), 6) for v in scale],
-        "WEIGHTS": [round(float(v), 6) for v in weights],
-        "INTERCEPT": round(intercept, 6),
-        "ABSTAIN_P": round(abstain_p, 2),
-        "CONFIDENT_P": round(confident_p, 2),
+    result: dict[str, object] = {
+        "features": list(FEATURES),
+        "fitted_on": "the fit halves (seed 15) of " + ", ".join(BENCH_FILES) + ": python -m index.fit abstention",
+        "abstain_p": round(abstain_p, 4),
+        "confident_p": round(confident_p, 4),
+        "intercept": round(intercept, 6),
+        "mean": [round(float(v), 6) for v in mean],
+        "scale": [round(float(v), 6) for v in scale],
+        "weights": [round(float(v), 6) for v in weights],
     }
+    if write:
+        path = Path(__file__).with_name("data") / MODEL_FILE
+        path.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+        log.warning("written %s", path)
+    return result
 
 
 if __name__ == "__main__":
