@@ -38,7 +38,8 @@ RUN python3 -m venv "$VIRTUAL_ENV" \
     && rm requirements.txt
 
 # The code and the seed corpus (the files are named one by one; .dockerignore admits only these).
-COPY README.md bot.py client.py doctor.py lifecycle.py ./
+COPY README.md bot.py config.py client.py doctor.py lifecycle.py ./
+COPY cli ./cli
 COPY index ./index
 COPY cogs ./cogs
 COPY store ./store

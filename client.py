@@ -1,4 +1,5 @@
-"""FootnoteBot: the discord.py client, composed by bot.py with its settings, store and engine."""
+"""FootnoteBot: the discord.py client, composed by bot.py with its settings, store and engine, and its command
+tree (`FootnoteTree`), which counts every command as work in progress for the graceful shutdown (lifecycle.py)."""
 
 from __future__ import annotations
 
@@ -12,18 +13,19 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import discord
+from discord import app_commands
 from discord.ext import commands
 
 from cogs import EXTENSIONS
-from cogs.render import NO_MENTIONS, on_app_command_error
+from cogs.render import NO_MENTIONS, on_app_command_error, reply_privately
 from index.engine import Engine
 from index.errors import UserFacingError
-from lifecycle import FootnoteTree, Lifecycle, freeze_long_lived
+from lifecycle import Lifecycle, ShuttingDown, freeze_long_lived
 from store import StoreError
 from store.digest import DigestStore
 
 if TYPE_CHECKING:
-    from bot import Settings
+    from config import Settings
     from store import Store
 
 log = logging.getLogger(__name__)
@@ -35,6 +37,24 @@ def intents() -> discord.Intents:
     """Default intents: DMs and messages that mention the bot carry their content without the privileged
     message-content intent, which Footnote does not ask for."""
     return discord.Intents.default()
+
+
+class FootnoteTree(app_commands.CommandTree):
+    """The command tree of FootnoteBot: counts every command as in flight, refuses new ones while draining."""
+
+    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
+        lifecycle = getattr(self.client, "lifecycle", None)
+        if not isinstance(lifecycle, Lifecycle) or interaction.type is discord.InteractionType.autocomplete:
+            return True
+        try:
+            lifecycle.adopt(interaction)
+        except ShuttingDown as exc:
+            try:
+                await reply_privately(interaction, str(exc))
+            except discord.HTTPException as http_error:
+                log.warning("could not refuse interaction %s: %s", interaction.id, http_error)
+            return False
+        return True
 
 
 class FootnoteBot(commands.Bot):

@@ -29,21 +29,21 @@ import tomllib
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from config import TOKEN_HELP, ConfigError, Settings, load_env
+from lifecycle import Heartbeat, heartbeat_path
+
 if TYPE_CHECKING:
-    from bot import Settings
     from index.corpus import CorpusLoad
 
 log = logging.getLogger(__name__)
 
 DISCORD_API = "https://discord.com/api/v10"
 NETWORK_TIMEOUT = 5.0
-HEARTBEAT_FILE = "heartbeat.json"
-HEARTBEAT_SECONDS = 30.0  # how often a connected bot rewrites its heartbeat
 HEARTBEAT_STALE_SECONDS = 120.0  # older than this while the bot process lives: it has lost Discord
 LOW_DISK_BYTES = 50 * 1024 * 1024
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -65,53 +65,6 @@ class Check:
     status: Status
     detail: str
     fix: str = ""
-
-
-# -- the heartbeat a running bot writes (lifecycle.py) and the doctor reads -------------------------------------
-
-
-@dataclass(frozen=True)
-class Heartbeat:
-    """Written atomically to DATA_DIR/heartbeat.json every HEARTBEAT_SECONDS while the bot is connected to
-    Discord, and removed when it stops cleanly."""
-
-    pid: int
-    host: str
-    time: float
-    user: str
-    guilds: int
-    latency_ms: float | None
-
-    def write(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temp = path.with_name(f".{path.name}.{self.pid}.tmp")
-        temp.write_text(json.dumps(asdict(self)), encoding="utf-8")
-        os.replace(temp, path)
-
-    @classmethod
-    def read(cls, path: Path) -> Heartbeat | None:
-        """None when there is no heartbeat file; ValueError when it is not one."""
-        try:
-            raw = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return None
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise ValueError(str(exc)) from exc
-        try:
-            return cls(
-                pid=int(raw["pid"]),
-                host=str(raw["host"]),
-                time=float(raw["time"]),
-                user=str(raw.get("user", "")),
-                guilds=int(raw.get("guilds", 0)),
-                latency_ms=None if raw.get("latency_ms") is None else float(raw["latency_ms"]),
-            )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ValueError(f"missing or malformed field: {exc}") from exc
-
-
-def heartbeat_path(data_dir: Path) -> Path:
-    return data_dir / HEARTBEAT_FILE
 
 
 # -- the checks --------------------------------------------------------------------------------------------------
@@ -142,8 +95,6 @@ def diagnose(
 ) -> list[Check]:
     """Parse the settings from the environment (as `footnote run` does), then run every check. A setting that
     does not parse is the one FAIL reported: the other checks need the settings."""
-    from bot import ConfigError, Settings
-
     try:
         settings = Settings.from_env(corpus)
     except ConfigError as exc:
@@ -179,8 +130,6 @@ def check_configuration(settings: Settings) -> Check:
 
 def check_token(settings: Settings) -> Check:
     """Presence and shape of DISCORD_TOKEN. The token itself never appears in a Check."""
-    from bot import TOKEN_HELP, ConfigError
-
     token = settings.discord_token
     if not token:
         return Check(
@@ -438,8 +387,6 @@ def check_discord(
         me = _get_json(f"{api}/users/@me", token, timeout)
     except urllib.error.HTTPError as exc:
         if exc.code == 401:
-            from bot import TOKEN_HELP
-
             return Check("discord", Status.FAIL, f"{reached}, but Discord rejected the token (HTTP 401)", TOKEN_HELP)
         return Check("discord", Status.WARN, f"{reached}, but /users/@me answered HTTP {exc.code}", "try again later")
     except (urllib.error.URLError, OSError, ValueError) as exc:
@@ -564,9 +511,7 @@ def cli(corpus: str | None, offline: bool, quiet: bool, stdout: TextIO | None = 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """`python -m doctor` (the same as `footnote doctor`)."""
-    from dotenv import load_dotenv
-
-    load_dotenv()
+    load_env()
     parser = argparse.ArgumentParser(prog="footnote doctor", description="Check Footnote's setup.")
     parser.add_argument("--corpus", help="corpus folder (default: CORPUS_DIR or the bundled seeds)")
     add_arguments(parser)

@@ -6,14 +6,19 @@ the askers of any answer still unfinished to ask again, then closes the Discord 
 then closes SQLite and the process exits 0. See docs/operations.md.
 
 What counts as an answer in progress:
-* every application command: `FootnoteTree.interaction_check` (the tree of FootnoteBot) adopts the task that runs
-  the command, so all cogs' slash commands are covered without code of their own;
+* every application command: `FootnoteTree.interaction_check` (client.py: the tree of FootnoteBot) calls
+  `Lifecycle.adopt`, which counts the task that runs the command, so all cogs' slash commands are covered
+  without code of their own;
 * anything a cog wraps in `async with tracking(bot):` (button callbacks, answers to DMs and mentions). While the
   bot is draining, entering `tracking` raises `ShuttingDown`, a `UserFacingError`, so the cog's usual error path
   shows the message. On a host bot without a Lifecycle (the cogs used as a plugin) `tracking` does nothing.
 
 The heartbeat: while connected to Discord, the bot rewrites DATA_DIR/heartbeat.json every HEARTBEAT_SECONDS;
-`footnote doctor` (the Docker HEALTHCHECK) reports a bot that has lost Discord. The file is removed on exit.
+`footnote doctor` (the Docker HEALTHCHECK) reads it with `Heartbeat.read` and reports a bot that has lost Discord.
+The file is removed on exit.
+
+This module imports discord.py only where it talks to Discord (`_tell`), so the doctor, which must stay cheap,
+can read the heartbeat without loading it (tests/test_doctor.py checks that).
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import json
 import logging
 import math
 import os
@@ -30,16 +36,14 @@ import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import discord
-from discord import app_commands
-
-from cogs.render import NO_MENTIONS, reply_privately
-from doctor import HEARTBEAT_SECONDS, Heartbeat
 from index.errors import UserFacingError
+
+if TYPE_CHECKING:
+    import discord
 
 log = logging.getLogger(__name__)
 
@@ -217,11 +221,14 @@ class Lifecycle:
 
 
 async def _tell(interaction: discord.Interaction, text: str) -> None:
+    import discord
+
+    no_mentions = discord.AllowedMentions.none()
     try:
         if interaction.response.is_done():
-            await interaction.edit_original_response(content=text, embed=None, view=None, allowed_mentions=NO_MENTIONS)
+            await interaction.edit_original_response(content=text, embed=None, view=None, allowed_mentions=no_mentions)
         else:
-            await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+            await interaction.response.send_message(text, ephemeral=True, allowed_mentions=no_mentions)
     except discord.HTTPException as exc:
         log.warning("could not tell interaction %s that its answer was abandoned: %s", interaction.id, exc)
 
@@ -232,24 +239,6 @@ def tracking(client: Any) -> AbstractAsyncContextManager[None]:
     if isinstance(lifecycle, Lifecycle):
         return lifecycle.track()
     return contextlib.nullcontext()
-
-
-class FootnoteTree(app_commands.CommandTree):
-    """The command tree of FootnoteBot: counts every command as in flight, refuses new ones while draining."""
-
-    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
-        lifecycle = getattr(self.client, "lifecycle", None)
-        if not isinstance(lifecycle, Lifecycle) or interaction.type is discord.InteractionType.autocomplete:
-            return True
-        try:
-            lifecycle.adopt(interaction)
-        except ShuttingDown as exc:
-            try:
-                await reply_privately(interaction, str(exc))
-            except discord.HTTPException as http_error:
-                log.warning("could not refuse interaction %s: %s", interaction.id, http_error)
-            return False
-        return True
 
 
 # -- the interpreter, tuned for serving --------------------------------------------------------------------------
@@ -281,6 +270,53 @@ def freeze_long_lived(*, collect: bool = True) -> None:
 
 
 # -- heartbeat ---------------------------------------------------------------------------------------------------
+
+HEARTBEAT_FILE = "heartbeat.json"
+HEARTBEAT_SECONDS = 30.0  # how often a connected bot rewrites its heartbeat
+
+
+@dataclass(frozen=True)
+class Heartbeat:
+    """Written atomically to DATA_DIR/heartbeat.json every HEARTBEAT_SECONDS while the bot is connected to
+    Discord, and removed when it stops cleanly."""
+
+    pid: int
+    host: str
+    time: float
+    user: str
+    guilds: int
+    latency_ms: float | None
+
+    def write(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temp = path.with_name(f".{path.name}.{self.pid}.tmp")
+        temp.write_text(json.dumps(asdict(self)), encoding="utf-8")
+        os.replace(temp, path)
+
+    @classmethod
+    def read(cls, path: Path) -> Heartbeat | None:
+        """None when there is no heartbeat file; ValueError when it is not one."""
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ValueError(str(exc)) from exc
+        try:
+            return cls(
+                pid=int(raw["pid"]),
+                host=str(raw["host"]),
+                time=float(raw["time"]),
+                user=str(raw.get("user", "")),
+                guilds=int(raw.get("guilds", 0)),
+                latency_ms=None if raw.get("latency_ms") is None else float(raw["latency_ms"]),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"missing or malformed field: {exc}") from exc
+
+
+def heartbeat_path(data_dir: Path) -> Path:
+    return data_dir / HEARTBEAT_FILE
 
 
 def connected(bot: discord.Client) -> bool:

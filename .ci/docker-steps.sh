@@ -67,7 +67,9 @@ python3 -m venv "$VIRTUAL_ENV" \
     && rm requirements.txt
 
 # COPY
-copy README.md bot.py client.py doctor.py lifecycle.py ./
+copy README.md bot.py config.py client.py doctor.py lifecycle.py ./
+# COPY
+copy cli ./cli
 # COPY
 copy index ./index
 # COPY

@@ -19,10 +19,9 @@ from typing import Any
 
 import pytest
 
-from bot import Settings
+from config import Settings
 from doctor import (
     Check,
-    Heartbeat,
     Status,
     check_corpus,
     check_data_dir,
@@ -33,11 +32,11 @@ from doctor import (
     check_token,
     expected_version,
     format_checks,
-    heartbeat_path,
     run_doctor,
 )
 from index.corpus import load_corpus
 from index.engine import Engine
+from lifecycle import Heartbeat, heartbeat_path
 from store import migrations
 
 from .conftest import ROOT, SEEDS
@@ -388,9 +387,9 @@ def test_cli_quiet_prints_only_what_needs_a_look_and_exits_by_failures(data_dir,
 
 def test_footnote_doctor_subcommand(data_dir, engine, tmp_path, capsys, monkeypatch):
     import bot
+    import cli
 
-    if "doctor" not in bot.build_parser().format_help():
-        pytest.skip("`footnote doctor` is not wired into bot.py yet (see docs/operations.md)")
+    assert "doctor" in cli.build_parser().format_help()
     for name, value in {"CORPUS_DIR": str(SEEDS), "DATA_DIR": str(data_dir), "DEV_GUILD_ID": "12"}.items():
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("DATABASE_PATH", str(tmp_path / "f.sqlite3"))

@@ -36,9 +36,9 @@ def test_bench_help_lists_its_options(env):
 
 def test_other_commands_do_not_import_the_harness():
     code = (
-        "import sys, bot; args = bot.build_parser().parse_args(['ask', 'hello']); "
+        "import sys, cli; args = cli.build_parser().parse_args(['ask', 'hello']); "
         "assert 'index.bench' not in sys.modules, 'index.bench imported'; "
-        "bot.build_parser().parse_args(['bench', '--quick']); assert 'index.bench' in sys.modules"
+        "cli.build_parser().parse_args(['bench', '--quick']); assert 'index.bench' in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
 

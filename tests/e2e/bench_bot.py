@@ -83,8 +83,9 @@ async def serve(args: argparse.Namespace) -> None:
     import yarl
     from discord.gateway import DiscordWebSocket
 
-    from bot import Settings, open_engine
+    from cli.commands import open_engine
     from client import FootnoteBot
+    from config import Settings
     from lifecycle import tune_for_serving
     from store import Store
 

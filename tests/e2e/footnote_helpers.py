@@ -6,8 +6,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from bot import Settings
 from client import FootnoteBot
+from config import Settings
 from index.engine import Engine
 from store import Store
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from bot import Settings
 from client import FootnoteBot
+from config import Settings
 from index.engine import Engine
 from store import Store
 

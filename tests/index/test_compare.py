@@ -315,7 +315,7 @@ def test_bad_subjects_get_clear_messages(engine, a, b, match):
 
 
 def test_json_results_have_the_shape_of_ask_results(engine):
-    from bot import answer_to_json
+    from cli.output import answer_to_json
 
     ask_keys = set(answer_to_json(engine.ask("Gemini 3", k=1))["results"][0])
     comparison = compare(engine, "GPT-5.2", "Gemini 3", k=2)

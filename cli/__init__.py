@@ -1,0 +1,185 @@
+"""The `footnote` command line: the parser and `main`, which dispatches to one function per subcommand
+(cli/commands.py; terminal rendering in cli/output.py).
+
+`main(argv, serve=...)` is called by bot.main, the console script's entry point, which passes its own
+`start_bot` as `serve`: that is how `footnote run` and `footnote sync` reach the composition root without this
+package importing bot.py (docs/architecture.md). Logging is set up here, once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Callable, Sequence
+
+from cli import commands
+from cli.commands import Serve
+from config import ConfigError, Settings, load_env
+
+
+def setup_logging(level: str) -> None:
+    logging.basicConfig(
+        level=getattr(logging, level, logging.WARNING),
+        force=True,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    # jieba sets its logger to DEBUG with a handler of its own when imported; keep it to warnings.
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+
+
+def _bench_arguments(parser: argparse.ArgumentParser) -> None:
+    from index.bench import add_arguments
+
+    add_arguments(parser)
+
+
+class _SubcommandParser(argparse.ArgumentParser):
+    """A subcommand's parser. With `lazy_arguments`, its options are added only when the subcommand is parsed, so
+    `footnote ask` does not import the module that defines `footnote bench`'s options. It also keeps the words
+    given after the subcommand's name (`command_argv`), to print the command that reproduces a run."""
+
+    def __init__(self, *args, lazy_arguments: Callable[[argparse.ArgumentParser], None] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._lazy_arguments = lazy_arguments
+
+    def parse_known_args(self, args=None, namespace=None):  # argparse calls it with the subcommand's words
+        if self._lazy_arguments is not None:
+            add_arguments, self._lazy_arguments = self._lazy_arguments, None
+            add_arguments(self)
+        parsed, extras = super().parse_known_args(args, namespace)
+        parsed.command_argv = list(args or ())
+        return parsed, extras
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="footnote", description="Verbatim, cited answers from a document corpus.")
+    parser.add_argument("--corpus", help="corpus folder (default: CORPUS_DIR or the bundled seeds)")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_SubcommandParser)
+
+    ask = sub.add_parser("ask", help="answer a question with cited excerpts")
+    ask.add_argument("question")
+    ask.add_argument("--k", type=int, default=5, choices=range(1, 26), metavar="N", help="excerpts to show (1-25)")
+    ask.add_argument("--json", action="store_true", help="print one JSON object")
+    ask.set_defaults(func=commands.cmd_ask)
+
+    corpus = sub.add_parser("corpus", help="list documents, their fields and where each came from")
+    corpus.add_argument("--json", action="store_true")
+    corpus.set_defaults(func=commands.cmd_corpus)
+
+    index = sub.add_parser("index", help="build the index file (rebuilt automatically when documents change)")
+    index.add_argument("--rebuild", action="store_true", help="rebuild even when the index is current")
+    index.set_defaults(func=commands.cmd_index)
+
+    evaluate = sub.add_parser("eval", help="measure answer quality on a question set")
+    evaluate.add_argument("file", help="a .jsonl question set, or a SQuAD .json file with --squad")
+    evaluate.add_argument("--squad", action="store_true", help="run a SQuAD-format file as passage retrieval")
+    evaluate.add_argument(
+        "--quotes", action="store_true", help="score quotation extraction + attribution against an annotated .jsonl"
+    )
+    evaluate.add_argument("--limit", type=int, default=None, help="only the first N questions (SQuAD)")
+    evaluate.add_argument(
+        "--abstention",
+        action="store_true",
+        help="with --squad: a share of the articles is the corpus; their questions must be answered, the others' "
+        "must abstain",
+    )
+    evaluate.add_argument("--corpus-share", type=float, default=0.67, help="with --abstention (default 0.67)")
+    evaluate.add_argument(
+        "--half", choices=("all", "fit", "test"), default="all", help="with --squad: the questions of these articles"
+    )
+    for name, what in (("hit1", "hit@1"), ("hit3", "hit@3"), ("hit5", "hit@5"), ("mrr", "MRR@10")):
+        evaluate.add_argument(f"--min-{name}", type=float, metavar="X", help=f"exit 1 if {what} is below X")
+    evaluate.add_argument(
+        "--max-false-abstain", type=float, metavar="X", help="exit 1 if more answerable questions abstain (a share)"
+    )
+    evaluate.add_argument(
+        "--max-false-answer", type=float, metavar="X", help="exit 1 if more unanswerable ones are answered (a share)"
+    )
+    evaluate.add_argument("--tag", help="apply the floors to the questions with this tag (question sets)")
+    evaluate.add_argument("--json", action="store_true")
+    evaluate.set_defaults(func=commands.cmd_eval)
+
+    timeline_parser = sub.add_parser("timeline", help="dated events from the corpus, oldest first, with citations")
+    timeline_parser.add_argument("topic", nargs="?", help="only events about this (a name or words, any language)")
+    timeline_parser.add_argument("--from", dest="start", metavar="YYYY[-MM[-DD]]", help="earliest date")
+    timeline_parser.add_argument("--to", dest="end", metavar="YYYY[-MM[-DD]]", help="latest date")
+    timeline_parser.add_argument("--json", action="store_true", help="print one JSON object")
+    timeline_parser.set_defaults(func=commands.cmd_timeline)
+
+    quote = sub.add_parser("quote", help="verbatim quotations: who said what, with citations")
+    quote.add_argument("topic", nargs="?", help="what the quotations are about (ranked by relevance)")
+    quote.add_argument("--speaker", help="who said them: any alias, in any script (Altman, 奥特曼)")
+    quote.add_argument("--json", action="store_true", help="print one JSON object")
+    quote.set_defaults(func=commands.cmd_quote)
+
+    compare_parser = sub.add_parser("compare", help="two subjects side by side, or one subject across the sources")
+    compare_parser.add_argument("a", help="a company, product, person or term (any alias, any language)")
+    compare_parser.add_argument("b", nargs="?", default=None, help="another subject; omit it to see each source on A")
+    compare_parser.add_argument("--aspect", default=None, help="only passages about this, e.g. 算力 or revenue")
+    compare_parser.add_argument(
+        "--k", type=int, default=5, choices=range(1, 26), metavar="N", help="passages per section (1-25)"
+    )
+    compare_parser.add_argument("--json", action="store_true", help="print one JSON object")
+    compare_parser.set_defaults(func=commands.cmd_compare)
+
+    digest = sub.add_parser("digest", help="render the daily digest of a date in the terminal")
+    digest.add_argument("--date", help="YYYY-MM-DD (default: today)")
+    digest.add_argument("--topics", help="comma-separated topics (default: the corpus' main topics)")
+    digest.add_argument("--json", action="store_true")
+    digest.set_defaults(func=commands.cmd_digest)
+
+    chat_parser = sub.add_parser("chat", help="hold a conversation with the corpus in the terminal")
+    chat_parser.set_defaults(func=commands.cmd_chat)
+
+    bench = sub.add_parser(
+        "bench",
+        help="measure index build, load, query speed and memory against rank-bm25 and bm25s (docs/benchmarks.md)",
+        description="Build corpora of about 1k, 10k and 100k passages (the seeds, then CMRC 2018 and DRCD "
+        "articles from shared/bench beside the project folder, then synthetic documents of their sentences), "
+        "measure Footnote, rank-bm25 and bm25s on the same tokens in fresh processes, and write a Markdown report "
+        '(and a plot, with matplotlib). The bm25s comparison and the plot need pip install -e ".[bench]". '
+        "It builds its own corpora: --corpus does not apply.",
+        lazy_arguments=_bench_arguments,
+    )
+    bench.set_defaults(func=commands.cmd_bench)
+
+    run = sub.add_parser("run", help="run the Discord bot (needs DISCORD_TOKEN)")
+    run.set_defaults(func=commands.cmd_run, default_log_level="INFO")
+
+    sync = sub.add_parser("sync", help="sync the slash commands with Discord now, then exit")
+    sync.set_defaults(func=commands.cmd_sync, default_log_level="INFO")
+
+    from doctor import add_arguments as add_doctor_arguments
+
+    doctor = sub.add_parser("doctor", help="check configuration, token, corpus, index, database and Discord")
+    add_doctor_arguments(doctor)
+    doctor.set_defaults(func=commands.cmd_doctor, before_settings=True)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, *, serve: Serve | None = None) -> int:
+    """Parse `argv` and run the subcommand; its exit code. `serve` starts the bot (`run`, `sync`)."""
+    load_env()
+    args = build_parser().parse_args(argv)
+    if getattr(args, "before_settings", False):
+        return args.func(args)
+    from index.errors import UserFacingError
+
+    args.serve = serve
+    try:
+        settings = Settings.from_env(getattr(args, "corpus", None))
+        setup_logging(settings.log_level or getattr(args, "default_log_level", "WARNING"))
+        return args.func(args, settings)
+    except (UserFacingError, ConfigError) as exc:
+        print(f"footnote: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:  # `footnote ... | head`: the reader left; stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0

@@ -1,0 +1,92 @@
+"""Footnote's configuration: the `Settings` read once from the environment and a .env file, and `ConfigError`.
+
+Every setting has a default except DISCORD_TOKEN, which only `footnote run` and `footnote sync` need
+(`Settings.require_token`). A setting that does not parse raises `ConfigError`, whose message names the setting
+and how to fix it; the token itself is never logged, printed or put in a repr. README.md's "Configuration" table
+and .env.example document each variable.
+
+This module sits at the bottom of the top-level import graph (docs/architecture.md): it imports nothing of
+Footnote's, so the CLI, the doctor and the client can all read settings without importing each other.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parent
+DEFAULT_CORPUS = PROJECT_DIR / "seeds"
+DEFAULT_DATA = PROJECT_DIR / "data"
+
+_TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{20,}$")
+TOKEN_HELP = (
+    "Create an application at https://discord.com/developers/applications, open Bot, press Reset Token, "
+    "and put the token in .env as DISCORD_TOKEN=... (see .env.example)."
+)
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message says which and how to fix it."""
+
+
+def load_env() -> None:
+    """Read a .env file from the working directory into the environment (variables already set win)."""
+    from dotenv import load_dotenv
+
+    load_dotenv()
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Configuration read once from the environment (and .env). The token is never logged or printed."""
+
+    corpus_dir: Path
+    data_dir: Path
+    database_path: Path
+    log_level: str | None
+    tokenizer_mode: str
+    discord_token: str = field(default="", repr=False)
+    dev_guild_id: int | None = None
+    cooldown_rate: int = 5
+    cooldown_per: float = 30.0
+    memory_window_minutes: float = 30.0
+    retention_days: float = 90.0
+    digest_tick_seconds: float = 60.0
+    reload_poll_seconds: float = 30.0
+
+    @classmethod
+    def from_env(cls, corpus: str | None = None) -> Settings:
+        data_dir = Path(os.environ.get("DATA_DIR") or DEFAULT_DATA).expanduser()
+        return cls(
+            corpus_dir=Path(corpus or os.environ.get("CORPUS_DIR") or DEFAULT_CORPUS).expanduser(),
+            data_dir=data_dir,
+            database_path=Path(os.environ.get("DATABASE_PATH") or data_dir / "footnote.sqlite3").expanduser(),
+            log_level=(os.environ.get("LOG_LEVEL") or "").upper() or None,
+            tokenizer_mode=os.environ.get("FOOTNOTE_TOKENIZER", "search"),
+            discord_token=os.environ.get("DISCORD_TOKEN", "").strip(),
+            dev_guild_id=_int_setting("DEV_GUILD_ID", None),
+            cooldown_rate=_int_setting("COOLDOWN_RATE", 5) or 5,
+            cooldown_per=float(_int_setting("COOLDOWN_SECONDS", 30) or 30),
+            memory_window_minutes=float(_int_setting("MEMORY_WINDOW_MINUTES", 30) or 30),
+            retention_days=float(_int_setting("RETENTION_DAYS", 90) or 0),
+            digest_tick_seconds=float(_int_setting("DIGEST_TICK_SECONDS", 60) or 0),
+            reload_poll_seconds=float(_int_setting("CORPUS_POLL_SECONDS", 30) or 0),
+        )
+
+    def require_token(self) -> str:
+        if not self.discord_token:
+            raise ConfigError(f"DISCORD_TOKEN is not set. {TOKEN_HELP}")
+        if not _TOKEN_RE.match(self.discord_token):
+            raise ConfigError(f"DISCORD_TOKEN does not look like a bot token (three dot-separated parts). {TOKEN_HELP}")
+        return self.discord_token
+
+
+def _int_setting(name: str, default: int | None) -> int | None:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit():
+        raise ConfigError(f"{name} must be a whole number, not {raw!r}.")
+    return int(raw)
