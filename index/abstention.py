@@ -20,7 +20,10 @@ ranking the engine already did:
 - ``characters``: the share of the Chinese characters of the question's units found in that passage (a
   segmentation that differs between question and text still shows; 0 for a question without Chinese);
 - ``matched``: the general informativeness the passage does match, summed (evidence in absolute terms);
-- ``rarest``: the general informativeness of the most telling unit it matches.
+- ``rarest``: the general informativeness of the most telling unit it matches;
+- ``capitals``: the share of the question's capitalised words (not the first word: names in English) it misses;
+- ``answer_type``: 1 when the question asks for a number or a time (how many, when, 多少, 幾時) and the passage
+  states no figure at all.
 
 A logistic model over the signals and their pairwise products gives the probability that the corpus answers. Its
 weights and the two cut-offs (abstain below `abstain_p`; "weak match" below `confident_p`), in
@@ -50,6 +53,7 @@ log = logging.getLogger(__name__)
 
 FEATURES = (
     "missing", "worst", "absent", "coverage", "relative", "gap", "units", "phrases", "characters", "matched", "rarest",
+    "capitals", "answer_type",
 )  # fmt: skip
 MODEL_FILE = "abstention.json"  # index/data/: written by `python -m index.fit abstention --write`
 

@@ -10,10 +10,11 @@ passages are real.
 
 Systems, on the same tokens. Footnote builds its index from the corpus folder (tokenising with jieba, glossary
 concept terms included). Its index terms are exported per passage and given, unchanged, to rank-bm25
-(BM25Okapi; a query is `get_scores` + argsort) and to bm25s (method "robertson", the closest to BM25Okapi;
-a query is `retrieve(k=10)`). The queries are real questions (CMRC 2018, DRCD, the seed question set), turned
-into terms by the same function as passages. Footnote's query is `BM25Index.top_k` on those terms; its full
-`Engine.ask` (analysis, glossary and dictionary expansion, coverage, merging, excerpts) is timed separately.
+(BM25Okapi, with Footnote's k1 and b; a query is `get_scores` + argsort) and to bm25s (method "robertson", the
+closest to BM25Okapi, same k1 and b; a query is `retrieve(k=10)`). The queries are real questions (CMRC 2018,
+DRCD, the seed question set), turned into terms by the same function as passages. Footnote's query is
+`BM25Index.top_k` on those terms; its full `Engine.ask` (analysis, glossary and dictionary expansion, coverage,
+merging, excerpts) is timed separately.
 
 Fresh processes. Each system builds its index in one fresh process (`python -m index.bench --measure ...`) and
 loads it and answers the queries in another, so each peak RSS (ru_maxrss) is that process's own. A build's
@@ -52,6 +53,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from index.ranking import BM25_PARAMS  # the peers score with Footnote's k1 and b, so their top 10 is comparable
 
 log = logging.getLogger(__name__)
 
@@ -464,7 +467,7 @@ def _measure_rank_bm25(task: dict[str, Any]) -> dict[str, Any]:
     if task["phase"] == "build":
         corpus, _ = _load_tokens(task["export"])
         started = time.perf_counter()
-        bm25 = BM25Okapi(corpus, k1=1.5, b=0.75, epsilon=0.25)
+        bm25 = BM25Okapi(corpus, k1=BM25_PARAMS.k1, b=BM25_PARAMS.b, epsilon=BM25_PARAMS.epsilon)  # Footnote's
         seconds = time.perf_counter() - started
         with path.open("wb") as handle:  # rank-bm25 has no file format; its users pickle it (a temp file here)
             pickle.dump(bm25, handle, protocol=pickle.HIGHEST_PROTOCOL)
@@ -492,7 +495,7 @@ def _measure_bm25s(task: dict[str, Any]) -> dict[str, Any]:
     if task["phase"] == "build":
         corpus, _ = _load_tokens(task["export"])
         started = time.perf_counter()
-        retriever = bm25s.BM25(k1=1.5, b=0.75, method="robertson")
+        retriever = bm25s.BM25(k1=BM25_PARAMS.k1, b=BM25_PARAMS.b, method="robertson")
         retriever.index(corpus, show_progress=False)
         seconds = time.perf_counter() - started
         retriever.save(str(folder), show_progress=False)

@@ -6,10 +6,14 @@ is part of (Altman -> @sam-altman, which every 奥特曼 passage carries) and di
 芯片). A passage scores a concept by the best of its literal match and its weighted expansions, so expanded
 terms never outweigh the user's own words and never add up on top of them.
 
+Ranking. The 60 best candidates by BM25 are re-ranked with their paragraph's score and, for Latin-script
+questions, proximity (index/ranking.py).
+
 Abstention. A question's units are its maximal terms (not the sub-words jieba's search mode adds, nor the
 parts of a compound). Coverage of a passage = idf-weighted share of units it matches (literal 1, expansion its
-weight, sub-words only 0.5); an absent term counts with the idf of a term seen nowhere. When no candidate
-passage covers half of the question, the engine abstains; below `LOW_CONFIDENCE` the answer is labelled weak.
+weight, sub-words only 0.5); a term the corpus lacks weighs by how telling it is in the language. Candidates
+covering less than a quarter of the question are dropped; whether the corpus answers at all, and whether the
+answer is a weak match, is the calibrated model of index/abstention.py over signals of the ranking.
 """
 
 from __future__ import annotations
@@ -331,7 +335,12 @@ class Engine:
 
     def coverage(self, query: Query, doc_ids: np.ndarray) -> np.ndarray:
         """Idf-weighted share of the question's units matched by each of `doc_ids` (see module docstring)."""
-        units, credit, anchored = self._unit_credits(query, doc_ids)
+        return self._coverage_of(query, doc_ids, *self._unit_credits(query, doc_ids))
+
+    def _coverage_of(
+        self, query: Query, doc_ids: np.ndarray, units: list[Concept], credit: np.ndarray, anchored: np.ndarray
+    ) -> np.ndarray:
+        anchored = anchored.copy()
         weights = [self._unit_idf(concept, query.text) for concept in units]
         total = sum(weights)
         covered = np.asarray(weights) @ credit if units else np.zeros(len(doc_ids))
@@ -395,7 +404,7 @@ class Engine:
     def signals(self, query: Query, ranked: Sequence[int], ranking: dict[int, float], raw: np.ndarray) -> np.ndarray:
         """The abstention signals of index/abstention.py (FEATURES, in order) for a ranked candidate list."""
         top = np.asarray(ranked[:3], dtype=np.int32)
-        units, credit, _anchored = self._unit_credits(query, top)
+        units, credit, anchored = self._unit_credits(query, top)
         general = np.asarray([self.general_weight(c, query.text) for c in units])
         total = float(general.sum()) or 1.0
         missing_by_passage = (general @ (1.0 - credit)) / total if len(units) else np.zeros(len(top))
@@ -410,6 +419,7 @@ class Engine:
             ],
             dtype=bool,
         )
+        capitals = np.asarray([c.start > 0 and query.text[c.start : c.start + 1].isupper() for c in units], dtype=bool)
         reachable = self._reachable(query)
         first = ranking[ranked[0]]
         second = ranking[ranked[1]] if len(ranked) > 1 else 0.0
@@ -418,13 +428,15 @@ class Engine:
                 float(missing_by_passage[best]),
                 float(gaps.max()) if len(gaps) else 0.0,
                 float(general @ ~in_corpus) / total if len(units) else 0.0,
-                float(self.coverage(query, top).max()),
+                float(self._coverage_of(query, top, units, credit, anchored).max()),
                 float(raw[ranked[0]]) / reachable if reachable > 0 else 0.0,
                 (first - second) / first if first > 0 else 0.0,
                 math.log1p(len(units)),
                 *self._surface_matches(query.text, units, self.passages[int(top[best])].text),
                 float(general @ credit[:, best]) if len(units) else 0.0,
                 float((general * credit[:, best]).max()) if len(units) else 0.0,
+                float((1.0 - credit[capitals, best]).mean()) if capitals.any() else 0.0,
+                _answer_type_missing(query.text, self.passages[int(top[best])].text),
             ]
         )
 
@@ -737,6 +749,32 @@ def figures(folded: str) -> set[str]:
         else:
             found.add(f"{value * _UNIT_VALUE.get(unit or '', 1):.4g}")
     return found
+
+
+# What kind of answer a question asks for, by its question words (English, Chinese, Cantonese): a number
+# (how many, 多少, 幾多) or a time (when, 何時, 幾時). A passage without any figure cannot answer the first.
+_ASKS_NUMBER = re.compile(
+    r"\bhow (?:many|much|long|old|far|big|tall|high|large|often)\b|\bwhat (?:percent|percentage|share)\b"
+    r"|多少|幾多|几多|多久|多長|多长|多大|多高|多遠|多远|幾個|几个|幾年|几年|百分之幾|百分之几",
+    re.I,
+)
+_ASKS_TIME = re.compile(
+    r"\bwhen\b|\bwhat (?:year|date|month|day|time)\b|\bwhich (?:year|month|day)\b"
+    r"|何時|何时|幾時|几时|什麼時候|什么时候|哪一?年|何年|哪一?天|哪個月|哪个月",
+    re.I,
+)
+_HAS_FIGURE = re.compile(
+    r"\d|[一二三四五六七八九十百千萬万億亿兩两]|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+    r"twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand|million|billion|dozen|half)\b",
+    re.I,
+)
+
+
+def _answer_type_missing(question: str, text: str) -> float:
+    """1.0 when the question asks for a number or a time and the passage states no figure at all, else 0.0."""
+    if (_ASKS_NUMBER.search(question) or _ASKS_TIME.search(question)) and not _HAS_FIGURE.search(text):
+        return 1.0
+    return 0.0
 
 
 def _coverage_credit(term: str, factor: float) -> float:
