@@ -152,7 +152,10 @@ def latin_informativeness(surface: str) -> float:
     forms = [word]
     for suffix, replacement in _INFLECTIONS:
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            forms.append(word[: len(word) - len(suffix)] + replacement)
+            base = word[: len(word) - len(suffix)]
+            forms.append(base + replacement)
+            if not replacement and len(base) >= 4 and base[-1] == base[-2]:  # plugging, stopped
+                forms.append(base[:-1])
     zipf = max((table[form] for form in forms if form in table), default=None)
     if zipf is None:
         return 1.0

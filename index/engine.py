@@ -12,7 +12,7 @@ questions, proximity (index/ranking.py).
 Abstention. A question's units are its maximal terms (not the sub-words jieba's search mode adds, nor the
 parts of a compound). Coverage of a passage = idf-weighted share of units it matches (literal 1, expansion its
 weight, sub-words only 0.5); a term the corpus lacks weighs by how telling it is in the language. Candidates
-covering less than a quarter of the question are dropped; whether the corpus answers at all, and whether the
+covering less than 15% of the question are dropped; whether the corpus answers at all, and whether the
 answer is a weak match, is the calibrated model of index/abstention.py over signals of the ranking.
 """
 
@@ -87,7 +87,8 @@ GLOSSARY_WEIGHT = 0.7
 DICTIONARY_WEIGHT = 0.5
 CONTEXT_WEIGHT = 0.5
 FOLLOW_UP_EASING = 0.8
-ABSTAIN_BELOW = 0.5
+ABSTAIN_BELOW = 0.5  # compare.py: the coverage an aspect needs
+MIN_EVIDENCE = 0.15  # a candidate covering less of the question is not evidence for it
 LOW_CONFIDENCE = 0.7
 CANDIDATES = 60
 SIGNATURE_CACHE = 1024  # passages whose merge signatures are kept (~30 KB each)
@@ -399,7 +400,8 @@ class Engine:
         jieba's dictionary frequency for Chinese, wordfreq's for English (index/abstention.py)."""
         if re.search(r"[\u3400-\u9fff]", concept.term):
             return max(0.05, self.analyzer.rarity(concept.term))
-        return max(0.05, latin_informativeness(question[concept.start : concept.end]))
+        surface = question[concept.start : concept.end]
+        return max(0.05, min(latin_informativeness(surface), latin_informativeness(concept.term)))
 
     def signals(self, query: Query, ranked: Sequence[int], ranking: dict[int, float], raw: np.ndarray) -> np.ndarray:
         """The abstention signals of index/abstention.py (FEATURES, in order) for a ranked candidate list."""
@@ -555,7 +557,7 @@ class Engine:
         self, query: Query, ranked: Sequence[int], ranking: dict[int, float], raw: np.ndarray, easing: float = 1.0
     ) -> Decision:
         """Whether the corpus answers: the calibrated model of index/abstention.py over the ranking's signals
-        (no candidate covering a quarter of the question is always an abstention)."""
+        (no candidate covering MIN_EVIDENCE of the question is always an abstention)."""
         if not ranked:
             return Decision((), 0.0, True, "none")
         return Decision.of(self.signals(query, ranked, ranking, raw), easing)
@@ -572,7 +574,7 @@ class Engine:
         score_of = {int(d): float(s) for d, s in zip(top, ranking, strict=True)}
         coverage = {int(d): float(c) for d, c in zip(top, cover, strict=True)}
         # A candidate that covers too little of the question is not evidence for it.
-        ranked = [int(d) for d in top if coverage[int(d)] >= ABSTAIN_BELOW / 2]
+        ranked = [int(d) for d in top if coverage[int(d)] >= MIN_EVIDENCE]
         return ranked, score_of, coverage, raw
 
     def _candidates(self, query: Query, exclude: Collection[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -374,6 +374,7 @@ def evaluate_abstention(
         "false_abstain_rate": summary["false_abstain_rate"],
         "unanswerable_answered": summary["unanswerable_answered"],
         "false_answer_rate": summary["false_answer_rate"],
+        "unanswerable_answered_high_confidence": sum(r["abstain"] and r["confidence"] == "high" for r in rows),
         "weak_matches": sum(r["confidence"] == "low" for r in rows),
         "warm_query_ms": _percentiles(latencies),
     }
