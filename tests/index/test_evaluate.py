@@ -136,7 +136,9 @@ def test_abstention_evaluation_reports_both_kinds_of_error(squad_file):
     assert report["answerable"] + report["unanswerable"] == report["questions"] == 10
     assert report["answerable_abstained"] <= 1 and report["unanswerable_answered"] <= 1
     assert report["hit@1"] >= 0.75
-    assert report["false_abstain_rate"] == pytest.approx(report["answerable_abstained"] / report["answerable"], abs=1e-4)
+    assert report["false_abstain_rate"] == pytest.approx(
+        report["answerable_abstained"] / report["answerable"], abs=1e-4
+    )
 
 
 def test_squad_retrieval_reports_hit_at_3(squad_file):
