@@ -96,9 +96,16 @@ class Model:
 
 
 def expand(rows: np.ndarray) -> np.ndarray:
-    """The model's inputs: each signal, then every product of two signals (squares included)."""
-    pairs = [rows[:, i] * rows[:, j] for i, j in itertools.combinations_with_replacement(range(rows.shape[1]), 2)]
-    return np.hstack([rows, np.stack(pairs, axis=1)]) if pairs else rows
+    """The model's inputs: each signal, then every product of two signals (squares included), in the order of
+    itertools.combinations_with_replacement."""
+    first, second = _pairs(rows.shape[1])
+    return np.hstack([rows, rows[:, first] * rows[:, second]])
+
+
+@functools.cache
+def _pairs(n: int) -> tuple[np.ndarray, np.ndarray]:
+    pairs = np.asarray(list(itertools.combinations_with_replacement(range(n), 2)), dtype=np.int64).reshape(-1, 2)
+    return pairs[:, 0], pairs[:, 1]
 
 
 @functools.cache

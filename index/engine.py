@@ -155,6 +155,7 @@ class Engine:
         # Signatures of recently ranked passages (a set of ~400 shingles each: caching every passage ever ranked
         # grew a 100k-passage bot by ~0.7 MB a question). lru_cache is thread-safe.
         self._signature = functools.lru_cache(maxsize=SIGNATURE_CACHE)(self._compute_signature)
+        self._folded = functools.lru_cache(maxsize=SIGNATURE_CACHE)(self._fold_passage)
         self._positions = functools.lru_cache(maxsize=PROXIMITY_CACHE)(self._compute_positions)
 
     # -- construction ------------------------------------------------------------------------------------
@@ -328,7 +329,8 @@ class Engine:
 
     def general_weight(self, concept: Concept, question: str) -> float:
         """How telling a unit of the question is in its language, 0.05 (everyday) .. 1 (rare, a name, a number):
-        jieba's dictionary frequency for Chinese, wordfreq's for English (index/abstention.py)."""
+        jieba's dictionary frequency for Chinese, wordfreq's for English (index/abstention.py). (Raising capitalised
+        words to a name's weight was measured on the fit halves: it made every set worse.)"""
         if re.search(r"[\u3400-\u9fff]", concept.term):
             return max(0.05, self.analyzer.rarity(concept.term))
         surface = question[concept.start : concept.end]
@@ -365,7 +367,7 @@ class Engine:
                 float(raw[ranked[0]]) / reachable if reachable > 0 else 0.0,
                 (first - second) / first if first > 0 else 0.0,
                 math.log1p(len(units)),
-                *self._surface_matches(query.text, units, self.passages[int(top[best])].text),
+                *self._surface_matches(query.text, units, self._folded(int(top[best]))),
                 float(general @ credit[:, best]) if len(units) else 0.0,
                 float((general * credit[:, best]).max()) if len(units) else 0.0,
                 float((1.0 - credit[capitals, best]).mean()) if capitals.any() else 0.0,
@@ -374,10 +376,9 @@ class Engine:
         )
 
     @staticmethod
-    def _surface_matches(question: str, units: Sequence[Concept], text: str) -> tuple[float, float]:
-        """(phrases, characters) signals: adjacent unit pairs of the question found verbatim (folded) in `text`,
-        and the Chinese characters of the units found in it."""
-        folded = " ".join(fold(text).split())
+    def _surface_matches(question: str, units: Sequence[Concept], folded: str) -> tuple[float, float]:
+        """(phrases, characters) signals: adjacent unit pairs of the question found verbatim in a passage's folded
+        text (white space collapsed), and the Chinese characters of the units found in it."""
         pairs = [
             fold(question[a.start : b.end])
             for a, b in itertools.pairwise(sorted(units, key=lambda c: c.start))
@@ -548,9 +549,13 @@ class Engine:
             [p.doc_id for p in self.passages], [p.paragraph for p in self.passages], self.bm25.doc_len
         )
 
+    def _fold_passage(self, pid: int) -> str:
+        """A passage's folded text, white space collapsed (cached as `self._folded`)."""
+        return " ".join(fold(self.passages[pid].text).split())
+
     def _compute_positions(self, pid: int) -> dict[str, list[int]]:
         """A passage's Latin-script terms and their positions (cached as `self._positions`)."""
-        terms = latin_terms(fold(self.passages[pid].text), self.analyzer.stem, self.analyzer.stopwords)
+        terms = latin_terms(self._folded(pid), self.analyzer.stem, self.analyzer.stopwords)
         return term_positions(terms)
 
     def merge_same_content(self, ranked: Sequence[int]) -> list[list[int]]:
@@ -561,8 +566,8 @@ class Engine:
         for pid in ranked:
             shingles, anchors = self._signature(pid)
             for group, (g_shingles, g_anchors) in zip(groups, signatures, strict=True):
-                if _jaccard(shingles, g_shingles) >= 0.6 or (
-                    len(anchors) >= 3 and len(g_anchors) >= 3 and _jaccard(anchors, g_anchors) >= 0.75
+                if _similar(shingles, g_shingles, 0.6) or (
+                    len(anchors) >= 3 and len(g_anchors) >= 3 and _similar(anchors, g_anchors, 0.75)
                 ):
                     group.append(pid)
                     break
@@ -725,3 +730,10 @@ def _char_shingles(text: str, size: int = 3) -> set[str]:
 
 def _jaccard(a: set[str], b: set[str]) -> float:
     return len(a & b) / len(a | b) if a and b else 0.0
+
+
+def _similar(a: set[str], b: set[str], threshold: float) -> bool:
+    """Jaccard(a, b) >= threshold, without the set operations when the sizes alone rule it out (the Jaccard of
+    two sets is at most the smaller size over the larger)."""
+    small, large = sorted((len(a), len(b)))
+    return bool(large) and small >= threshold * large and _jaccard(a, b) >= threshold
