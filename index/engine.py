@@ -61,7 +61,7 @@ from index.tokenize import Analyzer, TermSpan
 MAX_QUESTION_CHARS = 1000
 GLOSSARY_WEIGHT = 0.7
 DICTIONARY_WEIGHT = 0.5
-CONTEXT_WEIGHT = 0.5
+CONTEXT_WEIGHT = 0.7  # as a glossary alias: the subject a follow-up leans on, below the words asked
 FOLLOW_UP_EASING = 0.8
 ABSTAIN_BELOW = 0.5  # compare.py: the coverage an aspect needs
 MIN_EVIDENCE = 0.15  # a candidate covering less of the question is not evidence for it
@@ -336,8 +336,16 @@ class Engine:
         surface = question[concept.start : concept.end]
         return max(0.05, min(latin_informativeness(surface), latin_informativeness(concept.term)))
 
-    def signals(self, query: Query, ranked: Sequence[int], ranking: dict[int, float], raw: np.ndarray) -> np.ndarray:
-        """The abstention signals of index/abstention.py (FEATURES, in order) for a ranked candidate list."""
+    def signals(
+        self,
+        query: Query,
+        ranked: Sequence[int],
+        ranking: dict[int, float],
+        raw: np.ndarray,
+        scored: Query | None = None,
+    ) -> np.ndarray:
+        """The abstention signals of index/abstention.py (FEATURES, in order) for a ranked candidate list of
+        `scored` (default: `query`), checking the units of `query`."""
         top = np.asarray(ranked[:3], dtype=np.int32)
         units, credit, anchored = self._unit_credits(query, top)
         general = np.asarray([self.general_weight(c, query.text) for c in units])
@@ -355,7 +363,7 @@ class Engine:
             dtype=bool,
         )
         capitals = np.asarray([c.start > 0 and query.text[c.start : c.start + 1].isupper() for c in units], dtype=bool)
-        reachable = self._reachable(query)
+        reachable = self._reachable(scored or query)
         first = ranking[ranked[0]]
         second = ranking[ranked[1]] if len(ranked) > 1 else 0.0
         return np.asarray(
@@ -364,7 +372,7 @@ class Engine:
                 float(gaps.max()) if len(gaps) else 0.0,
                 float(general @ ~in_corpus) / total if len(units) else 0.0,
                 float(self._coverage_of(query, top, units, credit, anchored).max()),
-                float(raw[ranked[0]]) / reachable if reachable > 0 else 0.0,
+                _relative(float(raw[ranked[0]]), reachable),
                 (first - second) / first if first > 0 else 0.0,
                 math.log1p(len(units)),
                 *self._surface_matches(query.text, units, self._folded(int(top[best]))),
@@ -394,12 +402,13 @@ class Engine:
         gives it (its literal term or a weighted expansion), as if one passage had them all."""
         total = 0.0
         for concept in query.concepts:
-            best = 0.0
+            best = None  # contributions can be negative (BM25Okapi's floored idf in a tiny corpus)
             for term, factor in ((concept.term, 1.0), *concept.expansions):
                 weights = self.bm25.postings(term)[1]
                 if len(weights):
-                    best = max(best, factor * float(weights.max()))
-            total += best
+                    value = factor * float(weights.max())
+                    best = value if best is None else max(best, value)
+            total += best or 0.0
         for term, factor in query.extra:
             weights = self.bm25.postings(term)[1]
             if len(weights):
@@ -441,9 +450,14 @@ class Engine:
         if not query.concepts and not query.extra:
             raise QuestionError(self._nothing_to_search(cleaned))
         ranked, score_of, coverage, raw = self._rank(query, exclude)
-        # A follow-up leans on a subject the conversation already established, so its own (often generic)
-        # words need to be covered less.
-        decision = self.decide(query, ranked, score_of, raw, FOLLOW_UP_EASING if context.strip() else 1.0)
+        if context.strip():
+            # A follow-up leans on the subject the conversation established: whether the corpus answers it is
+            # decided for the question read with that subject's words ("他后来怎么说" + "Mark Chen"), and a
+            # little more leniently.
+            read_with = self.analyze(f"{cleaned} {clean_question(context)}")
+            decision = self.decide(read_with, ranked, score_of, raw, FOLLOW_UP_EASING, scored=query)
+        else:
+            decision = self.decide(query, ranked, score_of, raw)
         if decision.abstain:
             return Answer(
                 question,
@@ -486,13 +500,20 @@ class Engine:
         )
 
     def decide(
-        self, query: Query, ranked: Sequence[int], ranking: dict[int, float], raw: np.ndarray, easing: float = 1.0
+        self,
+        query: Query,
+        ranked: Sequence[int],
+        ranking: dict[int, float],
+        raw: np.ndarray,
+        easing: float = 1.0,
+        scored: Query | None = None,
     ) -> Decision:
         """Whether the corpus answers: the calibrated model of index/abstention.py over the ranking's signals
-        (no candidate covering MIN_EVIDENCE of the question is always an abstention)."""
+        (no candidate covering MIN_EVIDENCE of the question is always an abstention). `scored`: the query the
+        ranking scored, when `query` (whose units are checked) differs from it."""
         if not ranked:
             return Decision((), 0.0, True, "none")
-        return Decision.of(self.signals(query, ranked, ranking, raw), easing)
+        return Decision.of(self.signals(query, ranked, ranking, raw, scored), easing)
 
     def _rank(
         self, query: Query, exclude: Collection[int]
@@ -706,6 +727,15 @@ _HAS_FIGURE = re.compile(
     r"twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand|million|billion|dozen|half)\b",
     re.I,
 )
+
+
+def _relative(score: float, reachable: float) -> float:
+    """The first passage's score over the best reachable one. In a corpus of a few passages BM25Okapi's idf is
+    zero or negative for every term (each is in half the passages or more), so the ratio means nothing: the
+    passage then counts as reaching the best when its score is the best reachable."""
+    if reachable > 0:
+        return min(1.0, max(0.0, score / reachable))
+    return 1.0 if score >= reachable - 1e-9 else 0.0
 
 
 def _answer_type_missing(question: str, text: str) -> float:

@@ -51,6 +51,17 @@ def test_a_decision_follows_the_probability():
     assert fitted.probability(weak) < fitted.abstain_p
     assert Decision.of(strong).confidence == "high" and not Decision.of(strong).abstain
     assert Decision.of(weak).abstain and Decision.of(weak).confidence == "none"
+    # Between the two cut-offs lies the weak match: answered, labelled low.
+    low, high = 0.0, 1.0
+    for _ in range(60):
+        middle = (low + high) / 2
+        p = fitted.probability(weak + middle * (strong - weak))
+        if p < (fitted.abstain_p + fitted.confident_p) / 2:
+            low = middle
+        else:
+            high = middle
+    between = Decision.of(weak + high * (strong - weak))
+    assert not between.abstain and between.confidence == "low"
 
 
 @pytest.mark.parametrize(
