@@ -12,7 +12,7 @@ import multiprocessing
 import os
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
@@ -32,24 +32,34 @@ from index.analysis import (
 from index.arrays import offsets, ranges
 from index.bm25 import BM25Index, BM25Params
 from index.corpus import Document, DocumentInfo, corpus_fingerprint, load_catalog, load_document
-from index.crosslang import best_links, build_links
+from index.crosslang import Lexicon, best_links, link_candidates
 from index.duplicates import UNDECIDED, _collapse, _previous_decisions
 from index.errors import CorpusError, IndexFileError
+from index.formats import prune_cache
 from index.glossary import Glossary
 from index.indexfile import _Built, _decode, _from_file, _info_fields, pack_links, read_index, save
+from index.progress import Progress, terminal_progress
 from index.ranking import BM25_PARAMS
+from index.romanize import han_name_keys, latin_names
 from index.sources import _catalog_key, _relative, _Sources, _tokenizer_spec, index_path, tokenizer_key
 from index.tokencache import CacheKeys, TokenCache, token_cache_path
-from index.tokenize import Analyzer
+from index.tokenize import HAN_CHARS, Analyzer
 
 log = logging.getLogger(__name__)
 
 
 def load_or_build(
-    corpus_dir: Path, data_dir: Path | None, *, mode: str, rebuild: bool, workers: int | None
+    corpus_dir: Path,
+    data_dir: Path | None,
+    *,
+    mode: str,
+    rebuild: bool,
+    workers: int | None,
+    progress: Progress | None = None,
 ) -> tuple[Analyzer, Glossary, _Built, Path]:
     """Engine.open's work (its docstring says when an index is current, rebuilt or built elsewhere): the
-    analyzer, the glossary, the built index and the resolved corpus folder."""
+    analyzer, the glossary, the built index and the resolved corpus folder. A build reports to `progress`
+    (a build in a separate process reports on that process' stderr: a bar on a terminal, lines otherwise)."""
     started = time.perf_counter()
     sources = _Sources.read(corpus_dir, data_dir, mode)
     built = None
@@ -63,7 +73,9 @@ def load_or_build(
     if index_file is None and sources.spec.cache_dir is not None and sources.size >= analysis.PARALLEL_MIN_CHARS:
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(1, mp_context=context) as pool:
-            future = pool.submit(_build_index_file, str(sources.corpus_dir), str(data_dir), mode, rebuild, workers)
+            future = pool.submit(
+                _build_index_file, str(sources.corpus_dir), str(data_dir), mode, rebuild, workers, progress is not None
+            )
             analyzer = sources.spec.analyzer()  # meanwhile
             try:
                 stats = future.result()
@@ -74,10 +86,10 @@ def load_or_build(
     else:
         analyzer = sources.spec.analyzer()
     if index_file is not None:
-        built = _from_file(index_file, sources.blobs)
+        built = _from_file(index_file, sources.blobs, sources.extracted_dir)
         log.info("index loaded from %s (%d passages)", path, len(built.passages))
     if built is None:
-        built = _build_here(sources, analyzer, rebuild=rebuild, workers=workers)
+        built = _build_here(sources, analyzer, rebuild=rebuild, workers=workers, progress=progress)
     log.info(
         "corpus %s: %d documents, %d passages, version %s (%.2f s)",
         sources.corpus_dir,
@@ -105,10 +117,11 @@ def build(
     keep_analysis: Callable[[TokenCache], None] | None = None,
     passage_texts: bool = True,
     helper: ProcessPoolExecutor | None = None,
+    progress: Progress | None = None,
 ) -> _Built:
     """Build the index of `documents`. Documents found in `cache` (same content) are not analysed again; the
     others are analysed here, or in `workers` processes (default: one per core) when they are many and
-    `tokenizer` says how to make the same analyzer there.
+    `tokenizer` says how to make the same analyzer there; `progress` counts the documents analysed.
 
     The analysis of the corpus' documents (what a token cache keeps) is handed to `keep_analysis` as soon as
     it is complete, as a TokenCache without keys, and then released before the postings are built (at
@@ -120,7 +133,9 @@ def build(
     fresh_docs = [doc for doc in documents if (doc.fingerprint, doc.body_start) not in cached_rows]
     fresh = _analyse_with(helper, fresh_docs) if helper is not None else None
     if fresh is None:
-        fresh = _analyse(fresh_docs, analyzer, glossary, tokenizer, workers)
+        fresh = _analyse(fresh_docs, analyzer, glossary, tokenizer, workers, progress)
+    if progress is not None:
+        progress.close()  # the tokenising stage ends here (its last line); duplicates and postings follow
     analysed = time.perf_counter()
     # The cache's documents, then the fresh ones (the cache's arrays are not copied when nothing is fresh).
     offset = cache.analysis.n_docs if cache is not None else 0
@@ -203,15 +218,17 @@ def build(
     indexed = time.perf_counter()
     zh_vocab = {t for t in vocab if _ZH_TERM.fullmatch(t)}
     en_vocab = {t for t in vocab if _EN_TERM.fullmatch(t)}
-    links = None
+    candidates = None
     if links_future is not None:
         try:
-            links = best_links(*links_future.result(), zh_vocab=zh_vocab, en_vocab=en_vocab)
+            candidates = links_future.result()
         except (BrokenProcessPool, OSError) as exc:
             log.warning("link helper failed (%s); computing links here", exc)
-    if links is None:
-        links = build_links(zh_vocab, en_vocab, analyzer.stem, analyzer.stopwords)
+    if candidates is None:
+        candidates = link_candidates(zh_vocab, en_vocab, analyzer.stem, analyzer.stopwords)
+    links = best_links(candidates[0], candidates[1], zh_vocab=zh_vocab, en_vocab=en_vocab)
     en_to_zh, zh_to_en = (pack_links(side) for side in links)
+    names = name_tables(zh_vocab, documents, candidates[2], analyzer, bm25.df)
     stats = (
         len(passages),
         n_raw,
@@ -234,6 +251,7 @@ def build(
         zh_to_en,
         fingerprint,
         stats=stats,
+        names=names,
     )
 
 
@@ -248,7 +266,29 @@ _BUILT_MESSAGE = (
     "built index: %d passages (%d before duplicates collapsed), %d terms in %.2f s (%d of %d documents analysed "
     "in %.2f s, assembled %.2f s, duplicates %.2f s, postings %.2f s, links %.2f s)"
 )
-_ZH_TERM = re.compile(r"[\u3400-\u9fff]{2,}")
+_ZH_TERM = re.compile(f"[{HAN_CHARS}]{{2,}}")
+
+
+def name_tables(
+    zh_vocab: Collection[str],
+    documents: Sequence[Document],
+    lexicon: Lexicon,
+    analyzer: Analyzer,
+    df: Callable[[str], int],
+) -> dict[str, dict[str, str]]:
+    """The romanised-name tables of index.romanize, packed for the index file: "han" (romanised key -> Han
+    terms), "latin" (syllable key -> Latin terms), "chars" (syllable -> characters read so) and "initials"
+    (shorthand -> the words of the capitalised name it abbreviates)."""
+    han = han_name_keys(zh_vocab, lexicon.surnames, lexicon.zh_words, _ZH_TERM, analyzer.rarity, df)
+    latin = latin_names((doc.text for doc in documents), lexicon.en_words, analyzer.stem)
+    return {
+        "han": {key: " ".join(terms) for key, terms in han.items()},
+        "latin": {key: " ".join(terms) for key, terms in latin.names.items()},
+        "chars": latin.chars,
+        "initials": {key: " ".join(terms) for key, terms in latin.initials.items()},
+    }
+
+
 _EN_TERM = re.compile(r"[a-z]{2,}")
 
 
@@ -260,13 +300,18 @@ def _build_here(
     workers: int | None,
     passage_texts: bool = True,
     helper: ProcessPoolExecutor | None = None,
+    progress: Progress | None = None,
 ) -> _Built:
     """Build the index in this process (from the token cache unless `rebuild`) and save it when there is a
     data folder."""
     path = sources.index_file
     keys = CacheKeys(tokenizer_key(sources.extra), _catalog_key(sources.corpus_dir), str(sources.corpus_dir))
     cache = TokenCache.load(token_cache_path(path), keys) if path is not None and not rebuild else None
-    documents = _load_documents(sources.corpus_dir, sources.files, sources.contents, sources.blobs, cache)
+    documents = _load_documents(
+        sources.corpus_dir, sources.files, sources.contents, sources.blobs, cache, progress, sources.extracted_dir
+    )
+    if sources.extracted_dir is not None:
+        prune_cache(sources.extracted_dir, {doc.fingerprint for doc in documents})
     fingerprint = corpus_fingerprint(documents, sources.extra)
 
     def keep_analysis(kept: TokenCache) -> None:
@@ -287,7 +332,10 @@ def _build_here(
         keep_analysis=keep_analysis if path is not None else None,
         passage_texts=passage_texts,
         helper=helper,
+        progress=progress,
     )
+    if progress is not None:
+        progress.close()
     if path is not None:
         try:
             save(path, built, sources.spec.mode, source_key=sources.source_key)
@@ -296,8 +344,11 @@ def _build_here(
     return built
 
 
-def _build_index_file(corpus_dir: str, data_dir: str, mode: str, rebuild: bool, workers: int | None) -> tuple:
-    """In a separate process: build and save the index of a corpus folder; the figures of its log line.
+def _build_index_file(
+    corpus_dir: str, data_dir: str, mode: str, rebuild: bool, workers: int | None, show_progress: bool = False
+) -> tuple:
+    """In a separate process: build and save the index of a corpus folder; the figures of its log line. With
+    `show_progress`, the build's progress goes to this process' stderr (the caller's terminal or log).
 
     A rebuild from a token cache starts one helper process at once (when there are two cores): while this one
     reads the corpus and the cache, the helper loads jieba, then tokenises the few new documents and computes
@@ -321,6 +372,7 @@ def _build_index_file(corpus_dir: str, data_dir: str, mode: str, rebuild: bool, 
             workers=workers,
             passage_texts=False,
             helper=helper,
+            progress=terminal_progress() if show_progress else None,
         )
     finally:
         if helper is not None:
@@ -334,9 +386,13 @@ def _load_documents(
     contents: dict[Path, str],
     blobs: dict[str, bytes],
     cache: TokenCache | None,
+    progress: Progress | None = None,
+    extracted_dir: Path | None = None,
 ) -> list[Document]:
     """The corpus' documents, as `load_corpus` reads them, but reusing the catalog fields of unchanged documents
-    from the token cache (inferring titles, dates and languages reads every character of every document)."""
+    from the token cache (inferring titles, dates and languages reads every character of every document).
+    `progress` counts the documents read; the text extracted from PDF, HTML, .docx and EPUB files is kept in
+    `extracted_dir` (the data folder's), so that loading the index does not extract it again."""
     catalog = load_catalog(corpus_dir)
     known: dict[str, tuple[DocumentInfo, int]] = {}
     if (
@@ -346,21 +402,26 @@ def _load_documents(
     ):
         known = cache.infos()
     documents: list[Document] = []
+    if progress is not None:
+        progress.stage("read", total=len(files), unit="documents")
     for path in files:
+        if progress is not None:
+            progress.advance()
         relative = _relative(corpus_dir, str(path))
         doc_id = relative.rsplit(".", 1)[0]
         reuse = known.get(doc_id)
         if reuse is not None and reuse[0].path == str(path) and contents[path][:16] == reuse[0].fingerprint:
             try:
-                documents.append(Document(reuse[0], _decode(blobs, str(path)), reuse[1], reuse[0].fingerprint))
+                text = _decode(blobs, str(path), extracted_dir)
+                documents.append(Document(reuse[0], text, reuse[1], reuse[0].fingerprint))
                 continue
             except IndexFileError:
                 pass  # changed since it was hashed: read it as a new document
-        blobs.pop(str(path), None)
+        entry = catalog.get(relative) or catalog.get(path.name) or {}
         try:
-            documents.append(load_document(path, doc_id, catalog.get(relative) or catalog.get(path.name) or {}))
+            documents.append(load_document(path, doc_id, entry, blobs.pop(str(path), None), extracted_dir))
         except (CorpusError, OSError) as exc:
             log.warning("skipping document %s: %s", path, exc)
     if not documents:
-        raise CorpusError(f"no readable .txt or .md documents in {corpus_dir}")
+        raise CorpusError(f"no readable documents in {corpus_dir}")
     return documents
