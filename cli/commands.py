@@ -207,6 +207,8 @@ def cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
         day = date.fromisoformat(args.date) if args.date else date.today()
     except ValueError as exc:
         raise ConfigError(f"--date must be YYYY-MM-DD, not {args.date!r}.") from exc
+    if not date(1900, 1, 1) <= day <= date(9999, 12, 24):  # the digest looks a week back and ahead
+        raise ConfigError(f"--date must be between 1900-01-01 and 9999-12-24, not {args.date!r}.")
     engine = open_engine(settings)
     week = {(day - timedelta(days=n)).isoformat() for n in range(7)}
     new = [doc_id for doc_id, info in engine.documents.items() if info.date in week]
@@ -246,6 +248,11 @@ async def chat(settings: Settings, stdin: TextIO, stdout: TextIO) -> int:
                 break
             if not line.strip():
                 continue
+            try:
+                line.encode("utf-8")
+            except UnicodeEncodeError:  # bytes that are not UTF-8 in the input: say so, answer the rest
+                line = line.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+                print(f"footnote: warning: this line is not valid UTF-8; read as {line.strip()!r}", file=stdout)
             if not interactive:
                 print(f"? {line.strip()}", file=stdout)
             try:

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from index.arrays import concat, offsets, ranges
+from index.children import end_with_parent
 from index.corpus import Document
 from index.crosslang import Lexicon, link_candidates
 from index.duplicates import _MINHASH_MIN_KEY, _NUM_HASHES, _duplicate_key, _minhash, _shingles
@@ -302,7 +303,10 @@ def _analyse_documents(
 _WORKER_STATE: dict[str, tuple[Analyzer, Glossary, dict[str, int]]] = {}
 
 
-def _init_worker(spec: TokenizerSpec) -> None:
+def _init_worker(spec: TokenizerSpec, parent_pid: int | None = None) -> None:
+    """A worker's initializer: it ends with the process that started it (index/children.py), then loads jieba."""
+    if parent_pid is not None:
+        end_with_parent(parent_pid)
     logging.getLogger("jieba").setLevel(logging.WARNING)
     _WORKER_STATE["analyzer"] = (spec.analyzer(), spec.glossary, {})
 
@@ -355,7 +359,9 @@ def _analyse(
         filled += len(job[0])
     context = multiprocessing.get_context("spawn")
     try:
-        with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(spec,)) as pool:
+        with ProcessPoolExecutor(
+            workers, mp_context=context, initializer=_init_worker, initargs=(spec, os.getpid())
+        ) as pool:
             parts = []
             for chunk, part in zip(chunks, pool.map(_analyse_chunk, chunks), strict=True):  # in order, as done
                 parts.append(part)

@@ -22,18 +22,47 @@ from typing import Any
 
 from index.corpus import Document, DocumentInfo
 from index.engine import Engine
-from index.errors import QuestionError
+from index.errors import QuestionError, UserFacingError
 from index.progress import Progress
 
 
+class EvaluationError(UserFacingError):
+    """A question set or SQuAD file that cannot be evaluated; the message names the file (and line)."""
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise EvaluationError(f"{path}: no such file") from exc
+    except IsADirectoryError as exc:
+        raise EvaluationError(f"{path} is a folder, not a question file") from exc
+    except UnicodeDecodeError as exc:
+        raise EvaluationError(f"{path}: not UTF-8 (byte {exc.start})") from exc
+    except OSError as exc:
+        raise EvaluationError(f"{path}: cannot be read ({exc.strerror or exc})") from exc
+
+
 def _read_jsonl(path: Path) -> list[dict[str, Any]]:
+    """The questions of a .jsonl set: one object per line with a text "q" (and "keys", a list of text)."""
     items = []
-    for line_no, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if line.strip():
-            try:
-                items.append(json.loads(line))
-            except json.JSONDecodeError as exc:
-                raise QuestionError(f"{path}:{line_no}: not JSON ({exc.msg})") from exc
+    for line_no, line in enumerate(_read_text(path).splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise EvaluationError(f"{path}:{line_no}: not JSON ({exc.msg})") from exc
+        if not isinstance(item, dict):
+            raise EvaluationError(f"{path}:{line_no}: each line must be a JSON object, not {type(item).__name__}")
+        if not isinstance(item.get("q"), str) or not item["q"].strip():
+            raise EvaluationError(f'{path}:{line_no}: the object needs a question as text in "q"')
+        keys = item.get("keys", [])
+        if not isinstance(keys, list) or not all(isinstance(key, str) for key in keys):
+            raise EvaluationError(f'{path}:{line_no}: "keys" must be a list of text')
+        items.append(item)
+    if not items:
+        raise EvaluationError(f"{path}: no questions in the file")
     return items
 
 
@@ -167,22 +196,32 @@ def article_halves(count: int, seed: int = SPLIT_SEED) -> tuple[frozenset[int], 
 
 def articles_of(half: str, count: int, seed: int = SPLIT_SEED) -> frozenset[int]:
     if half not in HALVES:
-        raise QuestionError(f"--half must be one of {', '.join(HALVES)}, not {half!r}")
+        raise EvaluationError(f"--half must be one of {', '.join(HALVES)}, not {half!r}")
     fit, test = article_halves(count, seed)
     return fit if half == "fit" else test if half == "test" else fit | test
 
 
 def read_squad(path: Path) -> list[dict[str, Any]]:
-    """The articles of a SQuAD-format file, with a clear error for anything else."""
+    """The articles of a SQuAD-format file, with one clear error for anything else."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(_read_text(path))
+    except json.JSONDecodeError as exc:
+        raise EvaluationError(f"{path}: not JSON ({exc.msg}, line {exc.lineno})") from exc
+    asked = 0
+    try:
         articles = data["data"]
         for article in articles:
             for paragraph in article["paragraphs"]:
-                if not isinstance(paragraph["context"], str) or not isinstance(paragraph["qas"], list):
-                    raise TypeError("context must be text and qas a list")
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as exc:
-        raise QuestionError(f"{path}: not a SQuAD-format file ({exc})") from exc
+                if not isinstance(paragraph["context"], str):
+                    raise TypeError("a context is not text")
+                asked += sum(1 for qa in paragraph["qas"] if str(qa["question"]))
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise EvaluationError(
+            f'{path}: not a SQuAD file ({exc}): expected {{"data": [{{"paragraphs": [{{"context", "qas": '
+            '[{"question"}]}]}]}'
+        ) from exc
+    if not asked:
+        raise EvaluationError(f"{path}: a SQuAD file without questions")
     return articles
 
 
@@ -196,10 +235,11 @@ def squad_documents(path: Path, half: str = "all") -> tuple[list[Document], list
     for a_index, article in enumerate(articles):
         for p_index, paragraph in enumerate(article["paragraphs"]):
             doc_id = f"a{a_index}p{p_index}"
-            info = DocumentInfo(doc_id, str(path), article.get("title", doc_id), "", "", (), "", fingerprint=doc_id)
+            title = str(article.get("title", doc_id))
+            info = DocumentInfo(doc_id, str(path), title, "", "", (), "", fingerprint=doc_id)
             documents.append(Document(info, paragraph["context"], 0, doc_id))
             if a_index in asked:
-                questions.extend((qa["question"], doc_id) for qa in paragraph["qas"])
+                questions.extend((str(qa["question"]), doc_id) for qa in paragraph["qas"])
     return documents, questions
 
 
@@ -304,7 +344,7 @@ def abstention_split(
     `half`, a `share` (shuffled with `seed`) become documents (one per article: its title, then its paragraphs,
     one per line); their questions are answerable, the questions of the other articles must abstain."""
     if not 0 < share < 1:
-        raise QuestionError(f"--corpus-share must be between 0 and 1 (exclusive), not {share}")
+        raise EvaluationError(f"--corpus-share must be between 0 and 1 (exclusive), not {share}")
     articles = read_squad(path)
     chosen = sorted(articles_of(half, len(articles), seed))
     order = chosen[:]

@@ -103,6 +103,25 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
     return spans
 
 
+def _cap(text: str, spans: Sequence[tuple[int, int]], max_chars: int) -> list[tuple[int, int]]:
+    """The spans, each longer than `max_chars` cut into pieces of at most `max_chars`: at the last white space in
+    the second half of the allowance, else at exactly `max_chars` (text without spaces). A hard cap whatever the
+    punctuation: a 10 MB line without a sentence end must not become one passage that every query scores."""
+    capped: list[tuple[int, int]] = []
+    for start, end in spans:
+        while end - start > max_chars:
+            limit = start + max_chars
+            cut = text.rfind(" ", start + max_chars // 2, limit + 1)
+            cut = cut if cut > start else limit
+            capped.append((start, cut))
+            start = cut
+            while start < end and text[start].isspace():
+                start += 1
+        if end > start:
+            capped.append((start, end))
+    return capped
+
+
 def _pack(spans: Sequence[tuple[int, int]], max_chars: int) -> list[tuple[int, int]]:
     """Greedily join consecutive sentence spans into pieces of at most max_chars."""
     pieces: list[tuple[int, int]] = []
@@ -175,7 +194,7 @@ def split_document(doc_id: str, text: str, body_start: int = 0, max_chars: int =
         if line_end - line_start <= max_chars:
             pieces = [(line_start, line_end)]
         else:
-            pieces = _pack(sentence_spans(text, line_start, line_end), max_chars)
+            pieces = _pack(_cap(text, sentence_spans(text, line_start, line_end), max_chars), max_chars)
         if heading is not None:
             # A heading is read with the paragraph under it: alone it is a short, keyword-dense passage that
             # outranks the text that actually answers.

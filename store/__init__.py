@@ -2,6 +2,12 @@
 
 Holds what must outlive a process: the answers behind message buttons (so paging and feedback keep working after
 a restart), feedback, and small settings such as the hash of the last synced command set.
+
+The file holds users' questions, so it is created (and kept) readable by its owner only (0600; SQLite gives its
+-wal and -shm files the database's mode). A database file deleted under the running bot would otherwise keep
+taking writes into an unlinked inode, and every turn would be silently gone at the next start: each write first
+checks that the path still names the file it opened, and if it was deleted, copies the open database back to it
+(SQLite's backup API reads the unlinked file through the open connection) and says so in the log.
 """
 
 from __future__ import annotations
@@ -10,9 +16,11 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import sqlite3
+import stat
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -43,6 +51,9 @@ class Turn:
     answer_id: int | None
     corpus_version: str
     created_at: float
+    channel_id: int | None = None
+    private: bool = True
+    context: str = ""
 
 
 @dataclass(frozen=True)
@@ -69,6 +80,47 @@ class AnswerRecord:
     params: dict[str, Any] = field(default_factory=dict)
 
 
+def _file_identity(path: str) -> tuple[int, int] | None:
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return info.st_dev, info.st_ino
+
+
+def _create_private(path: Path) -> None:
+    """Create the database file readable by its owner only, or take group and world access away from an
+    existing one (it holds users' questions)."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        mode = stat.S_IMODE(os.fstat(fd).st_mode)
+        if mode & 0o077:
+            os.fchmod(fd, mode & 0o700)
+            log.info("database %s was readable by others (%o); now %o", path, mode, mode & 0o700)
+    finally:
+        os.close(fd)
+
+
+async def _connect(path: str) -> aiosqlite.Connection:
+    connection = await aiosqlite.connect(path)
+    try:
+        connection.row_factory = aiosqlite.Row
+        await connection.execute("PRAGMA foreign_keys = ON")
+        if path != MEMORY:
+            await connection.execute("PRAGMA journal_mode = WAL")
+            await connection.execute("PRAGMA synchronous = NORMAL")
+    except BaseException:
+        await connection.close()
+        raise
+    return connection
+
+
+# A gap: a public question of one guild (not a "more" page) that was abstained on or got a 👎.
+_GAP_WHERE = """t.guild_id = ? AND t.private = 0 AND t.kind != 'more' AND (
+    t.abstained = 1 OR EXISTS (SELECT 1 FROM feedback f WHERE f.answer_id = t.answer_id AND f.value < 0)
+)"""
+
+
 def _turn(row: Any) -> Turn:
     return Turn(
         id=row["id"],
@@ -83,6 +135,9 @@ def _turn(row: Any) -> Turn:
         answer_id=row["answer_id"],
         corpus_version=row["corpus_version"],
         created_at=row["created_at"],
+        channel_id=row["channel_id"],
+        private=bool(row["private"]),
+        context=row["context"],
     )
 
 
@@ -105,11 +160,62 @@ class Store:
         # Writes from many coroutines share one connection: the lock keeps a multi-statement transaction from
         # being committed halfway by another coroutine's commit.
         self._lock = asyncio.Lock()
+        self._identity = _file_identity(path) if path != MEMORY else None
+        self._retired: list[aiosqlite.Connection] = []
+
+    async def _ensure_file(self) -> None:
+        """Called with the lock held, before a write: notice that the database file was deleted or replaced."""
+        if self._identity is None:
+            return
+        current = _file_identity(self.path)
+        if current == self._identity:
+            return
+        if current is None:
+            log.error(
+                "database %s was deleted while Footnote was running; restoring it from the open connection",
+                self.path,
+            )
+            await self._restore()
+        else:
+            log.error("database %s was replaced while Footnote was running; switching to the new file", self.path)
+        old = self._db
+        self._db = await _connect(self.path)
+        await self._migrate()
+        self._identity = _file_identity(self.path)
+        # A read in progress may still use the old connection; it is closed with the store.
+        self._retired.append(old)
+
+    async def _restore(self) -> None:
+        """Copy the still-open (unlinked) database to a new file at its path, atomically."""
+        path = Path(self.path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temp = path.with_name(f".{path.name}.restore")
+        temp.unlink(missing_ok=True)
+        _create_private(temp)
+        target = await aiosqlite.connect(temp)
+        try:
+            await self._db.backup(target)
+        finally:
+            await target.close()
+        os.replace(temp, path)
+
+    async def check_file(self) -> None:
+        """Notice a deleted or replaced database file now (the bot calls it from its heartbeat), not at the
+        next write."""
+        async with self._lock:
+            try:
+                await self._ensure_file()
+            except (OSError, sqlite3.Error, ValueError) as exc:
+                raise StoreError(str(exc)) from exc
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         """BEGIN IMMEDIATE ... COMMIT (ROLLBACK on error) on the store's connection; errors become StoreError."""
         async with self._lock:
+            try:
+                await self._ensure_file()
+            except (OSError, sqlite3.Error, ValueError) as exc:
+                raise StoreError(str(exc)) from exc
             try:
                 await self._db.execute("BEGIN IMMEDIATE")
                 try:
@@ -143,13 +249,10 @@ class Store:
 
     @classmethod
     async def _open(cls, path: str) -> Store:
-        connection = await aiosqlite.connect(path)
+        if path != MEMORY:
+            _create_private(Path(path))
+        connection = await _connect(path)
         try:
-            connection.row_factory = aiosqlite.Row
-            await connection.execute("PRAGMA foreign_keys = ON")
-            if path != MEMORY:
-                await connection.execute("PRAGMA journal_mode = WAL")
-                await connection.execute("PRAGMA synchronous = NORMAL")
             store = cls(connection, path)
             await store._migrate()
         except BaseException:
@@ -178,15 +281,18 @@ class Store:
         return int(version)
 
     async def close(self) -> None:
+        for retired in self._retired:
+            await retired.close()
         await self._db.close()
 
     async def _write(self, sql: str, params: tuple[Any, ...]) -> aiosqlite.Cursor:
         """Execute one statement and commit; a failing disk becomes StoreError."""
         async with self._lock:
             try:
+                await self._ensure_file()
                 cursor = await self._db.execute(sql, params)
                 await self._db.commit()
-            except (sqlite3.Error, ValueError) as exc:
+            except (OSError, sqlite3.Error, ValueError) as exc:
                 raise StoreError(str(exc)) from exc
         return cursor
 
@@ -247,10 +353,12 @@ class Store:
         return int(cursor.lastrowid)
 
     async def get_answer(self, answer_id: int) -> AnswerRecord | None:
-        async with self._db.execute("SELECT * FROM answers WHERE id = ?", (answer_id,)) as cursor:
-            row = await cursor.fetchone()
-        if row is None:
+        if not 0 < answer_id <= 2**63 - 1:  # no row has such an id (and SQLite would raise OverflowError)
             return None
+        rows = await self._read("SELECT * FROM answers WHERE id = ?", (answer_id,))
+        if not rows:
+            return None
+        row = rows[0]
         return AnswerRecord(
             id=row["id"],
             question=row["question"],
@@ -289,10 +397,17 @@ class Store:
         corpus_version: str,
         answer_id: int | None = None,
         now: float | None = None,
+        channel_id: int | None = None,
+        private: bool = True,
+        context: str = "",
     ) -> int:
+        """Remember one question. `private` (the default, so a caller that forgets never leaks) keeps it out of
+        everything but its asker's own history and follow-ups; DMs and the terminal are always private."""
+        private = private or guild_id is None
         cursor = await self._write(
             "INSERT INTO turns (scope, user_id, guild_id, question, query, kind, shown, abstained, answer_id,"
-            " corpus_version, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " corpus_version, created_at, channel_id, private, context)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 scope,
                 user_id,
@@ -305,15 +420,21 @@ class Store:
                 answer_id,
                 corpus_version,
                 time.time() if now is None else now,
+                channel_id,
+                int(private),
+                context,
             ),
         )
         return int(cursor.lastrowid)
 
-    async def last_turn(self, scope: str, since: float) -> Turn | None:
-        """The most recent turn of a scope at or after `since` (a Unix time)."""
+    async def last_turn(self, scope: str, since: float, *, public_only: bool = False) -> Turn | None:
+        """The most recent turn of a scope at or after `since` (a Unix time). `public_only`: skip private turns
+        (a public answer must not reveal, in its "Understood as", a question that was asked privately)."""
+        public = " AND private = 0" if public_only else ""
         try:
             async with self._db.execute(
-                "SELECT * FROM turns WHERE scope = ? AND created_at >= ? ORDER BY created_at DESC, id DESC LIMIT 1",
+                f"SELECT * FROM turns WHERE scope = ? AND created_at >= ?{public}"
+                " ORDER BY created_at DESC, id DESC LIMIT 1",
                 (scope, since),
             ) as cursor:
                 row = await cursor.fetchone()
@@ -354,12 +475,20 @@ class Store:
             await db.execute("DELETE FROM answers WHERE created_at < ?", (cutoff,))
         return cursor.rowcount
 
-    async def gaps(self, guild_id: int | None, limit: int = 10, since: float = 0.0) -> list[Gap]:
-        """The knowledge-gap list of a guild: questions the engine abstained on or that got a 👎 (asked after
-        `since`), most frequent first (questions are grouped case- and space-insensitively)."""
-        guild_clause = "t.guild_id = ?" if guild_id is not None else "t.guild_id IS NULL"
-        guild_params: tuple[Any, ...] = (guild_id,) if guild_id is not None else ()
-        params = (*guild_params, since, limit)
+    async def gaps(self, guild_id: int, *, channels: Collection[int], limit: int = 10, since: float = 0.0) -> list[Gap]:
+        """The knowledge-gap list of a guild as seen by an audience: public questions asked in one of `channels`
+        (after `since`) that the engine abstained on or that got a 👎, most frequent first (grouped case- and
+        space-insensitively).
+
+        Privacy rules (every backend keeps them): a private question (/ask private:true, a DM) is never listed
+        or counted; a question asked in a channel outside `channels` is never listed (`gaps_elsewhere` counts
+        them). Callers pass the channels their audience can already read.
+        """
+        wanted = sorted({int(c) for c in channels})
+        if not wanted:
+            return []
+        marks = ", ".join("?" for _ in wanted)
+        params = (guild_id, *wanted, since, limit)
         async with self._db.execute(
             f"""
             SELECT MIN(t.question) AS question, COUNT(*) AS asked, SUM(t.abstained) AS abstained,
@@ -367,10 +496,7 @@ class Store:
                        THEN 1 ELSE 0 END) AS disliked,
                    MAX(t.created_at) AS last_asked
             FROM turns t
-            WHERE {guild_clause} AND t.created_at > ? AND t.kind != 'more' AND (
-                t.abstained = 1
-                OR EXISTS (SELECT 1 FROM feedback f WHERE f.answer_id = t.answer_id AND f.value < 0)
-            )
+            WHERE {_GAP_WHERE} AND t.channel_id IN ({marks}) AND t.created_at > ?
             GROUP BY LOWER(TRIM(t.question))
             ORDER BY asked DESC, last_asked DESC
             LIMIT ?
@@ -379,6 +505,20 @@ class Store:
         ) as cursor:
             rows = await cursor.fetchall()
         return [Gap(r["question"], r["asked"], r["abstained"], r["disliked"], r["last_asked"]) for r in rows]
+
+    async def gaps_elsewhere(self, guild_id: int, *, channels: Collection[int], since: float = 0.0) -> int:
+        """How many distinct public gap questions of a guild were asked outside `channels` (a count, never the
+        text: the audience of `channels` could not read them)."""
+        wanted = sorted({int(c) for c in channels})
+        marks = ", ".join("?" for _ in wanted)
+        outside = f"(t.channel_id IS NULL OR t.channel_id NOT IN ({marks}))" if wanted else "1 = 1"
+        async with self._db.execute(
+            f"SELECT COUNT(DISTINCT LOWER(TRIM(t.question))) FROM turns t"
+            f" WHERE {_GAP_WHERE} AND {outside} AND t.created_at > ?",
+            (guild_id, *wanted, since),
+        ) as cursor:
+            (count,) = await cursor.fetchone()
+        return int(count)
 
     async def count_turns(self) -> int:
         async with self._db.execute("SELECT COUNT(*) FROM turns") as cursor:

@@ -5,7 +5,11 @@ schedules whose time has come today and whose day has not been claimed; `claim` 
 a transaction and only the caller whose insert won may send; `mark_sent` / `mark_failed` finish it. A failed send
 is retried with backoff (1, 5, 15 minutes) and then given up with its reason. A bot that was down at the
 scheduled time posts once when it is back the same day (only today's date is ever due: never a flood of missed
-days).
+days). A claim whose process died (still "claimed" after CLAIM_TIMEOUT) is due again.
+
+A digest is several messages. Its parts are fixed when the day's digest is first built (`save_parts`) and each
+is recorded as sent the moment Discord accepts it (`part_sent`), so a retry sends only the parts still missing:
+each part exactly once, across failures and restarts.
 """
 
 from __future__ import annotations
@@ -21,6 +25,19 @@ from store import Store
 
 RETRY_DELAYS = (60.0, 300.0, 900.0)
 REPEAT_WINDOW_DAYS = 30
+CLAIM_TIMEOUT = 600.0  # a post still "claimed" this long after its claim was left by a process that died
+
+
+@dataclass(frozen=True)
+class DigestPart:
+    number: int  # 0-based, in posting order
+    payload: dict  # the embed as Discord JSON
+    attempted_at: float | None
+    message_id: int | None
+
+    @property
+    def sent(self) -> bool:
+        return self.message_id is not None
 
 
 @dataclass(frozen=True)
@@ -66,6 +83,13 @@ def check_timezone(name: str) -> str:
     return name.strip()
 
 
+def _takeable(status: str, next_attempt_at: float | None, claimed_at: float | None, now: float) -> bool:
+    """A post that may be claimed again: a retry whose time has come, or a claim left by a process that died."""
+    if status == "retry":
+        return (next_attempt_at or 0) <= now
+    return status == "claimed" and (claimed_at or 0) <= now - CLAIM_TIMEOUT
+
+
 def _schedule(row: sqlite3.Row) -> Schedule:
     return Schedule(
         guild_id=row["guild_id"],
@@ -98,6 +122,14 @@ class DigestStore:
         parse_time_of_day(time_of_day)
         check_timezone(tz)
         hours, minutes = parse_time_of_day(time_of_day)
+        previous = await self.get_schedule(guild_id)
+        if previous is not None and previous.channel_id != channel_id:
+            # A digest interrupted in the old channel starts over, whole, in the new one.
+            await self._run(
+                "DELETE FROM digest_parts WHERE guild_id = ? AND local_date IN"
+                " (SELECT local_date FROM digest_posts WHERE guild_id = ? AND status != 'sent')",
+                (guild_id, guild_id),
+            )
         await self._run(
             "INSERT INTO digest_schedules (guild_id, channel_id, time_of_day, timezone, topics, paused_reason,"
             " updated_by, updated_at) VALUES (?, ?, ?, ?, ?, NULL, ?, ?) ON CONFLICT (guild_id) DO UPDATE SET"
@@ -132,26 +164,82 @@ class DigestStore:
             if now < schedule.due_at(today):
                 continue
             post = await self._rows(
-                "SELECT status, next_attempt_at FROM digest_posts WHERE guild_id = ? AND local_date = ?",
+                "SELECT status, next_attempt_at, claimed_at FROM digest_posts WHERE guild_id = ? AND local_date = ?",
                 (schedule.guild_id, today.isoformat()),
             )
-            if not post or (post[0]["status"] == "retry" and (post[0]["next_attempt_at"] or 0) <= now):
+            if not post or _takeable(post[0]["status"], post[0]["next_attempt_at"], post[0]["claimed_at"], now):
                 found.append((schedule, today))
         return found
 
     async def claim(self, guild_id: int, day: date, now: float) -> bool:
         """Claim (server, day) for sending. True for exactly one caller per day, across processes."""
         # One statement, so it is atomic even against another process: a new day inserts; a day waiting for
-        # its retry is taken back; anything else (claimed, sent, failed, retry not yet due) changes nothing.
+        # its retry, or claimed by a process that died, is taken back; anything else (claimed, sent, failed,
+        # retry not yet due) changes nothing.
         changed = await self._run(
             "INSERT INTO digest_posts (guild_id, local_date, status, claimed_at) VALUES (?, ?, 'claimed', ?)"
             " ON CONFLICT (guild_id, local_date) DO UPDATE SET status = 'claimed', claimed_at = excluded.claimed_at"
-            " WHERE digest_posts.status = 'retry' AND digest_posts.next_attempt_at <= excluded.claimed_at",
-            (guild_id, day.isoformat(), now),
+            " WHERE (digest_posts.status = 'retry' AND digest_posts.next_attempt_at <= excluded.claimed_at)"
+            " OR (digest_posts.status = 'claimed' AND digest_posts.claimed_at <= excluded.claimed_at - ?)",
+            (guild_id, day.isoformat(), now, CLAIM_TIMEOUT),
         )
         return changed == 1
 
-    async def mark_sent(self, guild_id: int, day: date, now: float, item_keys: list[str]) -> None:
+    # -- the parts of a day's digest ---------------------------------------------------------------------
+
+    async def parts(self, guild_id: int, day: date) -> list[DigestPart]:
+        rows = await self._rows(
+            "SELECT * FROM digest_parts WHERE guild_id = ? AND local_date = ? ORDER BY part",
+            (guild_id, day.isoformat()),
+        )
+        return [
+            DigestPart(row["part"], json.loads(row["payload"]), row["attempted_at"], row["message_id"]) for row in rows
+        ]
+
+    async def save_parts(
+        self, guild_id: int, day: date, payloads: list[dict], item_keys: list[str]
+    ) -> list[DigestPart]:
+        """Fix the parts of a day's digest (once: parts saved earlier are kept) and return them."""
+        async with self.store.transaction() as db:
+            async with db.execute(
+                "SELECT COUNT(*) FROM digest_parts WHERE guild_id = ? AND local_date = ?", (guild_id, day.isoformat())
+            ) as cursor:
+                (existing,) = await cursor.fetchone()
+            if not existing:
+                await db.executemany(
+                    "INSERT INTO digest_parts (guild_id, local_date, part, payload) VALUES (?, ?, ?, ?)",
+                    [
+                        (guild_id, day.isoformat(), number, json.dumps(payload, ensure_ascii=False))
+                        for number, payload in enumerate(payloads)
+                    ],
+                )
+                await db.execute(
+                    "UPDATE digest_posts SET item_keys = ? WHERE guild_id = ? AND local_date = ?",
+                    (json.dumps(item_keys, ensure_ascii=False), guild_id, day.isoformat()),
+                )
+        return await self.parts(guild_id, day)
+
+    async def part_attempted(self, guild_id: int, day: date, number: int, now: float) -> None:
+        """Recorded before a part is sent: if the process dies before `part_sent`, the next attempt looks for the
+        message before sending it again."""
+        await self._run(
+            "UPDATE digest_parts SET attempted_at = ? WHERE guild_id = ? AND local_date = ? AND part = ?",
+            (now, guild_id, day.isoformat(), number),
+        )
+
+    async def part_sent(self, guild_id: int, day: date, number: int, message_id: int, now: float) -> None:
+        await self._run(
+            "UPDATE digest_parts SET message_id = ?, sent_at = ? WHERE guild_id = ? AND local_date = ? AND part = ?",
+            (message_id, now, guild_id, day.isoformat(), number),
+        )
+
+    async def mark_sent(self, guild_id: int, day: date, now: float, item_keys: list[str] | None = None) -> None:
+        """The whole day's digest is out: remember its items (`item_keys`, else those fixed with its parts)."""
+        if item_keys is None:
+            rows = await self._rows(
+                "SELECT item_keys FROM digest_posts WHERE guild_id = ? AND local_date = ?", (guild_id, day.isoformat())
+            )
+            item_keys = json.loads(rows[0]["item_keys"] or "[]") if rows else []
         async with self.store.transaction() as db:
             await db.execute(
                 "UPDATE digest_posts SET status = 'sent', sent_at = ?, attempts = attempts + 1"

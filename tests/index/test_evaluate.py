@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from index.errors import QuestionError
 from index.evaluate import (
+    EvaluationError,
     abstention_split,
     article_halves,
     check_floors,
@@ -97,7 +97,7 @@ def test_the_halves_select_questions_by_article(squad_file):
     _, test = squad_documents(squad_file, "test")
     assert len(documents) == 5 and len(every) == 10
     assert sorted(fit + test) == sorted(every) and not set(fit) & set(test)
-    with pytest.raises(QuestionError, match="--half"):
+    with pytest.raises(EvaluationError, match="--half"):
         squad_documents(squad_file, "train")
 
 
@@ -120,14 +120,14 @@ def test_abstention_split_labels_questions_by_whether_their_article_is_in_the_co
 
 
 def test_abstention_split_rejects_a_share_outside_zero_one(squad_file):
-    with pytest.raises(QuestionError, match="corpus-share"):
+    with pytest.raises(EvaluationError, match="corpus-share"):
         abstention_split(squad_file, share=1.0)
 
 
 def test_a_file_that_is_not_squad_gets_a_clear_message(tmp_path):
     path = tmp_path / "x.json"
     path.write_text('{"rows": []}', encoding="utf-8")
-    with pytest.raises(QuestionError, match="not a SQuAD-format file"):
+    with pytest.raises(EvaluationError, match="not a SQuAD file"):
         squad_documents(path)
 
 

@@ -31,6 +31,7 @@ package: ``from .twin import DiscordTwin, make_user``.
 from __future__ import annotations
 
 from .builders import make_dm_channel, make_guild, make_member, make_role, make_text_channel, make_user
+from .faults import CALLBACK, CHANNEL_MESSAGES, WEBHOOK, WEBHOOK_MESSAGE, Fault
 from .gateway import DropMode, zstandard
 from .protocol import (
     ACK_DEADLINE_SECONDS,
@@ -76,6 +77,8 @@ __all__ = [
     "API_VERSION",
     "ATTACHMENT_SIZE_LIMIT",
     "BOT_ROLE_PERMISSIONS",
+    "CALLBACK",
+    "CHANNEL_MESSAGES",
     "CONTENT_LIMIT",
     "DEFAULT_SPEC_PATH",
     "DISCORD_EPOCH_MS",
@@ -88,10 +91,13 @@ __all__ = [
     "MESSAGE_FLAG_EPHEMERAL",
     "MESSAGE_FLAG_LOADING",
     "SPEC_ENV_VAR",
+    "WEBHOOK",
+    "WEBHOOK_MESSAGE",
     "BotRunner",
     "CallbackType",
     "DiscordTwin",
     "DropMode",
+    "Fault",
     "Intent",
     "InteractionRecord",
     "InteractionType",
