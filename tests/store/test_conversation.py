@@ -138,16 +138,20 @@ async def test_gaps_keep_private_questions_and_other_channels_out(engine, store)
     conversation = Conversation(engine, store)
     await ask(conversation, "Zephyr merger codename?", scope=guild_scope(5, 7, 1), user_id=1, guild_id=5, private=True)
     await ask(conversation, "Who won the 1998 chess olympiad?", scope=guild_scope(5, 7, 1), user_id=1, guild_id=5)
-    await ask(conversation, "Who won the 2022 World Cup?", scope=guild_scope(5, 6, 2), user_id=2, guild_id=5)
-    await ask(conversation, "Who won the 2022 World Cup?", scope=dm_scope(2), user_id=2)  # DMs are private
+    await ask(
+        conversation, "Who won the Nobel Prize in Physics in 2024?", scope=guild_scope(5, 6, 2), user_id=2, guild_id=5
+    )
+    await ask(
+        conversation, "Who won the Nobel Prize in Physics in 2024?", scope=dm_scope(2), user_id=2
+    )  # DMs are private
     listed = lambda gaps: [(g.question, g.asked) for g in gaps]  # noqa: E731
-    assert listed(await store.gaps(5, channels=[6])) == [("Who won the 2022 World Cup?", 1)]
+    assert listed(await store.gaps(5, channels=[6])) == [("Who won the Nobel Prize in Physics in 2024?", 1)]
     assert await store.gaps_elsewhere(5, channels=[6]) == 1  # the chess question, never the private one
     assert listed(await store.gaps(5, channels=[6, 7])) == [
         ("Who won the 1998 chess olympiad?", 1),
-        ("Who won the 2022 World Cup?", 1),
+        ("Who won the Nobel Prize in Physics in 2024?", 1),
     ] or listed(await store.gaps(5, channels=[6, 7])) == [
-        ("Who won the 2022 World Cup?", 1),
+        ("Who won the Nobel Prize in Physics in 2024?", 1),
         ("Who won the 1998 chess olympiad?", 1),
     ]
     assert await store.gaps_elsewhere(5, channels=[6, 7]) == 0
