@@ -85,6 +85,11 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument(
         "--quotes", action="store_true", help="score quotation extraction + attribution against an annotated .jsonl"
     )
+    evaluate.add_argument(
+        "--timeline", action="store_true", help="score timeline dates against annotated events (doc, date, key)"
+    )
+    evaluate.add_argument("--min", action="append", metavar="NAME=N", help="exit 1 when a figure is below N")
+    evaluate.add_argument("--max", action="append", metavar="NAME=N", help="exit 1 when a figure is above N")
     evaluate.add_argument("--limit", type=int, default=None, help="only the first N questions (SQuAD)")
     evaluate.add_argument(
         "--abstention",

@@ -130,15 +130,25 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
         format_report,
     )
 
-    if args.quotes:
-        from index.quotes import evaluate as evaluate_quotes
-        from index.quotes import format_evaluation
+    if args.quotes or args.timeline:
+        from index import evaluate_extraction as extraction
 
-        quote_report = evaluate_quotes(open_engine(settings), Path(args.file))
-        print(json.dumps(quote_report, ensure_ascii=False, indent=2) if args.json else format_evaluation(quote_report))
-        return 0
+        minimums, maximums = extraction.parse_bounds(args.min, "--min"), extraction.parse_bounds(args.max, "--max")
+        evaluate, form = (
+            (extraction.evaluate_quotes, extraction.format_quotes)
+            if args.quotes
+            else (extraction.evaluate_timeline, extraction.format_timeline)
+        )
+        found = evaluate(open_engine(settings), Path(args.file))
+        print(json.dumps(found, ensure_ascii=False, indent=2) if args.json else form(found))
+        failures = extraction.check_floors(found, minimums, maximums)
+        for failure in failures:
+            print(f"below the floor: {failure}", file=sys.stderr)
+        return 1 if failures else 0
     if args.abstention and not args.squad:
         raise UserFacingError("--abstention builds its split from a SQuAD-format file: add --squad")
+    if args.min or args.max:
+        raise UserFacingError("--min/--max NAME=N go with --quotes or --timeline (question sets: --min-hit3 and such)")
     from index.progress import terminal_progress
 
     with terminal_progress() as progress:  # a bar on a terminal, a line now and then in a log
