@@ -4,15 +4,16 @@ A document's text is what its reader (index.formats) extracts: the file itself f
 text for Markdown, the main text for the others. Each field of a document's metadata comes from the first of:
 the catalog (catalog.toml keyed by file name), what the file states (a text or Markdown file's front matter, a
 leading ``---`` block of ``key: value`` lines; an HTML page's title and date; a PDF's or EPUB's metadata), or
-inference from the text (title = first meaningful line, date = latest full date in the text, languages =
-scripts used). Where a field came from is kept so `footnote corpus` can show it.
+inference from the text (title = first meaningful line, date = a full date in the first lines (a dateline: "CRN,
+published 2019-11-19") or else the latest full date in the text, languages = scripts used). Where a field came
+from is kept so `footnote corpus` can show it.
 
 One bad file never takes the corpus down: a document that cannot be read (not UTF-8 or UTF-16/32 with a byte
 order mark, empty, binary, encrypted, not what its extension says, a broken or looping symbolic link, a file
-name that is not valid UTF-8) is skipped
-with one warning naming it, and the rest still load. A catalog or front-matter value of the wrong type, or a
-date that is not a calendar date (YYYY, YYYY-MM or YYYY-MM-DD), is ignored with one warning naming the file and
-field, and the field is inferred instead; a catalog.toml that is not a TOML file (or is a folder) is ignored.
+name that is not valid UTF-8) is skipped with one warning naming it, and the rest still load. A catalog or
+front-matter value of the wrong type, or a date that is not a calendar date (YYYY, YYYY-MM or YYYY-MM-DD), is
+ignored with one warning naming the file and field, and the field is inferred instead; a catalog.toml that is
+not a TOML file (or is a folder) is ignored.
 """
 
 from __future__ import annotations
@@ -48,10 +49,12 @@ _DATE_PATTERNS = (
     re.compile(r"(?<!\d)(?P<y>(?:19|20)\d{2})\s*[-/.]\s*(?P<m>\d{1,2})\s*[-/.]\s*(?P<d>\d{1,2})(?!\d)"),
     re.compile(r"(?<!\d)(?P<y>(?:19|20)\d{2})\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*[日号號]"),
     re.compile(
-        r"\b(?P<mname>January|February|March|April|May|June|July|August|September|October|November|December)"
-        r"\s+(?P<d>\d{1,2}),\s*(?P<y>(?:19|20)\d{2})\b"
+        r"\b(?P<mname>January|February|March|April|May|June|July|August|September|October|November|December"
+        r"|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec)\.?\s+(?P<d>\d{1,2}),\s*(?P<y>(?:19|20)\d{2})\b"
     ),
 )
+_MONTH_ABBREVIATIONS = {name[:3]: number for name, number in _MONTHS.items()} | {"Sept": 9}
+_HEAD_LINES = 4  # a dateline stands in the first lines of a document (headline, outlet and date, byline)
 
 
 @dataclass(frozen=True)
@@ -111,12 +114,18 @@ def full_dates(text: str) -> list[date]:
     for pattern in _DATE_PATTERNS:
         for match in pattern.finditer(text):
             groups = match.groupdict()
-            month = _MONTHS[groups["mname"].capitalize()] if groups.get("mname") else int(groups["m"])
+            name = groups["mname"].capitalize() if groups.get("mname") else ""
+            month = (_MONTHS.get(name) or _MONTH_ABBREVIATIONS[name]) if name else int(groups["m"])
             try:
                 found.append(date(int(groups["y"]), month, int(groups["d"])))
             except ValueError:
                 continue
     return found
+
+
+def _is_dateline(line: str) -> bool:
+    """A short line that is not a sentence: outlet and date ("CRN, published 2019-11-19", "新浪科技，2019-09-11")."""
+    return len(line) <= 80 and not re.search(r"[。！？!?]|\.(?:\s|$)", line)
 
 
 def _front_matter(text: str) -> tuple[dict[str, str], int]:
@@ -394,9 +403,14 @@ def load_document(
     if "title" not in values:
         values["title"], origins["title"] = _infer_title(text, body_start) or doc_id, "inferred"
     if "date" not in values:
+        head = [line.strip() for line in text[body_start:].splitlines() if line.strip()][:_HEAD_LINES]
+        datelines = [found[0] for line in head if _is_dateline(line) and (found := full_dates(line))]
         dates = full_dates(text)
-        values["date"] = max(dates).isoformat() if dates else ""
-        origins["date"] = "inferred" if dates else "unknown"
+        if datelines:  # "Gizmodo, published 2019-11-18" under the headline: the article's own date
+            values["date"], origins["date"] = datelines[0].isoformat(), "dateline"
+        else:
+            values["date"] = max(dates).isoformat() if dates else ""
+            origins["date"] = "inferred" if dates else "unknown"
     if "languages" not in values:
         values["languages"], origins["languages"] = _infer_languages(text[body_start:]), "inferred"
     for name in ("source", "url"):

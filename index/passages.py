@@ -10,12 +10,19 @@ near-duplicate passages are collapsed afterwards (index/duplicates.py).
 from __future__ import annotations
 
 import itertools
+import logging
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 MAX_PASSAGE_CHARS = 480
+# A paragraph this long without a sentence end is not prose (a dump, a log, a broken conversion): it is cut all
+# the same, and its document is named in a warning.
+LONG_PARAGRAPH_CHARS = 20_000
+_SENTENCE_END = re.compile(r"[。！？!?.]")
+
+log = logging.getLogger(__name__)
 
 _IMAGE_RE = re.compile(r"^!\[[^\]]*\]\([^)]*\)$")
 _SYMBOLS_RE = re.compile(r"^[\W_]+$")
@@ -195,6 +202,14 @@ def split_document(doc_id: str, text: str, body_start: int = 0, max_chars: int =
             pieces = [(line_start, line_end)]
         else:
             pieces = _pack(_cap(text, sentence_spans(text, line_start, line_end), max_chars), max_chars)
+            if line_end - line_start >= LONG_PARAGRAPH_CHARS and not _SENTENCE_END.search(line):
+                log.warning(
+                    "%s: paragraph %d has %s characters and no sentence end; cut into %d passages",
+                    doc_id,
+                    paragraph,
+                    f"{line_end - line_start:,}",
+                    len(pieces),
+                )
         if heading is not None:
             # A heading is read with the paragraph under it: alone it is a short, keyword-dense passage that
             # outranks the text that actually answers.

@@ -31,9 +31,10 @@ def test_ask_json_contract(env):
 
 
 def test_ask_abstains_in_json_and_text(env):
-    payload = json.loads(footnote(env, "ask", "Who won the 2022 World Cup?", "--json", check=True).stdout)
+    question = "Who won the Nobel Prize in Physics in 2024?"
+    payload = json.loads(footnote(env, "ask", question, "--json", check=True).stdout)
     assert payload["abstained"] is True and payload["results"] == [] and payload["suggestions"]
-    text = footnote(env, "ask", "Who won the 2022 World Cup?", check=True).stdout
+    text = footnote(env, "ask", question, check=True).stdout
     assert "does not cover" in text
 
 
@@ -107,6 +108,20 @@ def test_eval_squad_on_a_small_file(env, tmp_path):
     assert payload["questions"] == 3 and payload["hit@1"] == 1.0 and payload["queries_per_second"] > 0
 
 
+def test_eval_exits_1_below_a_floor_and_says_which(env):
+    mini = str(ROOT / "tests" / "data" / "mini_eval.jsonl")
+    held = footnote(env, "eval", mini, "--min-hit3", "0.9", "--max-false-abstain", "0.02", "--max-false-answer", "0")
+    assert held.returncode == 0 and "below the floor" not in held.stderr
+    below = footnote(env, "eval", mini, "--min-hit3", "1.01")
+    assert below.returncode == 1 and "below the floor: hit@3 1.000 < 1.010" in below.stderr
+    assert "hit@1" in below.stdout and "Traceback" not in below.stderr
+
+
+def test_eval_abstention_needs_a_squad_file(env):
+    out = footnote(env, "eval", str(ROOT / "tests" / "data" / "mini_eval.jsonl"), "--abstention")
+    assert out.returncode != 0 and "add --squad" in out.stderr and "Traceback" not in out.stderr
+
+
 @pytest.mark.parametrize(
     ("token", "expected"),
     [("", "DISCORD_TOKEN is not set"), ("not-a-token", "does not look like a bot token")],
@@ -139,6 +154,25 @@ def test_chat_with_piped_input_prints_each_answer_and_resolves_follow_ups(env, t
     assert "[1] " in blocks[0] and "(Understood as: 谷歌 的估值是多少)" in blocks[1]
     assert "more results for" in blocks[2]
     assert "footnote: I found no words" in blocks[3] and "Traceback" not in out.stderr
+
+
+def test_eval_quotes_and_timeline_with_floors(env):
+    blind = ROOT / "tests" / "data" / "blind"
+    out = footnote(
+        env, "--corpus", str(blind), "eval", "--quotes", str(blind / "quotes.jsonl"), "--json",
+        "--min", "precision=0.85", "--min", "recall=0.85", "--max", "wrong_speaker=0",
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    payload = json.loads(out.stdout)
+    assert payload["annotated"] == 25 and payload["wrong_speaker"] == 0
+    out = footnote(
+        env, "--corpus", str(blind), "eval", "--timeline", str(blind / "timeline.jsonl"),
+        "--min", "relative_recall=1.01",
+    )  # fmt: skip
+    assert out.returncode == 1 and "below the floor: relative_recall = 1.0 is below 1.01" in out.stderr
+    assert "events found: 26/26" in out.stdout
+    out = footnote(env, "--corpus", str(blind), "eval", "--timeline", str(blind / "timeline.jsonl"), "--min", "nope=1")
+    assert out.returncode == 2 and "no figure called 'nope'" in out.stderr
 
 
 def test_a_folder_of_pdfs_and_pages_answers_with_page_citations_and_names_what_it_skipped(env, tmp_path):
