@@ -27,7 +27,10 @@ from typing import Any, Protocol
 
 import numpy as np
 
-K1, B, EPSILON = 1.5, 0.75, 0.25  # BM25Okapi's (and Footnote's) parameters
+from index.ranking import BM25_PARAMS
+
+# Footnote's k1 and b (fitted, index/ranking.py) and BM25Okapi's epsilon: rank-bm25 and bm25s score as Footnote does.
+K1, B, EPSILON = BM25_PARAMS.k1, BM25_PARAMS.b, BM25_PARAMS.epsilon
 
 
 class Peer(Protocol):

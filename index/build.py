@@ -29,7 +29,7 @@ from index.analysis import (
 from index.arrays import offsets, ranges
 from index.bm25 import BM25Index, BM25Params
 from index.children import end_with_parent
-from index.corpus import Document, DocumentInfo, corpus_fingerprint, load_catalog, load_document
+from index.corpus import Document, DocumentInfo, corpus_fingerprint, load_catalog, load_document, printable_path
 from index.crosslang import Lexicon, best_links, link_candidates
 from index.duplicates import UNDECIDED, _collapse, _previous_decisions
 from index.errors import CorpusError, IndexFileError
@@ -37,6 +37,7 @@ from index.formats import prune_cache
 from index.glossary import Glossary
 from index.indexfile import _Built, _decode, _from_file, _info_fields, pack_links, read_index, save
 from index.progress import Progress, terminal_progress
+from index.ranking import BM25_PARAMS
 from index.romanize import han_name_keys, latin_names
 from index.sources import _catalog_key, _relative, _Sources, _tokenizer_spec, tokenizer_key
 from index.tokencache import CacheKeys, TokenCache, token_cache_path
@@ -65,6 +66,7 @@ def load_or_build(
     built = None
     path = sources.index_file
     index_file = None
+    built_elsewhere = False  # by a build process, which named the documents it skipped
     if path is not None and not rebuild:
         try:
             index_file = read_index(path, source_key=sources.source_key)
@@ -85,6 +87,7 @@ def load_or_build(
             try:
                 stats = future.result()
                 index_file = read_index(path, source_key=sources.source_key)
+                built_elsewhere = True
                 log.info(_BUILT_MESSAGE + " in a separate process", *stats)
             except (BrokenProcessPool, OSError, IndexFileError) as exc:
                 log.warning("building in a separate process failed (%s); building here", exc)
@@ -93,6 +96,8 @@ def load_or_build(
     if index_file is not None:
         built = _from_file(index_file, sources.blobs, sources.extracted_dir)
         log.info("index loaded from %s (%d passages)", path, len(built.passages))
+        for skipped_path, why in [] if built_elsewhere else built.skipped:  # every load names them, not only a build
+            log.warning("skipping document %s: %s (unreadable when the index was built)", skipped_path, why)
     if built is None:
         built = _build_here(sources, analyzer, rebuild=rebuild, workers=workers, progress=progress)
     log.info(
@@ -220,7 +225,7 @@ def build(
     if cache is not None:
         cache.analysis = _Analysis.empty()
     del combined, cache_documents, decisions, ranks
-    bm25 = BM25Index.from_bags(vocab, bag_ptr, bag_terms, bag_counts, params or BM25Params())
+    bm25 = BM25Index.from_bags(vocab, bag_ptr, bag_terms, bag_counts, params or BM25_PARAMS)
     del bag_terms, bag_counts
     indexed = time.perf_counter()
     zh_vocab = {t for t in vocab if _ZH_TERM.fullmatch(t)}
@@ -316,8 +321,16 @@ def _build_here(
     path = sources.index_file
     keys = CacheKeys(tokenizer_key(sources.extra), _catalog_key(sources.corpus_dir), str(sources.corpus_dir))
     cache = TokenCache.load(token_cache_path(path), keys) if path is not None and not rebuild else None
+    skipped: list[tuple[str, str]] = []
     documents = _load_documents(
-        sources.corpus_dir, sources.files, sources.contents, sources.blobs, cache, progress, sources.extracted_dir
+        sources.corpus_dir,
+        sources.files,
+        sources.contents,
+        sources.blobs,
+        cache,
+        progress,
+        sources.extracted_dir,
+        skipped=skipped,
     )
     if sources.extracted_dir is not None:
         prune_cache(sources.extracted_dir, {doc.fingerprint for doc in documents})
@@ -343,6 +356,7 @@ def _build_here(
         helper=helper,
         progress=progress,
     )
+    built.skipped = skipped
     if progress is not None:
         progress.close()
     if path is not None:
@@ -400,11 +414,15 @@ def _load_documents(
     cache: TokenCache | None,
     progress: Progress | None = None,
     extracted_dir: Path | None = None,
+    *,
+    skipped: list[tuple[str, str]] | None = None,
 ) -> list[Document]:
     """The corpus' documents, as `load_corpus` reads them, but reusing the catalog fields of unchanged documents
     from the token cache (inferring titles, dates and languages reads every character of every document).
     `progress` counts the documents read; the text extracted from PDF, HTML, .docx and EPUB files is kept in
-    `extracted_dir` (the data folder's), so that loading the index does not extract it again."""
+    `extracted_dir` (the data folder's), so that loading the index does not extract it again. Documents that
+    cannot be read are named in a warning and appended, with why, to `skipped` (the index keeps the list, so
+    that every later load names them again)."""
     catalog = load_catalog(corpus_dir)
     known: dict[str, tuple[DocumentInfo, int]] = {}
     if (
@@ -434,6 +452,8 @@ def _load_documents(
             documents.append(load_document(path, doc_id, entry, blobs.pop(str(path), None), extracted_dir))
         except (CorpusError, OSError) as exc:
             log.warning("skipping document %s: %s", path, exc)
+            if skipped is not None:
+                skipped.append((printable_path(path), str(exc)))
     if not documents:
         raise CorpusError(f"no readable documents in {corpus_dir}")
     return documents

@@ -43,7 +43,7 @@ def index_path(corpus_dir: Path, data_dir: Path) -> Path:
 # The code whose behaviour shapes the index: a change to any of it invalidates index files and token caches.
 _INDEX_CODE = (
     "corpus.py", "passages.py", "duplicates.py", "tokenize.py", "normalize.py", "glossary.py", "crosslang.py",
-    "romanize.py", "bm25.py", "analysis.py", *FORMAT_CODE,
+    "romanize.py", "bm25.py", "ranking.py", "indexfile.py", "analysis.py", *FORMAT_CODE,
 )  # fmt: skip
 # analysis.py is hashed whole (it holds only the analysis of documents: passage_terms and the analysis arrays);
 # hashing the source of two of its functions with inspect cost a cold start ~30 ms of tokenizing engine code.
