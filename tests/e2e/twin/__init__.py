@@ -30,7 +30,15 @@ package: ``from .twin import DiscordTwin, make_user``.
 
 from __future__ import annotations
 
-from .builders import make_dm_channel, make_guild, make_member, make_role, make_text_channel, make_user
+from .builders import (
+    guild_ids_across_shards,
+    make_dm_channel,
+    make_guild,
+    make_member,
+    make_role,
+    make_text_channel,
+    make_user,
+)
 from .gateway import DropMode, zstandard
 from .protocol import (
     ACK_DEADLINE_SECONDS,
@@ -104,6 +112,7 @@ __all__ = [
     "Violation",
     "discord_error_tree",
     "embed_total_length",
+    "guild_ids_across_shards",
     "iter_components",
     "make_bot_token",
     "make_dm_channel",
