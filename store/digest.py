@@ -1,4 +1,5 @@
-"""Digest schedules in SQLite: due-time computation, exactly-once claiming, retries, pauses. No discord import.
+"""Digest schedules in the store (SQLite or PostgreSQL): due-time computation, exactly-once claiming, retries,
+pauses. No discord import.
 
 A schedule posts one digest per server per local date at its time of day in its time zone. `due` lists the
 schedules whose time has come today and whose day has not been claimed; `claim` inserts the (server, date) row in
@@ -11,13 +12,12 @@ days).
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from index.errors import UserFacingError
-from store import Store
+from store import Row, Store, row_dict
 
 RETRY_DELAYS = (60.0, 300.0, 900.0)
 REPEAT_WINDOW_DAYS = 30
@@ -66,7 +66,7 @@ def check_timezone(name: str) -> str:
     return name.strip()
 
 
-def _schedule(row: sqlite3.Row) -> Schedule:
+def _schedule(row: Row) -> Schedule:
     return Schedule(
         guild_id=row["guild_id"],
         channel_id=row["channel_id"],
@@ -79,15 +79,15 @@ def _schedule(row: sqlite3.Row) -> Schedule:
 
 
 class DigestStore:
-    """Digest tables on the shared Store connection."""
+    """Digest tables on the shared Store (either database: the SQL is the subset both run)."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
 
     async def _run(self, sql: str, params: tuple = ()) -> int:
-        return (await self.store._write(sql, params)).rowcount
+        return await self.store._execute(sql, params)
 
-    async def _rows(self, sql: str, params: tuple = ()) -> list[sqlite3.Row]:
+    async def _rows(self, sql: str, params: tuple = ()) -> list[Row]:
         return await self.store._read(sql, params)
 
     # -- schedules ---------------------------------------------------------------------------------------
@@ -140,7 +140,8 @@ class DigestStore:
         return found
 
     async def claim(self, guild_id: int, day: date, now: float) -> bool:
-        """Claim (server, day) for sending. True for exactly one caller per day, across processes."""
+        """Claim (server, day) for sending. True for exactly one caller per day, across processes (SQLite
+        processes on one file, or any number of processes on one PostgreSQL database)."""
         # One statement, so it is atomic even against another process: a new day inserts; a day waiting for
         # its retry is taken back; anything else (claimed, sent, failed, retry not yet due) changes nothing.
         changed = await self._run(
@@ -152,14 +153,14 @@ class DigestStore:
         return changed == 1
 
     async def mark_sent(self, guild_id: int, day: date, now: float, item_keys: list[str]) -> None:
-        async with self.store.transaction() as db:
-            await db.execute(
+        async with self.store.transaction() as tx:
+            await tx.execute(
                 "UPDATE digest_posts SET status = 'sent', sent_at = ?, attempts = attempts + 1"
                 " WHERE guild_id = ? AND local_date = ?",
                 (now, guild_id, day.isoformat()),
             )
-            await db.execute("UPDATE digest_schedules SET last_digest_at = ? WHERE guild_id = ?", (now, guild_id))
-            await db.executemany(
+            await tx.execute("UPDATE digest_schedules SET last_digest_at = ? WHERE guild_id = ?", (now, guild_id))
+            await tx.executemany(
                 "INSERT INTO digest_items (guild_id, item_key, posted_at) VALUES (?, ?, ?)"
                 " ON CONFLICT (guild_id, item_key) DO UPDATE SET posted_at = excluded.posted_at",
                 [(guild_id, key, now) for key in item_keys],
@@ -187,7 +188,7 @@ class DigestStore:
         rows = await self._rows(
             "SELECT * FROM digest_posts WHERE guild_id = ? AND local_date = ?", (guild_id, day.isoformat())
         )
-        return dict(rows[0]) if rows else None
+        return row_dict(rows[0]) if rows else None
 
     # -- items and documents -----------------------------------------------------------------------------
 
@@ -200,8 +201,8 @@ class DigestStore:
 
     async def note_documents(self, fingerprints: dict[str, str], now: float) -> None:
         """Remember when each document (id and content fingerprint) was first seen."""
-        async with self.store.transaction() as db:
-            await db.executemany(
+        async with self.store.transaction() as tx:
+            await tx.executemany(
                 "INSERT INTO documents_seen (doc_id, fingerprint, first_seen) VALUES (?, ?, ?)"
                 " ON CONFLICT (doc_id) DO UPDATE SET fingerprint = excluded.fingerprint,"
                 " first_seen = CASE WHEN documents_seen.fingerprint = excluded.fingerprint"

@@ -1,4 +1,5 @@
-"""Digest scheduling on a real SQLite file with an injected clock: days of schedules in milliseconds."""
+"""Digest scheduling on each database (a SQLite file, a PostgreSQL server) with an injected clock: days of
+schedules in milliseconds."""
 
 import asyncio
 from datetime import UTC, date, datetime
@@ -20,8 +21,8 @@ def schedule(time_of_day: str = "09:00", tz: str = "UTC") -> Schedule:
 
 
 @pytest_asyncio.fixture
-async def digests(tmp_path):
-    store = await Store.open(tmp_path / "digest.sqlite3")
+async def digests(database):
+    store = await Store.open(database)
     yield DigestStore(store)
     await store.close()
 
@@ -80,9 +81,8 @@ async def test_due_claim_and_sent_post_once_a_day(digests):
 
 
 @pytest.mark.asyncio
-async def test_racing_processes_claim_a_day_exactly_once(tmp_path):
-    path = tmp_path / "shared.sqlite3"
-    stores = [await Store.open(path) for _ in range(4)]  # four connections, as four processes would have
+async def test_racing_processes_claim_a_day_exactly_once(database):
+    stores = [await Store.open(database) for _ in range(4)]  # four connections, as four processes would have
     try:
         await DigestStore(stores[0]).set_schedule(1, 2, "09:00", "UTC", [], 7, utc(2025, 12, 1))
         day = date(2025, 12, 10)
@@ -96,9 +96,8 @@ async def test_racing_processes_claim_a_day_exactly_once(tmp_path):
 
 
 @pytest.mark.asyncio
-async def test_restart_does_not_post_again_and_catch_up_posts_only_today(tmp_path):
-    path = tmp_path / "restart.sqlite3"
-    store = await Store.open(path)
+async def test_restart_does_not_post_again_and_catch_up_posts_only_today(database):
+    store = await Store.open(database)
     digests = DigestStore(store)
     await digests.set_schedule(1, 2, "09:00", "UTC", [], 7, utc(2025, 12, 1))
     day = date(2025, 12, 10)
@@ -106,7 +105,7 @@ async def test_restart_does_not_post_again_and_catch_up_posts_only_today(tmp_pat
     await digests.mark_sent(1, day, utc(2025, 12, 10, 9), [])
     await store.close()
 
-    store = await Store.open(path)  # the bot restarts the same day
+    store = await Store.open(database)  # the bot restarts the same day
     digests = DigestStore(store)
     try:
         assert await digests.due(utc(2025, 12, 10, 15)) == []
