@@ -199,7 +199,7 @@ class PostgresStore(Store):
                     return 0
                 return int(await connection.fetchval("SELECT COALESCE(MAX(version), 0) FROM schema_migrations"))
         except CONNECTION_ERRORS as exc:
-            raise self._lost(exc) from exc
+            raise await self._lost(exc) from exc
         except asyncpg.PostgresError as exc:
             raise StoreError(str(exc)) from exc
 
@@ -209,9 +209,9 @@ class PostgresStore(Store):
         self._listeners.clear()
         await self._pool.close()
 
-    def _lost(self, exc: BaseException) -> StoreUnavailable:
+    async def _lost(self, exc: BaseException) -> StoreUnavailable:
         """The connection failed: let the pool replace every connection it holds (they went with the server)."""
-        self._pool.expire_connections()
+        await self._pool.expire_connections()
         log.warning("database connection lost: %s: %s", type(exc).__name__, exc)
         return StoreUnavailable(f"{type(exc).__name__}: {exc}")
 
@@ -223,7 +223,7 @@ class PostgresStore(Store):
                 async with self._pool.acquire() as connection:
                     return await work(connection)
             except CONNECTION_ERRORS as exc:
-                error = self._lost(exc)
+                error = await self._lost(exc)
                 if attempt == 1 or not retry:
                     raise error from exc
             except asyncpg.PostgresError as exc:
@@ -248,7 +248,7 @@ class PostgresStore(Store):
             async with self._pool.acquire() as connection, connection.transaction():
                 yield _PostgresTransaction(connection)
         except CONNECTION_ERRORS as exc:
-            raise self._lost(exc) from exc
+            raise await self._lost(exc) from exc
         except asyncpg.PostgresError as exc:
             raise StoreError(str(exc)) from exc
 
