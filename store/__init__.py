@@ -205,6 +205,22 @@ class Store:
         this store can deliver notifications from other processes at all (PostgreSQL) or not (SQLite)."""
         yield False
 
+    async def tables(self) -> dict[str, list[str]]:
+        """Footnote's tables and their columns, in creation order (for copying and checking a database)."""
+        raise NotImplementedError
+
+    async def primary_key(self, table: str) -> list[str]:
+        raise NotImplementedError
+
+    async def copy_rows(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        """Insert rows as they are (ids included), in one transaction; used by `footnote db migrate-to`."""
+        placeholders = ", ".join("?" for _ in columns)
+        async with self.transaction() as tx:
+            await tx.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})", rows)
+
+    async def after_copy(self) -> None:
+        """Bring id counters past the copied ids (PostgreSQL's identity columns); nothing for SQLite."""
+
     async def _one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
         rows = await self._read(sql, params)
         return rows[0] if rows else None

@@ -159,3 +159,13 @@ class SQLiteStore(Store):
                 return list(await cursor.fetchall())
         except SQLITE_ERRORS as exc:
             raise StoreError(str(exc)) from exc
+
+    async def tables(self) -> dict[str, list[str]]:
+        names = await self._read(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY rowid"
+        )
+        return {row[0]: [c["name"] for c in await self._read(f"PRAGMA table_info({row[0]})")] for row in names}
+
+    async def primary_key(self, table: str) -> list[str]:
+        columns = [(c["pk"], c["name"]) for c in await self._read(f"PRAGMA table_info({table})") if c["pk"]]
+        return [name for _, name in sorted(columns)]

@@ -114,9 +114,7 @@ async def test_losing_the_server_mid_run_is_a_temporary_error_then_recovers(own_
 
             await asyncio.to_thread(_pg_ctl, own_cluster, "-m", "fast", "stop")
             with pytest.raises(StoreUnavailable) as caught:
-                await conversation.ask(
-                    scope="dm:1", user_id=1, guild_id=None, channel_id=None, question="more", k=2
-                )
+                await conversation.ask(scope="dm:1", user_id=1, guild_id=None, channel_id=None, question="more", k=2)
             assert "unreachable right now" in str(caught.value) and "try again" in str(caught.value)
             with pytest.raises(StoreUnavailable):
                 await store.add_turn(
