@@ -38,6 +38,7 @@ import numpy as np
 import opencc
 
 from index.bm25 import BM25Index, BM25Params
+from index.buildlock import build_lock
 from index.corpus import Document, DocumentInfo, corpus_fingerprint, document_files, load_catalog, load_document
 from index.crosslang import Links, best_links, build_links, link_candidates
 from index.errors import CorpusError, IndexFileError, QuestionError
@@ -200,24 +201,36 @@ class Engine:
                 index_file = read_index(path, source_key=sources.source_key)
             except IndexFileError as exc:
                 log.info("building index: %s", exc)
-        if index_file is None and sources.spec.cache_dir is not None and sources.size >= PARALLEL_MIN_CHARS:
-            context = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(1, mp_context=context) as pool:
-                future = pool.submit(_build_index_file, str(sources.corpus_dir), str(data_dir), mode, rebuild, workers)
-                analyzer = sources.spec.analyzer()  # meanwhile
+        # One builder at a time per index file (index/buildlock.py): a process that waited for another's build
+        # looks again, and loads what it built.
+        building = index_file is None and path is not None and sources.spec.cache_dir is not None
+        with build_lock(path) if building else contextlib.nullcontext(False) as waited:
+            if waited and not rebuild:
                 try:
-                    stats = future.result()
                     index_file = read_index(path, source_key=sources.source_key)
-                    log.info(_BUILT_MESSAGE + " in a separate process", *stats)
-                except (BrokenProcessPool, OSError, IndexFileError) as exc:
-                    log.warning("building in a separate process failed (%s); building here", exc)
-        else:
-            analyzer = sources.spec.analyzer()
-        if index_file is not None:
-            built = _from_file(index_file, sources.blobs)
-            log.info("index loaded from %s (%d passages)", path, len(built.passages))
-        if built is None:
-            built = _build_here(sources, analyzer, rebuild=rebuild, workers=workers)
+                    log.info("index built by another process meanwhile")
+                except IndexFileError:
+                    pass
+            if index_file is None and sources.spec.cache_dir is not None and sources.size >= PARALLEL_MIN_CHARS:
+                context = multiprocessing.get_context("spawn")
+                with ProcessPoolExecutor(1, mp_context=context) as pool:
+                    future = pool.submit(
+                        _build_index_file, str(sources.corpus_dir), str(data_dir), mode, rebuild, workers
+                    )
+                    analyzer = sources.spec.analyzer()  # meanwhile
+                    try:
+                        stats = future.result()
+                        index_file = read_index(path, source_key=sources.source_key)
+                        log.info(_BUILT_MESSAGE + " in a separate process", *stats)
+                    except (BrokenProcessPool, OSError, IndexFileError) as exc:
+                        log.warning("building in a separate process failed (%s); building here", exc)
+            else:
+                analyzer = sources.spec.analyzer()
+            if index_file is not None:
+                built = _from_file(index_file, sources.blobs)
+                log.info("index loaded from %s (%d passages)", path, len(built.passages))
+            if built is None:
+                built = _build_here(sources, analyzer, rebuild=rebuild, workers=workers)
         log.info(
             "corpus %s: %d documents, %d passages, version %s (%.2f s)",
             sources.corpus_dir,

@@ -389,8 +389,7 @@ def test_footnote_doctor_subcommand(data_dir, engine, tmp_path, capsys, monkeypa
     import bot
     import cli
 
-    if "doctor" not in cli.build_parser().format_help():
-        pytest.skip("`footnote doctor` is not wired into the CLI yet (see docs/operations.md)")
+    assert "doctor" in cli.build_parser().format_help()
     for name, value in {"CORPUS_DIR": str(SEEDS), "DATA_DIR": str(data_dir), "DEV_GUILD_ID": "12"}.items():
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("DATABASE_PATH", str(tmp_path / "f.sqlite3"))

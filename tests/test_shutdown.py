@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import inspect
 import os
 import signal
 import sqlite3
@@ -161,8 +160,7 @@ async def test_a_second_stop_request_cuts_the_wait_short(engine, tmp_path):
 
 @pytest.mark.asyncio
 async def test_dms_and_buttons_are_refused_politely_while_draining(engine, tmp_path):
-    if getattr(cogs.ask, "tracking", None) is not tracking:
-        pytest.skip("cogs/ask.py does not wrap DMs and buttons in lifecycle.tracking yet (see docs/operations.md)")
+    assert getattr(cogs.ask, "tracking", None) is tracking, "cogs/ask.py must wrap DMs and buttons in tracking"
     gated = GatedEngine(engine)
     gated.gate.set()
     async with running_bot(gated, tmp_path) as (twin, bot):
@@ -243,18 +241,6 @@ async def test_heartbeat_while_connected_read_by_the_doctor_and_removed_on_exit(
 # -- the real `footnote run`, stopped by a signal --------------------------------------------------------------
 
 
-def _wiring_missing() -> str | None:
-    """The subprocess test runs bot.py's start_bot; it needs the wiring of docs/operations.md."""
-    import bot as bot_module
-
-    if "lifecycle" not in inspect.getsource(bot_module.start_bot):
-        return "bot.start_bot does not run the bot inside Lifecycle.running() yet (see docs/operations.md)"
-    probe = FootnoteBot(settings=None, store=None, engine=None)  # type: ignore[arg-type]
-    if not isinstance(getattr(probe, "lifecycle", None), Lifecycle) or not isinstance(probe.tree, FootnoteTree):
-        return "FootnoteBot has no Lifecycle / FootnoteTree yet (see docs/operations.md)"
-    return None
-
-
 HARNESS = textwrap.dedent(
     """
     # `footnote run` against the twin: the real composition root, with Discord's addresses pointed at the twin
@@ -287,9 +273,6 @@ HARNESS = textwrap.dedent(
 @pytest.mark.asyncio
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 async def test_footnote_run_stops_gracefully_on_a_signal(stop_signal, engine, data_dir, tmp_path):
-    missing = _wiring_missing()
-    if missing:
-        pytest.skip(missing)
     harness = tmp_path / "harness.py"
     harness.write_text(HARNESS, encoding="utf-8")
     database = tmp_path / "footnote.sqlite3"
