@@ -21,16 +21,27 @@ async def start_bot(settings: Settings, token: str, sync_only: bool = False) -> 
     """Compose the bot: engine (loaded off the event loop, before any command is accepted), store, client."""
     import discord
 
-    from client import FootnoteBot
+    from client import FootnoteBot, ShardedFootnoteBot
     from index.engine import Engine
     from lifecycle import heartbeat_path, tune_for_serving
-    from store import Store
+    from store import Store, StoreError
 
-    engine = await asyncio.to_thread(Engine.open, settings.corpus_dir, settings.data_dir, mode=settings.tokenizer_mode)
-    tune_for_serving()
-    store = await Store.open(settings.database_path)
+    try:  # a DATABASE_URL that cannot be used is one line, before the index is loaded
+        store = await Store.open(settings.database, pool_size=settings.database_pool_size)
+    except StoreError as exc:
+        raise ConfigError(str(exc)) from exc
     try:
-        bot = FootnoteBot(settings=settings, store=store, engine=engine)
+        engine = await asyncio.to_thread(
+            Engine.open, settings.corpus_dir, settings.data_dir, mode=settings.tokenizer_mode
+        )
+        tune_for_serving()
+        if settings.shard_count is None:
+            bot = FootnoteBot(settings=settings, store=store, engine=engine)
+        else:  # discord.AutoShardedBot over this process's shards (all of them without SHARD_IDS)
+            shard_ids = list(settings.shard_ids) if settings.shard_ids is not None else None
+            bot = ShardedFootnoteBot(
+                settings=settings, store=store, engine=engine, shard_count=settings.shard_count, shard_ids=shard_ids
+            )
         async with bot:
             if sync_only:
                 await bot.login(token)  # runs setup_hook, which syncs when the command set changed

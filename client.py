@@ -223,3 +223,9 @@ class FootnoteBot(commands.Bot):
             len(engine.passages),
             ", ".join("/" + c.name for c in self.tree.get_commands()),
         )
+
+
+class ShardedFootnoteBot(FootnoteBot, commands.AutoShardedBot):
+    """FootnoteBot over several shards (`discord.AutoShardedBot`): `shard_count` of the whole application and the
+    `shard_ids` this process runs (None: all of them). Built by bot.py when SHARD_COUNT is set; several processes,
+    each with its own SHARD_IDS, serve one application together (docs/scaling.md)."""

@@ -320,8 +320,16 @@ def heartbeat_path(data_dir: Path) -> Path:
 
 
 def connected(bot: discord.Client) -> bool:
+    """Ready and on the gateway: the connection of an unsharded client, every shard of a sharded one (an
+    AutoShardedClient keeps one websocket per shard and never sets `bot.ws`)."""
+    import discord
+
+    if not bot.is_ready() or bot.is_closed():
+        return False
+    if isinstance(bot, discord.AutoShardedClient):
+        return bool(bot.shards) and all(not shard.is_closed() for shard in bot.shards.values())
     ws = bot.ws
-    return bot.is_ready() and not bot.is_closed() and ws is not None and bool(ws.open)
+    return ws is not None and bool(ws.open)
 
 
 async def beat_heart(bot: discord.Client, path: Path, interval: float = HEARTBEAT_SECONDS) -> None:

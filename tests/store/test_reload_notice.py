@@ -8,8 +8,8 @@ import shutil
 
 import pytest
 
-from config import Settings
 from client import FootnoteBot
+from config import Settings
 from index.engine import Engine
 from store import Store
 
