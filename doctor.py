@@ -83,7 +83,9 @@ def run_doctor(
     corpus, loaded = check_corpus(settings.corpus_dir)
     checks.append(corpus)
     checks.append(check_index(settings, loaded))
-    checks.append(check_database(settings.database_path))
+    checks.append(
+        check_postgres(settings.database_url) if settings.database_url else check_database(settings.database_path)
+    )
     checks.append(check_data_dir(settings.data_dir))
     checks.append(check_discord(settings, offline, api=discord_api, timeout=timeout))
     checks.append(check_heartbeat(settings.data_dir, now=now))
@@ -120,11 +122,17 @@ def check_configuration(settings: Settings) -> Check:
             "fix these settings in .env or the environment (the table is in README.md)",
         )
     sync = f"commands sync to server {settings.dev_guild_id}" if settings.dev_guild_id else "commands sync globally"
+    if settings.shard_count is None:
+        shards = "unsharded"
+    elif settings.shard_ids is None:
+        shards = f"all {settings.shard_count} shards in this process"
+    else:
+        shards = f"shards {','.join(map(str, settings.shard_ids))} of {settings.shard_count}"
     return Check(
         "configuration",
         Status.OK,
         f"settings parsed: corpus {settings.corpus_dir}, data {settings.data_dir}, tokenizer "
-        f"{settings.tokenizer_mode}, {sync}",
+        f"{settings.tokenizer_mode}, {sync}, {shards}",
     )
 
 
@@ -303,6 +311,58 @@ def check_database(path: Path) -> Check:
             "database", Status.WARN, f"{detail}, only {free // 2**20} MB free", "free disk space on that volume"
         )
     return Check("database", Status.OK, f"{detail}, {free // 2**20} MB free")
+
+
+def check_postgres(url: str) -> Check:
+    """Connect to DATABASE_URL (without changing anything) and compare its schema with this Footnote's."""
+    from store import StoreError, migrations
+    from store.postgres import PostgresStore, redact
+
+    async def inspect() -> tuple[int, str]:
+        store = await PostgresStore.connect(url, pool_size=1, migrate=False)
+        try:
+            version = await store.schema_version()
+            row = await store._one(
+                "SELECT current_setting('max_connections'), (SELECT COUNT(*) FROM pg_stat_activity"
+                " WHERE datname = current_database()), current_setting('server_version')"
+            )
+            assert row is not None
+            return version, f"PostgreSQL {row[2]}, {row[1]} of {row[0]} connections in use"
+        finally:
+            await store.close()
+
+    where = redact(url)
+    try:
+        with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+            version, server = pool.submit(asyncio.run, inspect()).result()
+    except StoreError as exc:
+        return Check(
+            "database",
+            Status.FAIL,
+            str(exc),
+            "fix DATABASE_URL (postgresql://user:password@host:5432/database), or unset it to use SQLite",
+        )
+    latest = max(v for v, _ in migrations("postgres"))
+    detail = f"{where}: {server}, schema version {version}"
+    if version == 0:
+        return Check(
+            "database",
+            Status.WARN,
+            f"{where}: {server}, Footnote's tables are not created yet",
+            "run `footnote db migrate` (the bot also creates them at start, if its user may)",
+        )
+    if version < latest:
+        return Check(
+            "database", Status.WARN, f"{detail}, older than this Footnote's {latest}", "run `footnote db migrate`"
+        )
+    if version > latest:
+        return Check(
+            "database",
+            Status.WARN,
+            f"{detail}, newer than this Footnote knows ({latest})",
+            "the database was used by a newer Footnote; upgrade this one",
+        )
+    return Check("database", Status.OK, detail)
 
 
 def _probe_write(path: Path) -> None:

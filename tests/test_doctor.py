@@ -412,3 +412,42 @@ def test_the_doctor_stays_cheap_no_discord_import(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == []
+
+
+# -- PostgreSQL (DATABASE_URL) ---------------------------------------------------------------------------------
+
+
+def test_postgres_database_without_the_schema_says_to_migrate_then_ok(postgres_url, tmp_path):
+    from doctor import check_postgres
+
+    found = check_postgres(postgres_url)
+    assert found.status is Status.WARN and "not created yet" in found.detail
+    assert "footnote db migrate" in found.fix and "PostgreSQL 1" in found.detail
+    from store import Store
+
+    async def migrate() -> None:
+        await (await Store.open(postgres_url)).close()
+
+    asyncio.run(migrate())
+    found = check_postgres(postgres_url)
+    assert found.status is Status.OK and f"schema version {migrations('postgres')[-1][0]}" in found.detail
+    assert "connections in use" in found.detail and ":***@" in found.detail
+
+
+def test_postgres_wrong_password_fails_with_one_line_and_a_fix(postgres_server, tmp_path):
+    from urllib.parse import urlsplit
+
+    from doctor import check_postgres
+
+    password = urlsplit(postgres_server).password
+    found = check_postgres(postgres_server.replace(f":{password}@", ":not-it@"))
+    assert found.status is Status.FAIL and "\n" not in found.detail and "not-it" not in found.detail
+    assert "password" in found.detail and "DATABASE_URL" in found.fix
+
+
+def test_run_doctor_checks_postgres_when_database_url_is_set(postgres_url, data_dir, tmp_path):
+    checks = by_name(
+        run_doctor(settings(SEEDS, data_dir, database_url=postgres_url, shard_count=4, shard_ids=(2, 3)), offline=True)
+    )
+    assert checks["database"].detail.startswith("postgresql://footnote:***@")
+    assert "shards 2,3 of 4" in checks["configuration"].detail
