@@ -5,6 +5,8 @@ Used by the session fixture in tests/conftest.py (when FOOTNOTE_TEST_DATABASE_UR
     eval "$(python tests/postgres.py start DIR)"   # prints `export FOOTNOTE_TEST_DATABASE_URL=...`
     python tests/postgres.py stop DIR
 
+(`start DIR --durable` keeps PostgreSQL's default fsync and synchronous commits, for measuring.)
+
 The server trusts nothing over TCP: the URL carries a password (scram-sha-256), so a wrong password is refused as
 it would be in production. As root (CI, containers) the server runs as the `postgres` system user that Debian's
 package creates, since PostgreSQL refuses to run as root. fsync is off: the tests kill bot processes, not the
@@ -85,8 +87,9 @@ def _run(command: list[str], what: str) -> None:
         raise PostgresUnavailable(f"{what} failed: {output[-1] if output else result.returncode}")
 
 
-def start(root: Path | None = None) -> Cluster:
-    """Create and start a cluster; its folder is `root` (made if missing) or a new temp folder."""
+def start(root: Path | None = None, *, durable: bool = False) -> Cluster:
+    """Create and start a cluster; its folder is `root` (made if missing) or a new temp folder. `durable` keeps
+    PostgreSQL's default durability (fsync, synchronous commits), as for measuring; tests turn it off."""
     bindir = find_bindir()
     root = Path(root) if root is not None else Path(tempfile.mkdtemp(prefix="footnote-pg-"))
     root.mkdir(parents=True, exist_ok=True)
@@ -113,10 +116,9 @@ def start(root: Path | None = None) -> Cluster:
     )  # fmt: skip
     (root / "pwfile").unlink()
     cluster = Cluster(root, free_port(), password, bindir)
-    options = (
-        f"-h 127.0.0.1 -p {cluster.port} -k {root} -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-        " -c max_connections=200 -c shared_buffers=32MB"
-    )
+    options = f"-h 127.0.0.1 -p {cluster.port} -k {root} -c max_connections=200"
+    if not durable:
+        options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c shared_buffers=32MB"
     _run(
         [str(bindir / "pg_ctl"), "-D", str(cluster.data), "-l", str(root / "server.log"), "-o", options, "-w",
          "-t", "60", "start"],
@@ -148,14 +150,16 @@ def stop(root: Path) -> None:
 
 
 def main(argv: list[str]) -> int:
+    durable = "--durable" in argv
+    argv = [a for a in argv if a != "--durable"]
     if len(argv) != 2 or argv[0] not in ("start", "stop"):
-        print("usage: python tests/postgres.py start|stop DIR", file=sys.stderr)
+        print("usage: python tests/postgres.py start|stop DIR [--durable]", file=sys.stderr)
         return 2
     if argv[0] == "stop":
         stop(Path(argv[1]))
         return 0
     try:
-        cluster = start(Path(argv[1]))
+        cluster = start(Path(argv[1]), durable=durable)
     except PostgresUnavailable as exc:
         print(f"PostgreSQL could not be started: {exc}", file=sys.stderr)
         return 1

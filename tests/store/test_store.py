@@ -15,6 +15,19 @@ def test_both_databases_share_one_migration_history():
     assert [version for version, _ in sqlite_files] == list(range(1, len(sqlite_files) + 1))
 
 
+def test_every_migration_file_is_installed_with_the_package():
+    """pyproject.toml's package-data must name every migration folder, or an installed Footnote (the Docker
+    image) would lack them."""
+    import tomllib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    patterns = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["store"]
+    installed = {path for pattern in patterns for path in (root / "store").glob(pattern)}  # as setuptools globs
+    files = set((root / "store" / "migrations").rglob("*.sql"))
+    assert files and files <= installed, sorted(str(f) for f in files - installed)
+
+
 async def _columns(store: Store) -> dict[str, set[str]]:
     if store.dialect == "sqlite":
         tables = [r[0] for r in await store._read("SELECT name FROM sqlite_master WHERE type = 'table'")]
