@@ -17,7 +17,7 @@ import pytest
 from store import Store
 from store.digest import DigestStore
 
-from .shards import QUESTIONS, answered, deployment, fire_asks
+from .shards import QUESTIONS, answered, deployment, fire_asks, wait_answered
 
 pytestmark = pytest.mark.asyncio
 
@@ -86,13 +86,13 @@ async def test_killed_process_loses_nothing_and_the_other_keeps_serving(postgres
         await twin.wait_for(lambda: any(twin.interaction(i).acknowledged for i in mine), 60, what="an ack")
         victim.kill()
         # The survivor answers every question of its shard.
-        await twin.wait_for(lambda: all(answered(twin, i) for i in theirs), 60, what="the survivor's answers")
+        await wait_answered(twin, theirs, 60, "the survivor's answers")
         answered_before = {i for i in mine if answered(twin, i)}
 
         victim.start()
         await setup.wait_for_shards(victim)
         again = await fire_asks(twin, 16, QUESTIONS, "second")
-        await twin.wait_for(lambda: all(answered(twin, i) for i in again), 60, what="answers after the restart")
+        await wait_answered(twin, again, 60, "answers after the restart")
 
         store = await Store.open(setup.database)
         try:
