@@ -69,6 +69,24 @@ def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture
+def postgres_cluster(postgres_server: str) -> Iterator[object]:
+    """A PostgreSQL server of the test's own (tests/postgres.Cluster), which it may stop and start again; in a
+    temp folder outside pytest's, which only root may enter (the server runs as the postgres user)."""
+    from tests import postgres
+
+    root = Path(tempfile.mkdtemp(prefix="footnote-pg-"))
+    try:
+        cluster = postgres.start(root)
+    except postgres.PostgresUnavailable as exc:
+        postgres.stop(root)
+        pytest.fail(f"a second PostgreSQL server could not be started: {exc}", pytrace=False)
+    try:
+        yield cluster
+    finally:
+        postgres.stop(root)
+
+
+@pytest.fixture
 def postgres_url(postgres_server: str) -> Iterator[str]:
     """A new, empty schema on the test server's database, as a URL whose connections use it (search_path), so
     each test starts from nothing; dropped after the test. (A schema takes milliseconds; a database, seconds.)"""

@@ -50,6 +50,22 @@ class Cluster:
     def url(self, database: str = USER, *, password: str | None = None) -> str:
         return f"postgresql://{USER}:{password or self.password}@127.0.0.1:{self.port}/{database}"
 
+    def stop_server(self) -> None:
+        """Stop the server (fast shutdown: connections are cut, as in a database restart); the data stays."""
+        self._pg_ctl("-m", "fast", "stop")
+
+    def start_server(self) -> None:
+        """Start the stopped server again, on the same port."""
+        self._pg_ctl("start")
+
+    def _pg_ctl(self, *args: str) -> None:
+        options = f"-h 127.0.0.1 -p {self.port} -k {self.root} -c fsync=off"
+        _run(
+            [str(self.bindir / "pg_ctl"), "-D", str(self.data), "-l", str(self.root / "server.log"), "-o", options,
+             "-w", *args],
+            "pg_ctl " + " ".join(args),
+        )  # fmt: skip
+
 
 def find_bindir() -> Path:
     """The folder of initdb/pg_ctl: on PATH, or Debian's /usr/lib/postgresql/N/bin (newest first)."""

@@ -155,7 +155,7 @@ async def test_reload_swaps_a_good_corpus_and_keeps_the_old_one_on_failure(twin,
         "Rubin 芯片:英伟达发布了新的芯片 Rubin,性能大幅提升。\n", encoding="utf-8"
     )
     interaction_id = await twin.slash_command("reload", user=twin.default_user)
-    await twin.wait_for_responses(interaction_id, 2)
+    await twin.wait_for_responses(interaction_id, 2, timeout=120)  # a rebuild: seconds, more on a busy machine
     done = twin.message(twin.interaction(interaction_id).original_message_id or "")
     assert "→" in done["content"] and bot.engine is not engine and "2025-12-20-new" in bot.engine.documents
     assert await cog.digests.documents_since(utc(2025, 12, 20)) == ["2025-12-20-new"]
@@ -164,7 +164,7 @@ async def test_reload_swaps_a_good_corpus_and_keeps_the_old_one_on_failure(twin,
     for path in corpus.glob("*.txt"):
         path.write_bytes(b"\xff\xfe not utf-8 \x00")
     interaction_id = await twin.slash_command("reload", user=twin.default_user)
-    await twin.wait_for_responses(interaction_id, 2)
+    await twin.wait_for_responses(interaction_id, 2, timeout=120)
     failed = twin.message(twin.interaction(interaction_id).original_message_id or "")
     assert "Reload failed" in failed["content"] and good.version in failed["content"]
     assert bot.engine is good

@@ -113,3 +113,36 @@ async def test_killed_process_loses_nothing_and_the_other_keeps_serving(postgres
         assert all(
             v.rule == "interaction_not_acknowledged" and any(i in v.message for i in cut_off) for v in twin.violations
         ), twin.violations
+
+
+def _last_content(twin, interaction_id: str) -> str:
+    done = [r for r in twin.interaction_responses(interaction_id) if r.ok]
+    return (done[-1].message or {}).get("content") or "" if done else ""
+
+
+async def test_a_database_outage_is_a_clear_temporary_error_and_the_bot_recovers(postgres_cluster):
+    """The bot's PostgreSQL server stops mid-run (a restart, a failover) and comes back."""
+    async with deployment(postgres_cluster.url(), shards_per_process=((0,),), guilds=2, digest_tick_seconds=0) as setup:
+        twin = setup.twin
+        guild = next(iter(twin.guilds))
+        first = await twin.slash_command("ask", {"question": "OpenAI 为什么要暂停 Sora?"}, guild_id=guild)
+        await wait_answered(twin, [first], 60, "the first answer")
+
+        await asyncio.to_thread(postgres_cluster.stop_server)
+        down = await twin.slash_command("ask", {"question": "more"}, guild_id=guild)
+        await wait_answered(twin, [down], 60, "the answer while the database is down")
+        assert "unreachable right now" in _last_content(twin, down) and "try again" in _last_content(twin, down)
+
+        await asyncio.to_thread(postgres_cluster.start_server)
+        back = await twin.slash_command("ask", {"question": "more"}, guild_id=guild)
+        await wait_answered(twin, [back], 60, "the answer once the database is back")
+        assert "unreachable" not in _last_content(twin, back)
+
+        store = await Store.open(setup.database)
+        try:
+            turns = await store._read("SELECT question, kind FROM turns ORDER BY id")
+        finally:
+            await store.close()
+        # The conversation went on where it was: "more" continued the first question; nothing half-stored.
+        assert [(t["question"], t["kind"]) for t in turns] == [("OpenAI 为什么要暂停 Sora?", "new"), ("more", "more")]
+        assert twin.violations == []

@@ -5,8 +5,6 @@ start together migrate once; notifications reach another process's store."""
 from __future__ import annotations
 
 import asyncio
-import tempfile
-from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -78,31 +76,9 @@ async def test_a_notification_reaches_every_other_store(postgres_url):
         await receiver.close()
 
 
-@pytest.fixture
-def own_cluster(postgres_server):
-    """A PostgreSQL server of this test's own, which it may stop and start again (in a temp folder outside
-    pytest's, which only root may enter: the server runs as the postgres user)."""
-    root = Path(tempfile.mkdtemp(prefix="footnote-pg-"))
-    try:
-        cluster = postgres.start(root)
-    except postgres.PostgresUnavailable as exc:
-        pytest.fail(f"a second PostgreSQL server could not be started: {exc}", pytrace=False)
-    yield cluster
-    postgres.stop(root)
-
-
-def _pg_ctl(cluster: postgres.Cluster, *args: str) -> None:
-    options = f"-h 127.0.0.1 -p {cluster.port} -k {cluster.root} -c fsync=off"
-    postgres._run(
-        [str(cluster.bindir / "pg_ctl"), "-D", str(cluster.data), "-l", str(cluster.root / "server.log"),
-         "-o", options, "-w", *args],
-        "pg_ctl",
-    )  # fmt: skip
-
-
 @pytest.mark.asyncio
-async def test_losing_the_server_mid_run_is_a_temporary_error_then_recovers(own_cluster, engine):
-    store = await Store.open(own_cluster.url())
+async def test_losing_the_server_mid_run_is_a_temporary_error_then_recovers(postgres_cluster, engine):
+    store = await Store.open(postgres_cluster.url())
     received: list[str] = []
     try:
         conversation = Conversation(engine, store)
@@ -112,7 +88,7 @@ async def test_losing_the_server_mid_run_is_a_temporary_error_then_recovers(own_
             )
             assert first.turn_id is not None
 
-            await asyncio.to_thread(_pg_ctl, own_cluster, "-m", "fast", "stop")
+            await asyncio.to_thread(postgres_cluster.stop_server)
             with pytest.raises(StoreUnavailable) as caught:
                 await conversation.ask(scope="dm:1", user_id=1, guild_id=None, channel_id=None, question="more", k=2)
             assert "unreachable right now" in str(caught.value) and "try again" in str(caught.value)
@@ -122,7 +98,7 @@ async def test_losing_the_server_mid_run_is_a_temporary_error_then_recovers(own_
                     abstained=False, corpus_version="v",
                 )  # fmt: skip
 
-            await asyncio.to_thread(_pg_ctl, own_cluster, "start")
+            await asyncio.to_thread(postgres_cluster.start_server)
             # Back: the first statement reconnects; the conversation goes on where it was (nothing was lost).
             follow = await conversation.ask(
                 scope="dm:1", user_id=1, guild_id=None, channel_id=None, question="more", k=2

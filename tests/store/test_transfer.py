@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+import pytest_asyncio
 
 from store import Store
 from store.digest import DigestStore
@@ -39,72 +40,67 @@ async def _fill(store: Store) -> None:
     await digests.note_documents({"a": "1", "b": "2"}, 1_765_000_000)
 
 
-@pytest.mark.asyncio
-async def test_sqlite_database_moves_into_postgres_whole(tmp_path, postgres_url):
+@pytest_asyncio.fixture
+async def stores(tmp_path, postgres_url):
+    """(a filled SQLite store, an empty PostgreSQL store)."""
     source = await Store.open(tmp_path / "old.sqlite3")
     target = await Store.open(postgres_url)
     try:
         await _fill(source)
-        report = await copy_store(source, target, sample=50)
-        assert report.ok, "\n".join(report.lines())
-        counts = {t.name: (t.source_rows, t.target_rows) for t in report.tables}
-        assert counts["turns"] == (120, 120) and counts["answers"] == (120, 120) and counts["feedback"] == (20, 20)
-        assert counts["digest_posts"] == (3, 3) and counts["meta"] == (1, 1)
-        assert all(t.sampled == min(50, t.source_rows) for t in report.tables)
-
-        # The copy is used exactly as the original: the same answers, history, gaps and digest state.
-        for answer_id in (1, 60, 120):
-            assert await target.get_answer(answer_id) == await source.get_answer(answer_id)
-        for user in range(7):
-            assert await target.history(SNOWFLAKE + user, guild_id=SNOWFLAKE + 1) == await source.history(
-                SNOWFLAKE + user, guild_id=SNOWFLAKE + 1
-            )
-        assert await target.gaps(SNOWFLAKE + 1) == await source.gaps(SNOWFLAKE + 1)
-        assert await target.gaps(None) == await source.gaps(None)
-        day = date(2025, 12, 10)
-        assert not await DigestStore(target).claim(SNOWFLAKE, day, 1_765_000_300)  # already sent: not again
-        assert await DigestStore(target).recent_items(SNOWFLAKE, 1_765_000_300) == {f"passage:a:{SNOWFLAKE % 5}"}
-        # New rows continue after the copied ids.
-        new_id = await target.save_answer(
-            question="new", user_id=1, guild_id=None, channel_id=None, private=False, corpus_version="v2",
-            abstained=False,
-        )  # fmt: skip
-        assert new_id == 121
+        yield source, target
     finally:
         await source.close()
         await target.close()
 
 
 @pytest.mark.asyncio
-async def test_a_target_with_rows_is_refused(tmp_path, postgres_url):
-    source = await Store.open(tmp_path / "old.sqlite3")
-    target = await Store.open(postgres_url)
-    try:
-        await _fill(source)
-        await target.set_meta("commands_hash", "something already here")
-        with pytest.raises(TransferError, match=r"is not empty .*meta"):
-            await copy_store(source, target)
-        assert await target.count_turns() == 0
-    finally:
-        await source.close()
-        await target.close()
+async def test_sqlite_database_moves_into_postgres_whole(stores):
+    source, target = stores
+    report = await copy_store(source, target, sample=50)
+    assert report.ok, "\n".join(report.lines())
+    counts = {t.name: (t.source_rows, t.target_rows) for t in report.tables}
+    assert counts["turns"] == (120, 120) and counts["answers"] == (120, 120) and counts["feedback"] == (20, 20)
+    assert counts["digest_posts"] == (3, 3) and counts["meta"] == (1, 1)
+    assert all(t.sampled == min(50, t.source_rows) for t in report.tables)
+
+    # The copy is used exactly as the original: the same answers, history, gaps and digest state.
+    for answer_id in (1, 60, 120):
+        assert await target.get_answer(answer_id) == await source.get_answer(answer_id)
+    for user in range(7):
+        assert await target.history(SNOWFLAKE + user, guild_id=SNOWFLAKE + 1) == await source.history(
+            SNOWFLAKE + user, guild_id=SNOWFLAKE + 1
+        )
+    assert await target.gaps(SNOWFLAKE + 1) == await source.gaps(SNOWFLAKE + 1)
+    assert await target.gaps(None) == await source.gaps(None)
+    day = date(2025, 12, 10)
+    assert not await DigestStore(target).claim(SNOWFLAKE, day, 1_765_000_300)  # already sent: not again
+    assert await DigestStore(target).recent_items(SNOWFLAKE, 1_765_000_300) == {f"passage:a:{SNOWFLAKE % 5}"}
+    # New rows continue after the copied ids.
+    new_id = await target.save_answer(
+        question="new", user_id=1, guild_id=None, channel_id=None, private=False, corpus_version="v2",
+        abstained=False,
+    )  # fmt: skip
+    assert new_id == 121
 
 
 @pytest.mark.asyncio
-async def test_verification_finds_a_changed_or_missing_row(tmp_path, postgres_url):
-    source = await Store.open(tmp_path / "old.sqlite3")
-    target = await Store.open(postgres_url)
-    try:
-        await _fill(source)
-        assert (await copy_store(source, target, sample=500)).ok
-        await target._execute("UPDATE turns SET question = 'changed' WHERE id = 5")
-        await target._execute("DELETE FROM feedback WHERE answer_id = 7")
-        report = await verify(source, target, sample=500)
-        assert not report.ok
-        problems = [p for t in report.tables for p in t.mismatches]
-        assert any("turns {'id': 5}: question differ" in p for p in problems)
-        assert any("feedback" in p and "missing in the target" in p for p in problems)
-        assert "MISMATCH" in "\n".join(report.lines())
-    finally:
-        await source.close()
-        await target.close()
+async def test_a_target_with_rows_is_refused(stores):
+    source, target = stores
+    await target.set_meta("commands_hash", "something already here")
+    with pytest.raises(TransferError, match=r"is not empty .*meta"):
+        await copy_store(source, target)
+    assert await target.count_turns() == 0
+
+
+@pytest.mark.asyncio
+async def test_verification_finds_a_changed_or_missing_row(stores):
+    source, target = stores
+    assert (await copy_store(source, target, sample=500)).ok
+    await target._execute("UPDATE turns SET question = 'changed' WHERE id = 5")
+    await target._execute("DELETE FROM feedback WHERE answer_id = 7")
+    report = await verify(source, target, sample=500)
+    assert not report.ok
+    problems = [p for t in report.tables for p in t.mismatches]
+    assert any("turns {'id': 5}: question differ" in p for p in problems)
+    assert any("feedback" in p and "missing in the target" in p for p in problems)
+    assert "MISMATCH" in "\n".join(report.lines())
