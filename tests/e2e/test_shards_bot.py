@@ -9,6 +9,7 @@ serving, and on restart nothing stored is lost or duplicated; every request keep
 from __future__ import annotations
 
 import asyncio
+import shutil
 import time
 from datetime import UTC, datetime
 
@@ -22,6 +23,14 @@ from .shards import QUESTIONS, answered, deployment, fire_asks, wait_answered
 pytestmark = pytest.mark.asyncio
 
 
+@pytest.fixture
+def data(tmp_path, engine, data_dir):
+    """A copy of the session's data folder, whose seeds index is built: the bot processes only load it."""
+    copy = tmp_path / "data"
+    shutil.copytree(data_dir, copy, ignore=shutil.ignore_patterns("heartbeat*", "*.lock"))
+    return copy
+
+
 def _digest_messages(twin, channel_id: str) -> list[dict]:
     return [
         m
@@ -30,8 +39,8 @@ def _digest_messages(twin, channel_id: str) -> list[dict]:
     ]
 
 
-async def test_forty_digests_due_together_post_once_each_across_restarts(postgres_url):
-    async with deployment(postgres_url, guilds=40) as setup:
+async def test_forty_digests_due_together_post_once_each_across_restarts(postgres_url, data):
+    async with deployment(postgres_url, guilds=40, data_dir=data) as setup:
         twin = setup.twin
         first, second = setup.processes
         store = await Store.open(postgres_url)
@@ -75,8 +84,8 @@ async def test_forty_digests_due_together_post_once_each_across_restarts(postgre
         assert twin.violations == []
 
 
-async def test_killed_process_loses_nothing_and_the_other_keeps_serving(postgres_url):
-    async with deployment(postgres_url, guilds=8, digest_tick_seconds=0) as setup:
+async def test_killed_process_loses_nothing_and_the_other_keeps_serving(postgres_url, data):
+    async with deployment(postgres_url, guilds=8, digest_tick_seconds=0, data_dir=data) as setup:
         twin = setup.twin
         victim = setup.processes[0]
         ids = await fire_asks(twin, 40, QUESTIONS, "first")
@@ -120,9 +129,11 @@ def _last_content(twin, interaction_id: str) -> str:
     return (done[-1].message or {}).get("content") or "" if done else ""
 
 
-async def test_a_database_outage_is_a_clear_temporary_error_and_the_bot_recovers(postgres_cluster):
+async def test_a_database_outage_is_a_clear_temporary_error_and_the_bot_recovers(postgres_cluster, data):
     """The bot's PostgreSQL server stops mid-run (a restart, a failover) and comes back."""
-    async with deployment(postgres_cluster.url(), shards_per_process=((0,),), guilds=2, digest_tick_seconds=0) as setup:
+    async with deployment(
+        postgres_cluster.url(), shards_per_process=((0,),), guilds=2, digest_tick_seconds=0, data_dir=data
+    ) as setup:
         twin = setup.twin
         guild = next(iter(twin.guilds))
         first = await twin.slash_command("ask", {"question": "OpenAI 为什么要暂停 Sora?"}, guild_id=guild)
