@@ -40,6 +40,7 @@ RUN python3 -m venv "$VIRTUAL_ENV" \
 # The code and the seed corpus (the files are named one by one; .dockerignore admits only these).
 COPY README.md bot.py config.py client.py doctor.py lifecycle.py ./
 COPY cli ./cli
+COPY bench ./bench
 COPY index ./index
 COPY cogs ./cogs
 COPY store ./store

@@ -21,6 +21,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from cogs import EXTENSIONS
+from cogs.cooldown import QuestionCooldown
 from cogs.render import NO_MENTIONS, on_app_command_error, reply_privately
 from index.engine import Engine
 from index.errors import UserFacingError
@@ -94,6 +95,8 @@ class FootnoteBot(commands.Bot):
         self._listening = contextlib.AsyncExitStack()
         self._background: set[asyncio.Task[Any]] = set()
         self.lifecycle = Lifecycle()
+        # One question budget for every way of asking (cogs/cooldown.py), configured once from the settings.
+        self.question_cooldown = QuestionCooldown.from_settings(settings)
         # Engine calls run here, one at a time (cogs/engine_thread.py says why).
         self.engine_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="footnote-engine")
 

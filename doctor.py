@@ -244,9 +244,9 @@ def expected_version(loaded: CorpusLoad, corpus_dir: Path, mode: str) -> str:
 
 
 def check_index(settings: Settings, loaded: CorpusLoad | None) -> Check:
-    from index.engine import index_path, index_source_key
     from index.errors import CorpusError, IndexFileError
     from index.indexfile import read_index
+    from index.sources import index_path, index_source_key
 
     if loaded is None:
         return Check("index", Status.SKIP, "no corpus to index (see the corpus check)")

@@ -71,6 +71,8 @@ copy README.md bot.py config.py client.py doctor.py lifecycle.py ./
 # COPY
 copy cli ./cli
 # COPY
+copy bench ./bench
+# COPY
 copy index ./index
 # COPY
 copy cogs ./cogs

@@ -33,7 +33,7 @@ def setup_logging(level: str) -> None:
 
 
 def _bench_arguments(parser: argparse.ArgumentParser) -> None:
-    from index.bench import add_arguments
+    from bench import add_arguments
 
     add_arguments(parser)
 

@@ -81,7 +81,7 @@ def cmd_corpus(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
-    from index.engine import index_path
+    from index.sources import index_path
 
     engine = open_engine(settings, rebuild=args.rebuild)
     print(
@@ -282,7 +282,7 @@ BENCH_EXTRAS = {"bm25s": "the bm25s comparison", "matplotlib": "the plot"}
 
 def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     """Benchmark build, load, query and memory against rank-bm25 and bm25s; write the Markdown report."""
-    from index.bench import BenchError, run_from_args
+    from bench import BenchError, run_from_args
 
     missing = [name for name in BENCH_EXTRAS if importlib.util.find_spec(name) is None]
     if missing:

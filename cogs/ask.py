@@ -10,14 +10,13 @@ from __future__ import annotations
 import functools
 import logging
 import re
-import time
-from collections import deque
 from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
+from cogs.cooldown import question_cooldown
 from cogs.engine_thread import run_engine
 from cogs.render import (
     NO_MENTIONS,
@@ -40,33 +39,6 @@ log = logging.getLogger(__name__)
 
 QUESTION_MAX = 500
 _MENTION_RE = re.compile(r"<@!?(\d+)>")
-
-
-class RateLimiter:
-    """At most `rate` questions per `per` seconds for each user; tells how long to wait."""
-
-    def __init__(self, rate: int, per: float, clock: Any = time.monotonic) -> None:
-        self.rate, self.per, self._clock = rate, per, clock
-        self._hits: dict[int, deque[float]] = {}
-
-    def retry_after(self, user_id: int) -> float:
-        """0 when the user may ask now (and counts the question), else the seconds until they may."""
-        now = self._clock()
-        hits = self._hits.setdefault(user_id, deque())
-        while hits and now - hits[0] >= self.per:
-            hits.popleft()
-        if len(hits) >= self.rate:
-            return self.per - (now - hits[0])
-        hits.append(now)
-        if len(self._hits) > 10_000:  # forget idle users
-            for key in [k for k, v in self._hits.items() if not v or now - v[-1] >= self.per]:
-                del self._hits[key]
-        return 0.0
-
-    def check(self, user_id: int) -> None:
-        wait = self.retry_after(user_id)
-        if wait > 0:
-            raise UserFacingError(f"You're asking quickly: try again in {max(1, round(wait))} s.")
 
 
 # action -> (emoji, label, style, row)
@@ -139,7 +111,6 @@ class AskCog(commands.Cog, name="Ask"):
     def __init__(self, bot: FootnoteBot) -> None:
         self.bot = bot
         settings = getattr(bot, "settings", None)
-        self.limiter = RateLimiter(getattr(settings, "cooldown_rate", 5), getattr(settings, "cooldown_per", 30.0))
         self.conversation = Conversation(
             lambda: bot.engine,
             bot.store,
@@ -178,7 +149,7 @@ class AskCog(commands.Cog, name="Ask"):
         question: app_commands.Range[str, 1, QUESTION_MAX],
         private: bool = False,
     ) -> None:
-        self.limiter.check(interaction.user.id)
+        question_cooldown(self.bot).check(interaction.user.id)
         await interaction.response.defer(ephemeral=private, thinking=True)
         user_id = interaction.user.id
         if interaction.guild_id is None or interaction.channel_id is None:
@@ -226,7 +197,7 @@ class AskCog(commands.Cog, name="Ask"):
             async with tracking(self.bot):
                 if not question.strip():
                     raise UserFacingError("Ask me a question after the mention, e.g. “What is code red?”")
-                self.limiter.check(message.author.id)
+                question_cooldown(self.bot).check(message.author.id)
                 guild_id = message.guild.id if message.guild else None
                 user_id = message.author.id
                 scope = dm_scope(user_id) if guild_id is None else guild_scope(guild_id, message.channel.id, user_id)
@@ -272,6 +243,7 @@ class AskCog(commands.Cog, name="Ask"):
             return
         if record.corpus_version != self.bot.engine.version:
             raise UserFacingError("The corpus has changed since this answer; ask again for current excerpts.")
+        question_cooldown(self.bot).check(interaction.user.id)  # the other buttons run a query
         if action == "full":
             await interaction.response.defer(ephemeral=True, thinking=True)
             answer = await self._page(record.params, record.question, page)

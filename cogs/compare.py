@@ -20,7 +20,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from cogs.ask import RateLimiter
+from cogs.cooldown import question_cooldown
 from cogs.engine_thread import run_engine
 from cogs.paging import PageButton, send_first_page
 from cogs.render import (
@@ -242,8 +242,6 @@ class CompareCog(commands.Cog, name="Compare"):
 
     def __init__(self, bot: FootnoteBot) -> None:
         self.bot = bot
-        settings = getattr(bot, "settings", None)
-        self.limiter = RateLimiter(getattr(settings, "cooldown_rate", 5), getattr(settings, "cooldown_per", 30.0))
         self.catalog: SubjectCatalog | None = None
 
     async def cog_load(self) -> None:
@@ -285,7 +283,7 @@ class CompareCog(commands.Cog, name="Compare"):
         aspect: app_commands.Range[str, 1, MAX_ASPECT_CHARS] | None = None,
         private: bool = False,
     ) -> None:
-        self.limiter.check(interaction.user.id)
+        question_cooldown(self.bot).check(interaction.user.id)
         await interaction.response.defer(ephemeral=private, thinking=True)
         try:
             comparison = await self._compare(a, b, aspect, 0)

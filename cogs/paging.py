@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 import discord
 
+from cogs.cooldown import question_cooldown
 from cogs.render import NO_MENTIONS, reply_privately
 from index.errors import UserFacingError
 from lifecycle import tracking
@@ -71,6 +72,7 @@ class PageButton(
             raise UserFacingError("Only the person who asked can use the buttons of a private answer.")
         if record.corpus_version != client.engine.version:
             raise UserFacingError("The corpus has changed since this answer; run the command again.")
+        question_cooldown(client).check(interaction.user.id)  # turning a page runs the query again
         target = max(0, self.page - 1 if self.direction == "prev" else self.page + 1)
         await interaction.response.defer()
         embed, pages = await pager.render_page(record, target)

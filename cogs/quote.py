@@ -17,6 +17,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from cogs.cooldown import question_cooldown
 from cogs.engine_thread import run_engine
 from cogs.paging import PageButton, send_first_page
 from cogs.render import (
@@ -148,6 +149,7 @@ class QuoteCog(commands.Cog, name="Quote"):
     ) -> None:
         if not (speaker or "").strip() and not (topic or "").strip():
             raise UserFacingError("Give a speaker, a topic, or both, e.g. `/quote speaker:Sam Altman topic:code red`.")
+        question_cooldown(self.bot).check(interaction.user.id)
         wanted = speaker.strip() if speaker and speaker.strip() else None
         index = self._index
         if index is not None and index.version == self.bot.engine.version and wanted is not None:

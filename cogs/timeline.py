@@ -19,7 +19,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from cogs.ask import RateLimiter
+from cogs.cooldown import question_cooldown
 from cogs.engine_thread import run_engine
 from cogs.paging import PageButton, send_first_page
 from cogs.render import (
@@ -198,8 +198,6 @@ class TimelineCog(commands.Cog, name="Timeline"):
 
     def __init__(self, bot: FootnoteBot) -> None:
         self.bot = bot
-        settings = getattr(bot, "settings", None)
-        self.limiter = RateLimiter(getattr(settings, "cooldown_rate", 5), getattr(settings, "cooldown_per", 30.0))
         self.index: TimelineIndex | None = None
         self._lock = asyncio.Lock()
 
@@ -243,7 +241,7 @@ class TimelineCog(commands.Cog, name="Timeline"):
         to: app_commands.Range[str, 1, DATE_OPTION_MAX] | None = None,
         private: bool = False,
     ) -> None:
-        self.limiter.check(interaction.user.id)
+        question_cooldown(self.bot).check(interaction.user.id)
         parse_range(from_, to)  # a bad date is answered at once, privately, by the error handler
         await interaction.response.defer(ephemeral=private, thinking=True)
         try:

@@ -4,21 +4,16 @@ A paragraph is a non-empty line. Noise lines (image placeholders, lone symbols, 
 platform footers) are dropped; short lines that recur before longer ones are speaker labels of a transcript and
 are attached to the passage that follows rather than being passages of their own. Long paragraphs are split at
 sentence ends into pieces of at most `max_chars` characters (a single longer sentence stays whole). Exact and
-near-duplicate passages are collapsed onto their first occurrence, which remembers where the others were.
+near-duplicate passages are collapsed afterwards (index/duplicates.py).
 """
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-
-import numpy as np
-
-from index.normalize import fold
 
 MAX_PASSAGE_CHARS = 480
 
@@ -192,78 +187,3 @@ def split_document(doc_id: str, text: str, body_start: int = 0, max_chars: int =
 def _is_heading(line: str) -> bool:
     """A short line that does not end like a sentence: a title or section heading."""
     return len(line) <= _HEADING_MAX_CHARS and not re.search(r"[。！？!?.…:：;；,，][)）\]\"”’」』]*$", line)
-
-
-# -- duplicates ---------------------------------------------------------------------------------------------
-
-_SHINGLE = 4
-_NUM_HASHES = 12
-_BAND_ROWS = 2
-_NEAR_DUPLICATE = 0.85
-_MERSENNE = (1 << 61) - 1
-_RNG = np.random.default_rng(20251201)
-_HASH_A = _RNG.integers(1, _MERSENNE, size=_NUM_HASHES, dtype=np.uint64)
-_HASH_B = _RNG.integers(0, _MERSENNE, size=_NUM_HASHES, dtype=np.uint64)
-
-
-def _match_key(text: str) -> str:
-    """Folded text without spaces and punctuation: the identity used for duplicate detection."""
-    return re.sub(r"[\W_]+", "", fold(text))
-
-
-def _shingles(key: str) -> set[int]:
-    if len(key) <= _SHINGLE:
-        return {int.from_bytes(hashlib.blake2b(key.encode(), digest_size=7).digest(), "little")}
-    return {
-        int.from_bytes(hashlib.blake2b(key[i : i + _SHINGLE].encode(), digest_size=7).digest(), "little")
-        for i in range(len(key) - _SHINGLE + 1)
-    }
-
-
-def _minhash(shingles: set[int]) -> np.ndarray:
-    values = np.fromiter(shingles, dtype=np.uint64, count=len(shingles))
-    # (a * x + b) mod 2^64: a cheap universal-ish family; collisions only cost an exact check.
-    hashed = values[None, :] * _HASH_A[:, None] + _HASH_B[:, None]
-    return hashed.min(axis=1)
-
-
-def collapse_duplicates(passages: Sequence[Passage]) -> list[Passage]:
-    """Drop exact and near-duplicate passages, keeping the first and recording where the others stood."""
-    kept: list[Passage] = []
-    extra: dict[int, list[Location]] = {}
-    by_key: dict[str, int] = {}
-    buckets: dict[tuple[int, bytes], list[int]] = {}
-    shingle_sets: list[set[int]] = []
-    for passage in passages:
-        key = _match_key(passage.text)
-        if not key:
-            continue
-        target = by_key.get(key)
-        shingles = _shingles(key)
-        if target is None and len(key) >= 20:
-            signature = _minhash(shingles)
-            bands = [
-                (band, signature[band * _BAND_ROWS : (band + 1) * _BAND_ROWS].tobytes())
-                for band in range(_NUM_HASHES // _BAND_ROWS)
-            ]
-            candidates = {index for band in bands for index in buckets.get(band, ())}
-            for index in sorted(candidates):
-                other = shingle_sets[index]
-                if len(shingles & other) / len(shingles | other) >= _NEAR_DUPLICATE:
-                    target = index
-                    break
-            if target is None:
-                for band in bands:
-                    buckets.setdefault(band, []).append(len(kept))
-        if target is not None:
-            original = kept[target]
-            if original.doc_id != passage.doc_id or original.paragraph != passage.paragraph:
-                extra.setdefault(target, []).append(passage.location)
-            continue
-        by_key[key] = len(kept)
-        shingle_sets.append(shingles)
-        kept.append(passage)
-    return [
-        Passage(pid, p.doc_id, p.paragraph, p.start, p.end, p.text, p.label, tuple(extra.get(pid, ())))
-        for pid, p in enumerate(kept)
-    ]

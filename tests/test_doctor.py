@@ -157,10 +157,10 @@ def test_index_missing_current_then_stale(tmp_path):
 
     # Engine.open also rebuilds when the code that shapes the index changed (an upgrade), with the same corpus:
     # the doctor must not call that index current either.
-    import index.engine as engine_module
+    import index.sources as sources_module
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(engine_module, "FORMAT_VERSION", engine_module.FORMAT_VERSION + 100)  # the source key's
+        patch.setattr(sources_module, "FORMAT_VERSION", sources_module.FORMAT_VERSION + 100)  # the source key's
         upgraded = index_check()
     assert upgraded.status is Status.WARN and "out of date" in upgraded.detail
     assert index_check().status is Status.OK

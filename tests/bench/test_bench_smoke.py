@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from index.bench import (
+from bench import (
     NOTES_END,
     NOTES_START,
     SYSTEMS,
@@ -90,5 +90,5 @@ def test_agreement_and_sizes():
 
 
 def test_bench_module_does_not_import_discord():
-    code = "import sys, index.bench; assert 'discord' not in sys.modules, 'discord imported'"
+    code = "import sys, bench; assert 'discord' not in sys.modules, 'discord imported'"
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)

@@ -15,7 +15,7 @@ from ..conftest import ROOT
 # without them, or without ../shared/bench, would behave.
 RUN_MAIN = "import sys; {prelude}; import bot; sys.exit(bot.main(sys.argv[1:]))"
 WITHOUT_EXTRAS = "sys.modules['bm25s'] = sys.modules['matplotlib'] = None"  # find_spec -> None, import fails
-WITHOUT_SHARED_BENCH = "import index.bench; index.bench.real_sources = lambda bench_dir: ([], [])"
+WITHOUT_SHARED_BENCH = "import bench.run; bench.run.real_sources = lambda bench_dir: ([], [])"
 
 
 def footnote(env, *args, prelude=None, timeout=600):
@@ -37,8 +37,8 @@ def test_bench_help_lists_its_options(env):
 def test_other_commands_do_not_import_the_harness():
     code = (
         "import sys, cli; args = cli.build_parser().parse_args(['ask', 'hello']); "
-        "assert 'index.bench' not in sys.modules, 'index.bench imported'; "
-        "cli.build_parser().parse_args(['bench', '--quick']); assert 'index.bench' in sys.modules"
+        "assert 'bench' not in sys.modules, 'bench imported'; "
+        "cli.build_parser().parse_args(['bench', '--quick']); assert 'bench' in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
 

@@ -7,7 +7,7 @@ import discord
 import pytest
 import pytest_asyncio
 
-from cogs.ask import AskCog, RateLimiter, answer_view
+from cogs.ask import AskCog, answer_view
 from index.errors import UserFacingError
 from store import Store
 
@@ -59,17 +59,6 @@ async def test_ask_cooldown_raises_a_user_facing_error(cog):
     with pytest.raises(UserFacingError, match="try again in"):
         await AskCog.ask.callback(cog, fake_interaction(7), "Sora", False)
     await AskCog.ask.callback(cog, fake_interaction(8), "Sora", False)  # other users are not affected
-
-
-def test_rate_limiter_window_slides():
-    now = [0.0]
-    limiter = RateLimiter(2, 10.0, clock=lambda: now[0])
-    assert limiter.retry_after(1) == 0 and limiter.retry_after(1) == 0
-    assert limiter.retry_after(1) == pytest.approx(10.0)
-    now[0] = 9.0
-    assert limiter.retry_after(1) == pytest.approx(1.0)
-    now[0] = 10.0
-    assert limiter.retry_after(1) == 0
 
 
 def test_answer_view_custom_ids_are_unique_and_short(engine):

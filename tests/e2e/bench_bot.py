@@ -1,4 +1,4 @@
-"""The bot under load, for `footnote bench` (index/bench.py imports this module lazily; it needs the test extras).
+"""The bot under load, for `footnote bench` (bench/ imports this module lazily; it needs the test extras).
 
 `measure_burst(corpus_dir, data_dir, questions=..., interactions=200, guilds=20)` starts the local Discord twin in
 this process and the bot in a process of its own (``python -m tests.e2e.bench_bot serve ...``), composed as

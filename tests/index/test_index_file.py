@@ -3,9 +3,10 @@ import shutil
 import numpy as np
 import pytest
 
-from index.engine import Engine, index_path
+from index.engine import Engine
 from index.errors import IndexFileError
 from index.indexfile import read_index, write_index
+from index.sources import index_path
 
 from ..conftest import SEEDS
 

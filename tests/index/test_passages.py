@@ -1,7 +1,8 @@
 from pathlib import Path
 
 from index.corpus import load_corpus
-from index.passages import collapse_duplicates, is_noise, sentence_spans, split_document
+from index.duplicates import collapse_duplicates
+from index.passages import is_noise, sentence_spans, split_document
 
 from ..conftest import SEEDS
 

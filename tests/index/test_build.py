@@ -1,4 +1,5 @@
-"""The build path for large corpora: parallel tokenising, the token cache, duplicates over signatures."""
+"""The build pipeline (index/build.py, analysis.py, duplicates.py, tokencache.py): parallel tokenising, the token
+cache, duplicates over signatures, and equality with the straightforward pipeline."""
 
 import logging
 import shutil
@@ -7,12 +8,17 @@ import numpy as np
 import pytest
 from rank_bm25 import BM25Okapi
 
-import index.engine as engine_module
+import index.analysis as analysis_module
+import index.build as build_module
+from index.analysis import passage_terms
 from index.bm25 import BM25Index
 from index.corpus import load_corpus
-from index.engine import Engine, _duplicate_key, index_path, passage_terms, token_cache_path
+from index.duplicates import _duplicate_key, _match_key, collapse_duplicates
+from index.engine import Engine
 from index.normalize import fold
-from index.passages import _match_key, collapse_duplicates, split_document
+from index.passages import split_document
+from index.sources import index_path
+from index.tokencache import token_cache_path
 
 from ..conftest import SEEDS
 
@@ -55,7 +61,7 @@ def assert_same_index(engine, passages, bm25):
 
 
 def built_records(caplog):
-    return [r for r in caplog.records if r.name == "index.engine" and r.msg.startswith("built index")]
+    return [r for r in caplog.records if r.name == "index.build" and r.msg.startswith("built index")]
 
 
 def test_build_equals_the_reference_pipeline_in_process_and_in_workers(tmp_path, monkeypatch):
@@ -64,7 +70,7 @@ def test_build_equals_the_reference_pipeline_in_process_and_in_workers(tmp_path,
     passages, bm25 = reference(serial)
     assert any(p.duplicates for p in passages), "the fixture plants duplicates"
     assert_same_index(serial, passages, bm25)
-    monkeypatch.setattr(engine_module, "PARALLEL_MIN_CHARS", 0)
+    monkeypatch.setattr(analysis_module, "PARALLEL_MIN_CHARS", 0)
     parallel = Engine.open(corpus, None, workers=2)  # spawned worker processes, jieba initialised in each
     assert_same_index(parallel, passages, bm25)
 
@@ -83,7 +89,7 @@ def test_rebuild_analyses_only_new_documents_and_gives_the_same_index(tmp_path, 
     corpus = tmp_path / "corpus"
     shutil.copytree(SEEDS, corpus)
     data = tmp_path / "data"
-    caplog.set_level(logging.INFO, logger="index.engine")
+    caplog.set_level(logging.INFO, logger="index")
     first = Engine.open(corpus, data)
     assert token_cache_path(index_path(corpus, data)).exists()
     assert built_records(caplog)[-1].args[4] == len(first.documents)
@@ -161,8 +167,8 @@ def test_top_k_keeps_the_lowest_ids_among_ties(k):
 
 def test_a_large_corpus_is_built_in_a_separate_process(tmp_path, monkeypatch, caplog):
     corpus = small_corpus(tmp_path / "corpus")
-    monkeypatch.setattr(engine_module, "PARALLEL_MIN_CHARS", 0)  # "large": built elsewhere, then loaded
-    caplog.set_level(logging.INFO, logger="index.engine")
+    monkeypatch.setattr(analysis_module, "PARALLEL_MIN_CHARS", 0)  # "large": built elsewhere, then loaded
+    caplog.set_level(logging.INFO, logger="index")
     engine = Engine.open(corpus, tmp_path / "data")
     (record,) = built_records(caplog)
     assert record.msg.endswith("in a separate process") and record.args[4:6] == (3, 3)
@@ -181,8 +187,8 @@ def test_rebuild_in_a_build_process_with_its_helper_gives_the_same_index(tmp_pat
     (corpus / "2026-01-02-added.txt").write_text(
         "英伟达发布了新的芯片 Rubin，算力翻倍。The chip doubles compute.\n", "utf-8"
     )
-    caplog.set_level(logging.INFO, logger="index.engine")
-    stats = engine_module._build_index_file(str(corpus), str(data), "search", False, 2)
+    caplog.set_level(logging.INFO, logger="index")
+    stats = build_module._build_index_file(str(corpus), str(data), "search", False, 2)
     assert stats[4:6] == (1, len(first.documents) + 1), "one document analysed (by the helper)"
     assert not any(r.levelno >= logging.WARNING for r in caplog.records), "the helper did its work"
     rebuilt = Engine.open(corpus, data)  # current: loaded, not built
@@ -231,7 +237,7 @@ def test_incremental_duplicate_decisions_equal_a_full_build(tmp_path, caplog):
         lambda: (corpus / "doc-005.txt").write_text(SENTENCES[3] + SENTENCES[4] + "\n", "utf-8"),
         lambda: (corpus / "doc-030.txt").rename(corpus / "doc-000b.txt"),
     ]
-    caplog.set_level(logging.DEBUG, logger="index.engine")
+    caplog.set_level(logging.DEBUG, logger="index")
     for step, change in enumerate(changes):
         change()
         caplog.clear()

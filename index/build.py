@@ -1,0 +1,376 @@
+"""The build pipeline: from a corpus folder to a built index. `load_or_build` (what Engine.open runs) loads a
+current index file or builds one: in this process, or for a large corpus in a separate process that may use a
+helper process; `build` runs the stages (analysis, possibly from the token cache; duplicates; postings;
+CC-CEDICT links) and `_build_here` saves the index file and the token cache."""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import logging
+import multiprocessing
+import os
+import re
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from index import analysis
+from index.analysis import (
+    TokenizerSpec,
+    _analyse,
+    _analyse_with,
+    _Analysis,
+    _init_worker,
+    _worker_link_candidates,
+)
+from index.arrays import offsets, ranges
+from index.bm25 import BM25Index, BM25Params
+from index.buildlock import build_lock
+from index.corpus import Document, DocumentInfo, corpus_fingerprint, load_catalog, load_document
+from index.crosslang import best_links, build_links
+from index.duplicates import UNDECIDED, _collapse, _previous_decisions
+from index.errors import CorpusError, IndexFileError
+from index.glossary import Glossary
+from index.indexfile import _Built, _decode, _from_file, _info_fields, pack_links, read_index, save
+from index.sources import _catalog_key, _relative, _Sources, _tokenizer_spec, index_path, tokenizer_key
+from index.tokencache import CacheKeys, TokenCache, token_cache_path
+from index.tokenize import Analyzer
+
+log = logging.getLogger(__name__)
+
+
+def load_or_build(
+    corpus_dir: Path, data_dir: Path | None, *, mode: str, rebuild: bool, workers: int | None
+) -> tuple[Analyzer, Glossary, _Built, Path]:
+    """Engine.open's work (its docstring says when an index is current, rebuilt or built elsewhere): the
+    analyzer, the glossary, the built index and the resolved corpus folder."""
+    started = time.perf_counter()
+    sources = _Sources.read(corpus_dir, data_dir, mode)
+    built = None
+    path = sources.index_file
+    index_file = None
+    if path is not None and not rebuild:
+        try:
+            index_file = read_index(path, source_key=sources.source_key)
+        except IndexFileError as exc:
+            log.info("building index: %s", exc)
+    # One builder at a time per index file (index/buildlock.py): a process that waited for another's build looks
+    # again, and loads what it built.
+    building = index_file is None and path is not None and sources.spec.cache_dir is not None
+    with build_lock(path) if building else contextlib.nullcontext(False) as waited:
+        if waited and not rebuild:
+            try:
+                index_file = read_index(path, source_key=sources.source_key)
+                log.info("index built by another process meanwhile")
+            except IndexFileError:
+                pass
+        if index_file is None and sources.spec.cache_dir is not None and sources.size >= analysis.PARALLEL_MIN_CHARS:
+            context = multiprocessing.get_context("spawn")
+            with ProcessPoolExecutor(1, mp_context=context) as pool:
+                future = pool.submit(_build_index_file, str(sources.corpus_dir), str(data_dir), mode, rebuild, workers)
+                analyzer = sources.spec.analyzer()  # meanwhile
+                try:
+                    stats = future.result()
+                    index_file = read_index(path, source_key=sources.source_key)
+                    log.info(_BUILT_MESSAGE + " in a separate process", *stats)
+                except (BrokenProcessPool, OSError, IndexFileError) as exc:
+                    log.warning("building in a separate process failed (%s); building here", exc)
+        else:
+            analyzer = sources.spec.analyzer()
+        if index_file is not None:
+            built = _from_file(index_file, sources.blobs)
+            log.info("index loaded from %s (%d passages)", path, len(built.passages))
+        if built is None:
+            built = _build_here(sources, analyzer, rebuild=rebuild, workers=workers)
+    log.info(
+        "corpus %s: %d documents, %d passages, version %s (%.2f s)",
+        sources.corpus_dir,
+        len(built.documents),
+        len(built.passages),
+        built.fingerprint,
+        time.perf_counter() - started,
+    )
+    return analyzer, sources.glossary, built, sources.corpus_dir
+
+
+# -- build -----------------------------------------------------------------------------------------------
+
+
+def build(
+    documents: Sequence[Document],
+    analyzer: Analyzer,
+    glossary: Glossary,
+    fingerprint: str,
+    params: BM25Params | None = None,
+    *,
+    tokenizer: TokenizerSpec | None = None,
+    cache: TokenCache | None = None,
+    workers: int | None = None,
+    keep_analysis: Callable[[TokenCache], None] | None = None,
+    passage_texts: bool = True,
+    helper: ProcessPoolExecutor | None = None,
+) -> _Built:
+    """Build the index of `documents`. Documents found in `cache` (same content) are not analysed again; the
+    others are analysed here, or in `workers` processes (default: one per core) when they are many and
+    `tokenizer` says how to make the same analyzer there.
+
+    The analysis of the corpus' documents (what a token cache keeps) is handed to `keep_analysis` as soon as
+    it is complete, as a TokenCache without keys, and then released before the postings are built (at
+    100k passages that keeps ~100 MB out of the build's peak). With `passage_texts=False` the passages carry
+    no text (a build that is only saved: the index stores offsets). A `helper` process (initialised by
+    `_init_worker`) tokenises a few new documents and computes the cross-language links alongside."""
+    started = time.perf_counter()
+    cached_rows = cache.rows_by_content() if cache is not None else {}
+    fresh_docs = [doc for doc in documents if (doc.fingerprint, doc.body_start) not in cached_rows]
+    fresh = _analyse_with(helper, fresh_docs) if helper is not None else None
+    if fresh is None:
+        fresh = _analyse(fresh_docs, analyzer, glossary, tokenizer, workers)
+    analysed = time.perf_counter()
+    # The cache's documents, then the fresh ones (the cache's arrays are not copied when nothing is fresh).
+    offset = cache.analysis.n_docs if cache is not None else 0
+    combined = (
+        fresh if cache is None else cache.analysis if not fresh_docs else _Analysis.concat([cache.analysis, fresh])
+    )
+    if cache is not None:
+        cache.analysis = combined  # the cache's own arrays are released once merged
+    fresh_rows = {(doc.fingerprint, doc.body_start): offset + i for i, doc in enumerate(fresh_docs)}
+    order = np.asarray(
+        [cached_rows.get((doc.fingerprint, doc.body_start), fresh_rows.get((doc.fingerprint, doc.body_start), -1))
+         for doc in documents],
+        dtype=np.int64,
+    )  # fmt: skip
+    # The links depend only on the vocabulary: the helper computes them over every term analysed (a superset
+    # of the index's) while this process collapses duplicates and builds postings; they are narrowed below.
+    links_future = None
+    if helper is not None:
+        try:
+            links_future = helper.submit(
+                _worker_link_candidates,
+                {t for t in combined.terms if _ZH_TERM.fullmatch(t)},
+                {t for t in combined.terms if _EN_TERM.fullmatch(t)},
+            )
+        except (BrokenProcessPool, RuntimeError) as exc:
+            log.warning("link helper unavailable (%s); computing links here", exc)
+    rows = combined.rows_of(order)  # corpus order -> row of `combined`
+    n_raw = len(rows)
+    collapsing = time.perf_counter()
+    previous = None
+    if cache is not None and cache.decisions is not None and cache.ranks is not None:
+        previous = _previous_decisions(order, rows, np.diff(combined.doc_ptr), cache.decisions, cache.ranks)
+    passages, kept, decision = _collapse(
+        documents, combined.take(order, bags=False), texts=passage_texts, previous=previous
+    )
+    del previous
+    _release_free_memory()
+    collapsed = time.perf_counter()
+    kept_rows = rows[kept]
+    selected = ranges(combined.bag_ptr[kept_rows], combined.bag_ptr[kept_rows + 1])
+    bag_terms = combined.bag_terms[selected]
+    bag_counts = combined.bag_counts[selected]
+    del selected
+    bag_ptr = offsets([combined.bag_ptr[kept_rows + 1] - combined.bag_ptr[kept_rows]])
+    # The vocabulary in sorted order: the index is the same whichever documents came from the cache.
+    used = np.zeros(len(combined.terms), dtype=bool)
+    used[bag_terms] = True
+    by_term = sorted(np.flatnonzero(used).tolist(), key=combined.terms.__getitem__)
+    numbering = np.zeros(len(combined.terms), dtype=np.int32)
+    numbering[by_term] = np.arange(len(by_term), dtype=np.int32)
+    vocab = [combined.terms[i] for i in by_term]
+    np.take(numbering, bag_terms, out=bag_terms)
+    del used, numbering, by_term
+    # What the token cache keeps: the analysis of the documents still in the corpus, their duplicate decisions
+    # and places in the corpus order.
+    present = np.unique(order)
+    cache_row = np.full(len(combined.key_len), -1, dtype=np.int64)
+    cache_row[combined.rows_of(present)] = np.arange(int(np.diff(combined.doc_ptr)[present].sum()))
+    decisions = np.full(int(cache_row.max()) + 1 if len(cache_row) else 0, UNDECIDED, dtype=np.int64)
+    decisions[cache_row[rows]] = np.where(decision >= 0, cache_row[rows[np.maximum(decision, 0)]], decision)
+    rank_of = np.full(combined.n_docs, -1, dtype=np.int64)
+    rank_of[order] = np.arange(len(order))
+    ranks = rank_of[present]
+    del rows, decision, cache_row, rank_of
+    if len(present) != combined.n_docs:
+        combined = combined.take(present)
+    cache_docs = {int(row): doc for doc, row in zip(documents, order.tolist(), strict=True)}
+    cache_documents = [
+        {"info": _info_fields(cache_docs[int(row)].info), "body_start": cache_docs[int(row)].body_start}
+        for row in present.tolist()
+    ]
+    del cache_docs
+    if keep_analysis is not None:
+        keep_analysis(TokenCache(CacheKeys("", "", ""), cache_documents, combined, decisions, ranks))
+    if cache is not None:
+        cache.analysis = _Analysis.empty()
+    del combined, cache_documents, decisions, ranks
+    bm25 = BM25Index.from_bags(vocab, bag_ptr, bag_terms, bag_counts, params or BM25Params())
+    del bag_terms, bag_counts
+    indexed = time.perf_counter()
+    zh_vocab = {t for t in vocab if _ZH_TERM.fullmatch(t)}
+    en_vocab = {t for t in vocab if _EN_TERM.fullmatch(t)}
+    links = None
+    if links_future is not None:
+        try:
+            links = best_links(*links_future.result(), zh_vocab=zh_vocab, en_vocab=en_vocab)
+        except (BrokenProcessPool, OSError) as exc:
+            log.warning("link helper failed (%s); computing links here", exc)
+    if links is None:
+        links = build_links(zh_vocab, en_vocab, analyzer.stem, analyzer.stopwords)
+    en_to_zh, zh_to_en = (pack_links(side) for side in links)
+    stats = (
+        len(passages),
+        n_raw,
+        len(vocab),
+        time.perf_counter() - started,
+        len(fresh_docs),
+        len(documents),
+        analysed - started,
+        collapsing - analysed,
+        collapsed - collapsing,
+        indexed - collapsed,
+        time.perf_counter() - indexed,
+    )
+    log.info(_BUILT_MESSAGE, *stats)
+    return _Built(
+        [doc.info for doc in documents],
+        passages,
+        bm25,
+        en_to_zh,
+        zh_to_en,
+        fingerprint,
+        stats=stats,
+    )
+
+
+def _release_free_memory() -> None:
+    """Hand memory freed by the duplicate pass (many small Python objects) back to the system before the
+    postings are built, so the two do not add up in the build's peak. glibc only; elsewhere a no-op."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
+_BUILT_MESSAGE = (
+    "built index: %d passages (%d before duplicates collapsed), %d terms in %.2f s (%d of %d documents analysed "
+    "in %.2f s, assembled %.2f s, duplicates %.2f s, postings %.2f s, links %.2f s)"
+)
+_ZH_TERM = re.compile(r"[\u3400-\u9fff]{2,}")
+_EN_TERM = re.compile(r"[a-z]{2,}")
+
+
+def _build_here(
+    sources: _Sources,
+    analyzer: Analyzer,
+    *,
+    rebuild: bool,
+    workers: int | None,
+    passage_texts: bool = True,
+    helper: ProcessPoolExecutor | None = None,
+) -> _Built:
+    """Build the index in this process (from the token cache unless `rebuild`) and save it when there is a
+    data folder."""
+    path = sources.index_file
+    keys = CacheKeys(tokenizer_key(sources.extra), _catalog_key(sources.corpus_dir), str(sources.corpus_dir))
+    cache = TokenCache.load(token_cache_path(path), keys) if path is not None and not rebuild else None
+    documents = _load_documents(sources.corpus_dir, sources.files, sources.contents, sources.blobs, cache)
+    fingerprint = corpus_fingerprint(documents, sources.extra)
+
+    def keep_analysis(kept: TokenCache) -> None:
+        assert path is not None
+        try:
+            replace(kept, keys=keys, analysis=kept.analysis.compact()).save(token_cache_path(path))
+        except OSError as exc:
+            log.warning("could not save the token cache beside %s (%s)", path, exc)
+
+    built = build(
+        documents,
+        analyzer,
+        sources.glossary,
+        fingerprint,
+        tokenizer=sources.spec,
+        cache=cache,
+        workers=workers,
+        keep_analysis=keep_analysis if path is not None else None,
+        passage_texts=passage_texts,
+        helper=helper,
+    )
+    if path is not None:
+        try:
+            save(path, built, sources.spec.mode, source_key=sources.source_key)
+        except OSError as exc:
+            log.warning("could not save the index to %s (%s); using it from memory", path, exc)
+    return built
+
+
+def _build_index_file(corpus_dir: str, data_dir: str, mode: str, rebuild: bool, workers: int | None) -> tuple:
+    """In a separate process: build and save the index of a corpus folder; the figures of its log line.
+
+    A rebuild from a token cache starts one helper process at once (when there are two cores): while this one
+    reads the corpus and the cache, the helper loads jieba, then tokenises the few new documents and computes
+    the CC-CEDICT links while this one finds duplicates and builds the postings."""
+    logging.getLogger("jieba").setLevel(logging.WARNING)
+    folder, data = Path(corpus_dir).resolve(), Path(data_dir)
+    helper = None
+    cached = token_cache_path(index_path(folder, data)).exists()
+    if cached and not rebuild and (workers if workers is not None else os.cpu_count() or 1) >= 2:
+        spec = _tokenizer_spec(folder, data, mode)
+        helper = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker,
+                                     initargs=(spec,))  # fmt: skip
+        helper.submit(int)  # start it now
+    try:
+        sources = _Sources.read(folder, data, mode)
+        # jieba is loaded only if some documents are tokenised here rather than in worker processes.
+        built = _build_here(
+            sources,
+            sources.spec.analyzer(eager=False),
+            rebuild=rebuild,
+            workers=workers,
+            passage_texts=False,
+            helper=helper,
+        )
+    finally:
+        if helper is not None:
+            helper.shutdown(cancel_futures=True)
+    return built.stats
+
+
+def _load_documents(
+    corpus_dir: Path,
+    files: Sequence[Path],
+    contents: dict[Path, str],
+    blobs: dict[str, bytes],
+    cache: TokenCache | None,
+) -> list[Document]:
+    """The corpus' documents, as `load_corpus` reads them, but reusing the catalog fields of unchanged documents
+    from the token cache (inferring titles, dates and languages reads every character of every document)."""
+    catalog = load_catalog(corpus_dir)
+    known: dict[str, tuple[DocumentInfo, int]] = {}
+    if (
+        cache is not None
+        and cache.keys.catalog == _catalog_key(corpus_dir)
+        and cache.keys.corpus_dir == str(corpus_dir)
+    ):
+        known = cache.infos()
+    documents: list[Document] = []
+    for path in files:
+        relative = _relative(corpus_dir, str(path))
+        doc_id = relative.rsplit(".", 1)[0]
+        reuse = known.get(doc_id)
+        if reuse is not None and reuse[0].path == str(path) and contents[path][:16] == reuse[0].fingerprint:
+            try:
+                documents.append(Document(reuse[0], _decode(blobs, str(path)), reuse[1], reuse[0].fingerprint))
+                continue
+            except IndexFileError:
+                pass  # changed since it was hashed: read it as a new document
+        blobs.pop(str(path), None)
+        try:
+            documents.append(load_document(path, doc_id, catalog.get(relative) or catalog.get(path.name) or {}))
+        except (CorpusError, OSError) as exc:
+            log.warning("skipping document %s: %s", path, exc)
+    if not documents:
+        raise CorpusError(f"no readable .txt or .md documents in {corpus_dir}")
+    return documents
