@@ -20,6 +20,7 @@ import argparse
 import asyncio
 import contextlib
 import os
+import resource
 import shutil
 import signal
 import subprocess
@@ -287,12 +288,15 @@ async def burst(database: str, processes: int, shards_per_process: int, interact
     async with deployment(database, shards_per_process=layout, guilds=guilds, digest_tick_seconds=0) as setup:
         twin = setup.twin
         started = time.monotonic()
+        twin_cpu, bot_cpu = _cpu_seconds(), {p.name: _process_cpu_seconds(p) for p in setup.processes}
         ids = await fire_asks(twin, interactions, QUESTIONS, "asker")
         with contextlib.suppress(TimeoutError):  # what was missing is reported below
             await wait_answered(twin, ids, 120, "every answer")
         elapsed = time.monotonic() - started
         acks = [twin.interaction(i).ack_latency for i in ids]
         load = os.getloadavg()
+        twin_cpu = _cpu_seconds() - twin_cpu
+        bot_cpu = {p.name: round(_process_cpu_seconds(p) - bot_cpu[p.name], 1) for p in setup.processes}
         per_process = {
             p.name: sum(setup.process_of(twin.interaction(i).guild_id) is p for i in ids) for p in setup.processes
         }
@@ -309,9 +313,22 @@ async def burst(database: str, processes: int, shards_per_process: int, interact
             "acknowledged_within_3s": sum(a is not None and a <= 3.0 for a in acks),
             "all_answered_s": round(elapsed, 2),
             "load_average_after": tuple(round(x, 2) for x in load),
+            "cpu_seconds": {"twin (this process)": round(twin_cpu, 1), **bot_cpu},
             "per_process": per_process,
             "violations": [str(v) for v in twin.violations],
         }
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _process_cpu_seconds(process: BotProcess) -> float:
+    """User + system CPU seconds of a running bot process (/proc/PID/stat)."""
+    assert process.process is not None
+    fields = Path(f"/proc/{process.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _burst_main(argv: Sequence[str]) -> int:
