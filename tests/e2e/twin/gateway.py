@@ -91,6 +91,8 @@ class _GatewaySession:
     frames: list[JSON] = field(default_factory=list)
     connection: _GatewayConnection | None = None
     shard_id: int = 0
+    # Held while a dispatch is numbered and sent: one shard's events go out in order, shards in parallel.
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
 DropMode = Literal["abort", "close", "reconnect", "invalidate"]
@@ -234,7 +236,7 @@ class GatewayMixin:
         }
         if shard is not None:
             ready["shard"] = shard
-        async with self._dispatch_lock:  # nothing may slip in before READY (s=1) and the GUILD_CREATEs
+        async with session.lock:  # nothing may slip in before READY (s=1) and the GUILD_CREATEs
             self._sessions[session.session_id] = session
             self._session = session
             self._shard_sessions[shard_id] = session
@@ -255,7 +257,7 @@ class GatewayMixin:
             await conn.send({"op": 9, "d": False})
             return
         seq = data.get("seq") if isinstance(data.get("seq"), int) else 0
-        async with self._dispatch_lock:
+        async with session.lock:
             old = session.connection
             if old is not None and old is not conn:
                 self._track(old.close(4000, "Session resumed elsewhere."))
@@ -349,7 +351,7 @@ class GatewayMixin:
         session = self._shard_sessions.get(shard_id)
         if session is None:
             raise TwinError(f"cannot dispatch {event}: shard {shard_id} has not identified on the gateway")
-        async with self._dispatch_lock:
+        async with session.lock:
             return await self._dispatch_locked(session, event, data)
 
     async def _dispatch_locked(self, session: _GatewaySession, event: str, data: JSON) -> int:
@@ -394,11 +396,11 @@ class GatewayMixin:
                 session.connection = None
                 await conn.close(4000, "twin dropped the connection")
             elif mode == "reconnect":
-                async with self._dispatch_lock:
+                async with session.lock:
                     await conn.send({"op": 7, "d": None})
                     session.connection = None
             elif mode == "invalidate":
-                async with self._dispatch_lock:
+                async with session.lock:
                     self._sessions.pop(session.session_id, None)
                     await conn.send({"op": 9, "d": False})
                     session.connection = None

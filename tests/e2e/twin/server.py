@@ -116,7 +116,6 @@ class DiscordTwin(TwinState, GatewayMixin, InteractionsMixin, MessagesMixin, Res
         self._shard_sessions: dict[int, _GatewaySession] = {}
         self._connections: set[_GatewayConnection] = set()
         self._connection_numbers = itertools.count(1)
-        self._dispatch_lock = asyncio.Lock()
         self._ready = asyncio.Event()
         self._changed = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
