@@ -48,7 +48,7 @@ async def start_bot(settings: Settings, token: str, sync_only: bool = False) -> 
                 print(await bot.sync_commands(force=True))
                 return
             # SIGTERM / Ctrl-C: stop taking commands, finish answers in progress (bounded), close; see lifecycle.py
-            async with bot.lifecycle.running(bot, heartbeat=heartbeat_path(settings.data_dir)):
+            async with bot.lifecycle.running(bot, heartbeat=heartbeat_path(settings.data_dir, settings.shard_ids)):
                 await bot.start(token)
     except discord.LoginFailure as exc:
         raise ConfigError(f"Discord refused the token ({exc}). {TOKEN_HELP}") from exc

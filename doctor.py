@@ -88,7 +88,7 @@ def run_doctor(
     )
     checks.append(check_data_dir(settings.data_dir))
     checks.append(check_discord(settings, offline, api=discord_api, timeout=timeout))
-    checks.append(check_heartbeat(settings.data_dir, now=now))
+    checks.append(check_heartbeat(settings.data_dir, now=now, shard_ids=settings.shard_ids))
     return checks
 
 
@@ -481,9 +481,12 @@ def _network_problem(api: str, exc: BaseException, timeout: float) -> Check:
     )
 
 
-def check_heartbeat(data_dir: Path, *, now: Callable[[], float] = time.time) -> Check:
-    """Is a bot running with this data folder, and connected to Discord? (SKIP when none runs.)"""
-    path = heartbeat_path(data_dir)
+def check_heartbeat(
+    data_dir: Path, *, now: Callable[[], float] = time.time, shard_ids: tuple[int, ...] | None = None
+) -> Check:
+    """Is a bot running with this data folder (and these shards), and connected to Discord? (SKIP when none
+    runs.)"""
+    path = heartbeat_path(data_dir, shard_ids)
     try:
         beat = Heartbeat.read(path)
     except ValueError as exc:

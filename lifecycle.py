@@ -315,8 +315,12 @@ class Heartbeat:
             raise ValueError(f"missing or malformed field: {exc}") from exc
 
 
-def heartbeat_path(data_dir: Path) -> Path:
-    return data_dir / HEARTBEAT_FILE
+def heartbeat_path(data_dir: Path, shard_ids: tuple[int, ...] | None = None) -> Path:
+    """The heartbeat file of the bot using `data_dir`; one per shard set when sharded, since the processes that
+    split an application's shards share the data folder (and its index) but must each be checked."""
+    if shard_ids is None:
+        return data_dir / HEARTBEAT_FILE
+    return data_dir / f"heartbeat-shards-{'-'.join(map(str, shard_ids))}.json"
 
 
 def connected(bot: discord.Client) -> bool:

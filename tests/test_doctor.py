@@ -328,6 +328,15 @@ def beat(pid: int, when: float, host: str | None = None) -> Heartbeat:
     return Heartbeat(pid=pid, host=host or socket.gethostname(), time=when, user="Footnote#0", guilds=2, latency_ms=41)
 
 
+def test_each_shard_process_has_its_own_heartbeat_in_the_shared_data_folder(tmp_path):
+    beat(os.getpid(), time.time() - 5).write(heartbeat_path(tmp_path, (0, 1)))
+    assert heartbeat_path(tmp_path, (0, 1)) != heartbeat_path(tmp_path, (2, 3)) != heartbeat_path(tmp_path)
+    assert check_heartbeat(tmp_path, shard_ids=(0, 1)).status is Status.OK
+    # The process of shards 2-3 is not running: its own check says so, whatever shards 0-1 do.
+    assert check_heartbeat(tmp_path, shard_ids=(2, 3)).status is Status.SKIP
+    assert check_heartbeat(tmp_path).status is Status.SKIP
+
+
 def test_heartbeat_states(tmp_path):
     path = heartbeat_path(tmp_path)
     assert check_heartbeat(tmp_path).status is Status.SKIP
