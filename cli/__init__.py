@@ -69,6 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     corpus = sub.add_parser("corpus", help="list documents, their fields and where each came from")
     corpus.add_argument("--json", action="store_true")
+    corpus.add_argument(
+        "--aliases", action="store_true", help="the names cross-language matching pairs (built with the index)"
+    )
     corpus.set_defaults(func=commands.cmd_corpus)
 
     index = sub.add_parser("index", help="build the index file (rebuilt automatically when documents change)")

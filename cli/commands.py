@@ -53,6 +53,8 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_corpus(args: argparse.Namespace, settings: Settings) -> int:
     from index.corpus import FIELDS, load_corpus
 
+    if args.aliases:
+        return _print_aliases(args, settings)
     loaded = load_corpus(settings.corpus_dir.resolve())
     if args.json:
         rows = [
@@ -77,6 +79,18 @@ def cmd_corpus(args: argparse.Namespace, settings: Settings) -> int:
             print(f"  {name:<10} {value or '—'}  ({info.origins.get(name, 'unknown')})")
     for path, why in loaded.skipped:
         print(f"\nskipped {path}: {why}")
+    return 0
+
+
+def _print_aliases(args: argparse.Namespace, settings: Settings) -> int:
+    """`footnote corpus --aliases`: what cross-language matching pairs in this corpus (built with the index)."""
+    rows = open_engine(settings).aliases()
+    if args.json:
+        listed = [{"source": source, "name": name, "forms": list(forms)} for source, name, forms in rows]
+        print(json.dumps(listed, ensure_ascii=False, indent=2))
+        return 0
+    for source, name, forms in rows:
+        print(f"{source:<10} {name} ↔ {', '.join(forms) or '—'}")
     return 0
 
 

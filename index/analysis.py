@@ -20,7 +20,7 @@ import numpy as np
 
 from index.arrays import concat, offsets, ranges
 from index.corpus import Document
-from index.crosslang import link_candidates
+from index.crosslang import Lexicon, link_candidates
 from index.duplicates import _MINHASH_MIN_KEY, _NUM_HASHES, _duplicate_key, _minhash, _shingles
 from index.glossary import Glossary
 from index.normalize import fold
@@ -351,6 +351,6 @@ def _analyse(
         return _analyse_documents(jobs, analyzer, glossary)
 
 
-def _worker_link_candidates(zh_vocab: set[str], en_vocab: set[str]) -> tuple[dict, dict]:
+def _worker_link_candidates(zh_vocab: set[str], en_vocab: set[str]) -> tuple[dict, dict, Lexicon]:
     analyzer = _WORKER_STATE["analyzer"][0]
     return link_candidates(zh_vocab, en_vocab, analyzer.stem, analyzer.stopwords)

@@ -12,7 +12,7 @@ import multiprocessing
 import os
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
@@ -33,14 +33,15 @@ from index.arrays import offsets, ranges
 from index.bm25 import BM25Index, BM25Params
 from index.buildlock import build_lock
 from index.corpus import Document, DocumentInfo, corpus_fingerprint, load_catalog, load_document
-from index.crosslang import best_links, build_links
+from index.crosslang import Lexicon, best_links, link_candidates
 from index.duplicates import UNDECIDED, _collapse, _previous_decisions
 from index.errors import CorpusError, IndexFileError
 from index.glossary import Glossary
 from index.indexfile import _Built, _decode, _from_file, _info_fields, pack_links, read_index, save
+from index.romanize import han_name_keys, latin_names
 from index.sources import _catalog_key, _relative, _Sources, _tokenizer_spec, index_path, tokenizer_key
 from index.tokencache import CacheKeys, TokenCache, token_cache_path
-from index.tokenize import Analyzer
+from index.tokenize import HAN_CHARS, Analyzer
 
 log = logging.getLogger(__name__)
 
@@ -213,15 +214,17 @@ def build(
     indexed = time.perf_counter()
     zh_vocab = {t for t in vocab if _ZH_TERM.fullmatch(t)}
     en_vocab = {t for t in vocab if _EN_TERM.fullmatch(t)}
-    links = None
+    candidates = None
     if links_future is not None:
         try:
-            links = best_links(*links_future.result(), zh_vocab=zh_vocab, en_vocab=en_vocab)
+            candidates = links_future.result()
         except (BrokenProcessPool, OSError) as exc:
             log.warning("link helper failed (%s); computing links here", exc)
-    if links is None:
-        links = build_links(zh_vocab, en_vocab, analyzer.stem, analyzer.stopwords)
+    if candidates is None:
+        candidates = link_candidates(zh_vocab, en_vocab, analyzer.stem, analyzer.stopwords)
+    links = best_links(candidates[0], candidates[1], zh_vocab=zh_vocab, en_vocab=en_vocab)
     en_to_zh, zh_to_en = (pack_links(side) for side in links)
+    names = name_tables(zh_vocab, documents, candidates[2], analyzer, bm25.df)
     stats = (
         len(passages),
         n_raw,
@@ -244,6 +247,7 @@ def build(
         zh_to_en,
         fingerprint,
         stats=stats,
+        names=names,
     )
 
 
@@ -258,7 +262,29 @@ _BUILT_MESSAGE = (
     "built index: %d passages (%d before duplicates collapsed), %d terms in %.2f s (%d of %d documents analysed "
     "in %.2f s, assembled %.2f s, duplicates %.2f s, postings %.2f s, links %.2f s)"
 )
-_ZH_TERM = re.compile(r"[\u3400-\u9fff]{2,}")
+_ZH_TERM = re.compile(f"[{HAN_CHARS}]{{2,}}")
+
+
+def name_tables(
+    zh_vocab: Collection[str],
+    documents: Sequence[Document],
+    lexicon: Lexicon,
+    analyzer: Analyzer,
+    df: Callable[[str], int],
+) -> dict[str, dict[str, str]]:
+    """The romanised-name tables of index.romanize, packed for the index file: "han" (romanised key -> Han
+    terms), "latin" (syllable key -> Latin terms), "chars" (syllable -> characters read so) and "initials"
+    (shorthand -> the words of the capitalised name it abbreviates)."""
+    han = han_name_keys(zh_vocab, lexicon.surnames, lexicon.zh_words, _ZH_TERM, analyzer.rarity, df)
+    latin = latin_names((doc.text for doc in documents), lexicon.en_words, analyzer.stem)
+    return {
+        "han": {key: " ".join(terms) for key, terms in han.items()},
+        "latin": {key: " ".join(terms) for key, terms in latin.names.items()},
+        "chars": latin.chars,
+        "initials": {key: " ".join(terms) for key, terms in latin.initials.items()},
+    }
+
+
 _EN_TERM = re.compile(r"[a-z]{2,}")
 
 

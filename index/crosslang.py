@@ -13,9 +13,11 @@ import functools
 import logging
 import re
 from collections.abc import Callable, Collection, Iterator
+from dataclasses import dataclass, field
 from importlib import resources
 
 from index.normalize import fold
+from index.tokenize import HAN_CHARS
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +28,11 @@ _SKIP_SENSE_RE = re.compile(
     r"^(?:surname |variant of|old variant|see |also written|used in|abbr\. for|erhua variant|CL:|Taiwan pr\.)", re.I
 )
 _QUALITY = {1: 1.0, 2: 0.6, 3: 0.4}
-_HAN_WORD_RE = re.compile(r"[\u3400-\u9fff]+")
+_HAN_WORD_RE = re.compile(f"[{HAN_CHARS}]+")
+_SURNAME_RE = re.compile(r"^surname ([A-Z][a-z]+)$")
+# "Renminbi (RMB)", "World Trade Organization (WTO)": the abbreviation is a gloss of its own.
+_ABBREVIATION_RE = re.compile(r"\(([A-Z][A-Z0-9&]{1,6})\)")
+_GLOSS_WORD_RE = re.compile(r"^[A-Za-z]+$")
 
 Links = dict[str, list[tuple[str, float]]]
 
@@ -61,6 +67,17 @@ def _sense_words(sense: str, stem: Callable[[str], str], stopwords: Collection[s
     return [stem(w) for w in _WORD_RE.findall(sense) if w not in stopwords and len(w) > 1]
 
 
+@dataclass
+class Lexicon:
+    """What the name and synonym layers need from CC-CEDICT, collected in the same pass as the links:
+    family-name characters (senses "surname Guo"), the corpus' Chinese terms that are dictionary words, and the
+    English words that are a whole gloss somewhere (lower case, unstemmed)."""
+
+    surnames: set[str] = field(default_factory=set)
+    zh_words: set[str] = field(default_factory=set)
+    en_words: set[str] = field(default_factory=set)
+
+
 def build_links(
     zh_vocab: Collection[str],
     en_vocab: Collection[str],
@@ -68,7 +85,8 @@ def build_links(
     stopwords: Collection[str],
 ) -> tuple[Links, Links]:
     """Return (en -> zh, zh -> en) links restricted to the given vocabularies."""
-    return best_links(*link_candidates(zh_vocab, en_vocab, stem, stopwords))
+    en_to_zh, zh_to_en, _ = link_candidates(zh_vocab, en_vocab, stem, stopwords)
+    return best_links(en_to_zh, zh_to_en)
 
 
 Candidates = dict[str, dict[str, float]]
@@ -79,22 +97,45 @@ def link_candidates(
     en_vocab: Collection[str],
     stem: Callable[[str], str],
     stopwords: Collection[str],
-) -> tuple[Candidates, Candidates]:
-    """Every (en -> zh, zh -> en) link with its best quality, before `best_links` keeps the top ones. Computed
-    over larger vocabularies and then narrowed by `best_links(..., zh_vocab=, en_vocab=)`, the result is the
-    same as over the smaller ones: a link's quality depends only on its CC-CEDICT entry."""
+) -> tuple[Candidates, Candidates, Lexicon]:
+    """Every (en -> zh, zh -> en) link with its best quality, before `best_links` keeps the top ones, and the
+    Lexicon facts. Computed over larger vocabularies and then narrowed by `best_links(..., zh_vocab=,
+    en_vocab=)`, the links are the same as over the smaller ones: a link's quality depends only on its entry."""
     en_to_zh: Candidates = {}
     zh_to_en: Candidates = {}
+    lexicon = Lexicon()
+    named: list[tuple[str, str, str, bool]] = []
     stem = functools.lru_cache(maxsize=None)(stem)  # CC-CEDICT repeats its English words many times over
     for headword, senses in cedict_entries():
+        abbreviations: list[str] = []
+        for sense in senses:  # (fast paths first: this loop runs over 200k senses in every build)
+            if sense.isalpha():
+                if len(sense) > 2:
+                    lexicon.en_words.add(sense.lower())
+            elif "(" in sense:
+                if sense[0].isupper():  # Huawei (brand)
+                    plain = _PARENTHESES_RE.sub(" ", sense).strip()
+                    if len(plain) > 2 and _GLOSS_WORD_RE.match(plain):
+                        lexicon.en_words.add(plain.lower())
+                abbreviations.extend(_ABBREVIATION_RE.findall(sense))
+            elif len(headword) <= 2 and sense.startswith("surname ") and _SURNAME_RE.match(sense):
+                lexicon.surnames.add(headword)
         if len(headword) < 2 or not _HAN_WORD_RE.fullmatch(headword):
             continue
         in_corpus = headword in zh_vocab
-        for sense in senses:
+        if in_corpus:
+            lexicon.zh_words.add(headword)
+        for sense in senses + abbreviations if abbreviations else senses:
             words = _sense_words(sense, stem, stopwords)
             quality = _QUALITY.get(len(words))
             if quality is None:
                 continue
+            if len(words) > 1:
+                if in_corpus:  # the whole gloss as a phrase: "coast guard" -> 海岸警卫队 at quality 1
+                    links = en_to_zh.setdefault(" ".join(words), {})
+                    links[headword] = 1.0
+                if sense[:1].isupper():  # "Foxconn Technology Group": its first word may be the name
+                    named.append((sense.split(" ", 1)[0].lower(), words[0], headword, in_corpus))
             for word in words:
                 if in_corpus:
                     links = en_to_zh.setdefault(word, {})
@@ -102,7 +143,15 @@ def link_candidates(
                 if word in en_vocab:
                     links = zh_to_en.setdefault(headword, {})
                     links[word] = max(links.get(word, 0.0), quality)
-    return en_to_zh, zh_to_en
+    # A capitalised first word that is no ordinary English word (no gloss of its own) names the entry itself.
+    for lower, word, headword, in_corpus in named:
+        if lower in lexicon.en_words or not _GLOSS_WORD_RE.match(lower):
+            continue
+        if in_corpus:
+            en_to_zh.setdefault(word, {})[headword] = 1.0
+        if word in en_vocab:
+            zh_to_en.setdefault(headword, {})[word] = 1.0
+    return en_to_zh, zh_to_en, lexicon
 
 
 def best_links(

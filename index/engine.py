@@ -17,10 +17,11 @@ passage covers half of the question, the engine abstains; below `LOW_CONFIDENCE`
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 import time
 import unicodedata
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,12 +35,14 @@ from index.errors import QuestionError
 from index.excerpt import Excerpt, make_excerpt
 from index.glossary import CONCEPT_PREFIX, Glossary
 from index.indexfile import _Built, unpack_links
-from index.normalize import fold
+from index.normalize import fold, fold_with_offsets
 from index.passages import Location, Passage
-from index.tokenize import Analyzer, TermSpan
+from index.romanize import NameMatcher, latin_key
+from index.tokenize import HAN_CHARS, Analyzer, TermSpan
 
 MAX_QUESTION_CHARS = 1000
 GLOSSARY_WEIGHT = 0.7
+NAME_WEIGHT = GLOSSARY_WEIGHT  # a romanised name is the same name, as sure as a glossary alias
 DICTIONARY_WEIGHT = 0.5
 CONTEXT_WEIGHT = 0.5
 FOLLOW_UP_EASING = 0.8
@@ -129,6 +132,10 @@ class Engine:
         self.en_to_zh = built.en_to_zh
         self.zh_to_en = built.zh_to_en
         self.fingerprint = built.fingerprint
+        names = built.names or {}
+        self.names = NameMatcher(
+            names.get("han", {}), names.get("latin", {}), names.get("chars", {}), names.get("initials", {})
+        )
         self._topics = self._frequent_topics()
         # Signatures of recently ranked passages (a set of ~400 shingles each: caching every passage ever ranked
         # grew a 100k-passage bot by ~0.7 MB a question). lru_cache is thread-safe.
@@ -196,19 +203,26 @@ class Engine:
         """Turn a cleaned question into concepts with their expansions."""
         spans = self.analyzer.spans(question)
         mentions = self.glossary.find(question)
+        named = self._name_links(question, spans)
+        phrases = self._phrase_links(spans)
         concepts: list[Concept] = []
         claimed: set[int] = set()
         for index, span in enumerate(spans):
-            expansions: dict[str, float] = {}
+            expansions: dict[str, float] = dict.fromkeys(named.get(index, ()), NAME_WEIGHT)
+            shorthand = self.names.initials.get(span.term) if not self.bm25.df(span.term) else None
+            for term in shorthand.split(" ") if shorthand else ():  # mbp -> macbook pro, when the corpus has no mbp
+                expansions.setdefault(term, NAME_WEIGHT)
             for m_index, mention in enumerate(mentions):
                 if mention.start <= span.start and span.end <= mention.end:
                     expansions[mention.entry.term] = GLOSSARY_WEIGHT
                     claimed.add(m_index)
-            for target, quality in self._links(span.term):
+            for target, quality in (*self._links(span.term), *phrases.get(index, ())):
                 if target != span.term:
                     expansions[target] = max(expansions.get(target, 0.0), DICTIONARY_WEIGHT * quality)
-            unit = not any(
-                other.start <= span.start
+            # Character n-grams of unknown words score, but the question's units stay its words.
+            unit = not span.gram and not any(
+                not other.gram
+                and other.start <= span.start
                 and span.end <= other.end
                 and (other.end - other.start) > (span.end - span.start)
                 for other in spans[:index] + spans[index + 1 :]
@@ -218,13 +232,86 @@ class Engine:
         return Query(question, tuple(concepts), tuple(extra.items()))
 
     def _links(self, term: str) -> list[tuple[str, float]]:
-        if re.fullmatch(r"[a-z]+", term):
+        if _EN_WORD.fullmatch(term):
             packed = self.en_to_zh.get(term)
-        elif re.fullmatch(r"[\u3400-\u9fff]{2,}", term):
+        elif _ZH_TERM.fullmatch(term):
             packed = self.zh_to_en.get(term)
         else:
             return []
         return unpack_links(packed) if packed else []
+
+    def _phrase_links(self, spans: Sequence[TermSpan]) -> dict[int, list[tuple[str, float]]]:
+        """Dictionary links of two or three consecutive English words that are a whole CC-CEDICT gloss
+        ("coast guard" -> 海岸警卫队, "fire dragon" -> 火龙), for each of the words."""
+        found: dict[int, list[tuple[str, float]]] = {}
+        words = [(i, s) for i, s in enumerate(spans) if not s.gram and _EN_WORD.fullmatch(s.term)]
+        for at in range(len(words) - 1):
+            for size in (2, 3):
+                group = words[at : at + size]
+                if len(group) < size or any(b[1].start - a[1].end > 2 for a, b in itertools.pairwise(group)):
+                    break
+                packed = self.en_to_zh.get(" ".join(s.term for _, s in group))
+                if packed:
+                    for index, _ in group:
+                        found.setdefault(index, []).extend(unpack_links(packed))
+        return found
+
+    def _name_links(self, question: str, spans: Sequence[TermSpan]) -> dict[int, list[str]]:
+        """Romanised names (index.romanize): for each span of the question, the corpus terms that write the
+        same name in the other script. A run of one to three Latin words ("ren zhengfei", "Kuo Ming-chi") is
+        looked up by its letters; a run of two to four Han characters by its readings."""
+        found: dict[int, list[str]] = {}
+        if not self.names.han_keys and not self.names.latin:
+            return found
+
+        def attach(start: int, end: int, targets: Iterable[str]) -> None:
+            for index, span in enumerate(spans):
+                if span.start < end and start < span.end and not span.gram:
+                    slot = found.setdefault(index, [])
+                    slot.extend(t for t in targets if t not in slot and t != span.term)
+
+        if self.names.han_keys:
+            words = list(_LATIN_WORD_RE.finditer(question))
+            for i in range(len(words)):
+                for n in range(1, 4):
+                    if i + n > len(words):
+                        break
+                    if n > 1 and question[words[i + n - 2].end() : words[i + n - 1].start()].strip(" -‐"):
+                        break
+                    targets = self.names.han_for_latin(latin_key(question[words[i].start() : words[i + n - 1].end()]))
+                    if targets:
+                        attach(words[i].start(), words[i + n - 1].end(), targets)
+        if self.names.latin and _ZH_RUN.search(question):
+            folded, offsets = fold_with_offsets(question)
+            for run in _ZH_RUN.finditer(folded):
+                text = run.group()
+                for w_start, w_end in self.names.han_windows(text):
+                    targets = self.names.latin_for_han(text[w_start:w_end])
+                    if targets:
+                        attach(offsets[run.start() + w_start], offsets[run.start() + w_end - 1] + 1, targets)
+        return found
+
+    def aliases(self) -> list[tuple[str, str, tuple[str, ...]]]:
+        """What cross-language matching knows about this corpus' names, built with its index, as
+        (source, name, other forms) rows: glossary.toml entries, then the romanised names written in the
+        corpus' Latin text with the corpus' Han terms that read as them, then the Han names a question may
+        romanise, with their keys (one pinyin and one Wade–Giles key each)."""
+        rows: list[tuple[str, str, tuple[str, ...]]] = [
+            ("glossary", entry.canonical, tuple(a for a in entry.aliases if a != entry.canonical))
+            for entry in self.glossary.entries
+        ]
+        han_terms = sorted({t for packed in self.names.han_keys.values() for t in packed.split(" ")})
+        for key, packed in sorted(self.names.latin.items()):
+            readers = [t for t in han_terms if set(self.names.latin_for_han(t)) & set(packed.split(" "))]
+            rows.append(("romanised", key.title(), tuple(readers)))
+        keys_of: dict[str, list[str]] = {}
+        for key, packed in self.names.han_keys.items():
+            for term in packed.split(" "):
+                keys_of.setdefault(term, []).append(key)
+        for term in han_terms:
+            if self.bm25.df(term):
+                rows.append(("pinyin", term, tuple(keys_of[term][:4:2])))
+        return rows
 
     # -- scoring -----------------------------------------------------------------------------------------
 
@@ -264,7 +351,7 @@ class Engine:
             match = literal.astype(np.float64)
             for term, factor in concept.expansions:
                 present = self.bm25.contains(term, doc_ids)
-                if term.startswith(CONCEPT_PREFIX):
+                if term.startswith(CONCEPT_PREFIX) or factor >= NAME_WEIGHT:  # a glossary alias or the same name
                     anchored |= present
                 match = np.maximum(match, _coverage_credit(term, factor) * present)
             parts = [
@@ -500,7 +587,7 @@ def figures(folded: str) -> set[str]:
 def _coverage_credit(term: str, factor: float) -> float:
     """How far a match through an expansion counts as the unit being present: a glossary alias is the same
     thing (full credit); a dictionary translation is likely the same (0.8 times its link quality)."""
-    if term.startswith(CONCEPT_PREFIX):
+    if term.startswith(CONCEPT_PREFIX) or factor >= NAME_WEIGHT:
         return 1.0
     return 0.8 * min(1.0, factor / DICTIONARY_WEIGHT)
 
@@ -512,3 +599,9 @@ def _char_shingles(text: str, size: int = 3) -> set[str]:
 
 def _jaccard(a: set[str], b: set[str]) -> float:
     return len(a & b) / len(a | b) if a and b else 0.0
+
+
+_ZH_TERM = re.compile(f"[{HAN_CHARS}]{{2,}}")
+_ZH_RUN = re.compile(f"[{HAN_CHARS}]{{2,}}")
+_EN_WORD = re.compile(r"[a-z]+")
+_LATIN_WORD_RE = re.compile(r"[A-Za-z]+")

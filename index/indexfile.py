@@ -23,7 +23,7 @@ import os
 import struct
 import tempfile
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -169,6 +169,7 @@ class _Built:
     zh_to_en: PackedLinks
     fingerprint: str
     stats: tuple = ()  # the figures of the build's log line (_BUILT_MESSAGE)
+    names: dict[str, dict[str, str]] = field(default_factory=dict)  # index.build.name_tables
 
 
 # Links as stored and held: each term's targets as one "target quality target quality ..." string (terms are
@@ -204,6 +205,7 @@ def save(path: Path, built: _Built, mode: str, *, source_key: str = "") -> None:
         "duplicates": {str(p.pid): [list(vars_loc(d)) for d in p.duplicates] for p in passages if p.duplicates},
         "en_to_zh": built.en_to_zh,
         "zh_to_en": built.zh_to_en,
+        "names": built.names,
     }
     arrays = {
         "indptr": bm25.indptr,
@@ -265,7 +267,9 @@ def _from_file(index_file: IndexFile, blobs: dict[str, bytes] | None = None) -> 
             zip(p_doc, p_paragraph, p_start, p_end, p_label, strict=True)
         )
     ]
-    return _Built(documents, passages, bm25, meta["en_to_zh"], meta["zh_to_en"], meta["fingerprint"])
+    return _Built(
+        documents, passages, bm25, meta["en_to_zh"], meta["zh_to_en"], meta["fingerprint"], names=meta.get("names", {})
+    )
 
 
 def _read_text(path: Path) -> str:

@@ -671,7 +671,10 @@ class _Extractor:
 
     def _word_at_third(self, folded: str) -> bool:
         """Whether a dictionary word of two or more characters starts at the third character (吴昊很快)."""
-        return any(span.start == 2 and span.end - span.start >= 2 for span in self.engine.analyzer.spans(folded[:8]))
+        return any(
+            span.start == 2 and span.end - span.start >= 2 and not span.gram
+            for span in self.engine.analyzer.spans(folded[:8])
+        )
 
     def english_names(self, units: Sequence[_Unit]) -> dict[str, str]:
         """Person names written in English in a document: two to four capitalised words that are not titles,

@@ -42,7 +42,8 @@ def index_path(corpus_dir: Path, data_dir: Path) -> Path:
 
 # The code whose behaviour shapes the index: a change to any of it invalidates index files and token caches.
 _INDEX_CODE = (
-    "corpus.py", "passages.py", "duplicates.py", "tokenize.py", "normalize.py", "glossary.py", "crosslang.py", "bm25.py"
+    "corpus.py", "passages.py", "duplicates.py", "tokenize.py", "normalize.py", "glossary.py", "crosslang.py",
+    "romanize.py", "bm25.py",
 )  # fmt: skip
 _TOKEN_CODE = ("passages.py", "duplicates.py", "tokenize.py", "normalize.py", "glossary.py")
 

@@ -66,6 +66,16 @@ def test_corpus_lists_fields_and_origins(env):
     assert "(catalog)" in text and "5 documents" in text
 
 
+def test_corpus_aliases_shows_the_romanised_names_the_index_pairs(env, tmp_path):
+    (tmp_path / "en.txt").write_text("T\n\nAnalyst Chang Wei-ming expects a rebound.\n", encoding="utf-8")
+    (tmp_path / "zh.txt").write_text("标题\n\n分析师张伟明预计反弹。\n\n张伟明还说，需求在恢复。\n", encoding="utf-8")
+    rows = json.loads(footnote(env, "--corpus", str(tmp_path), "corpus", "--aliases", "--json", check=True).stdout)
+    assert {"source": "romanised", "name": "Chang Wei Ming", "forms": ["张伟明"]} in rows
+    assert any(row["source"] == "pinyin" and row["name"] == "张伟明" for row in rows)
+    text = footnote(env, "--corpus", str(tmp_path), "corpus", "--aliases", check=True).stdout
+    assert "Chang Wei Ming ↔ 张伟明" in text
+
+
 def test_eval_prints_the_figures(env):
     out = footnote(env, "eval", str(ROOT / "tests" / "data" / "mini_eval.jsonl"), check=True).stdout
     assert "hit@1" in out and "abstain acc" in out
