@@ -29,16 +29,17 @@ RUN groupadd --system --gid 10001 footnote \
 
 WORKDIR /app
 
-# The dependency layer: only pyproject.toml, so a change to the code does not reinstall the dependencies.
+# The dependency layer: only pyproject.toml, so a change to the code does not reinstall the dependencies. The
+# `formats` extra is included: a mounted corpus may hold PDF, HTML, Word and EPUB documents.
 COPY pyproject.toml ./
 RUN python3 -m venv "$VIRTUAL_ENV" \
-    && python -c 'import tomllib; print(*tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"], sep="\n")' \
+    && python -c 'import tomllib; p = tomllib.load(open("pyproject.toml", "rb"))["project"]; print(*p["dependencies"], *p["optional-dependencies"]["formats"], sep="\n")' \
        > requirements.txt \
     && pip install -r requirements.txt \
     && rm requirements.txt
 
 # The code and the seed corpus (the files are named one by one; .dockerignore admits only these).
-COPY README.md bot.py config.py client.py doctor.py lifecycle.py ./
+COPY README.md bot.py config.py client.py doctor.py lifecycle.py locations.py ./
 COPY cli ./cli
 COPY bench ./bench
 COPY index ./index

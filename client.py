@@ -25,6 +25,7 @@ from cogs.cooldown import QuestionCooldown
 from cogs.render import NO_MENTIONS, on_app_command_error, reply_privately
 from index.engine import Engine
 from index.errors import UserFacingError
+from index.progress import log_progress
 from lifecycle import Lifecycle, ShuttingDown, freeze_long_lived
 from store import StoreError
 from store.digest import DigestStore
@@ -171,7 +172,11 @@ class FootnoteBot(commands.Bot):
             settings = self.settings
             try:
                 new = await asyncio.to_thread(
-                    Engine.open, settings.corpus_dir, settings.data_dir, mode=settings.tokenizer_mode
+                    Engine.open,
+                    settings.corpus_dir,
+                    settings.data_dir,
+                    mode=settings.tokenizer_mode,
+                    progress=log_progress(log),  # a large rebuild logs a line now and then
                 )
             except Exception as exc:  # any failure of a rebuild must leave the running index in place
                 log.exception("corpus reload failed; still serving %s", old.version)

@@ -5,8 +5,9 @@ Every setting has a default except DISCORD_TOKEN, which only `footnote run` and 
 and how to fix it; the token itself is never logged, printed or put in a repr. README.md's "Configuration" table
 and .env.example document each variable.
 
-This module sits at the bottom of the top-level import graph (docs/architecture.md): it imports nothing of
-Footnote's, so the CLI, the doctor and the client can all read settings without importing each other.
+This module sits near the bottom of the top-level import graph (docs/architecture.md): it imports only
+`locations` (where the bundled seeds and the default data folder are), so the CLI, the doctor and the client can
+all read settings without importing each other.
 """
 
 from __future__ import annotations
@@ -16,9 +17,11 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from locations import bundled_corpus, default_data_dir
+
 PROJECT_DIR = Path(__file__).resolve().parent
-DEFAULT_CORPUS = PROJECT_DIR / "seeds"
-DEFAULT_DATA = PROJECT_DIR / "data"
+DEFAULT_CORPUS = bundled_corpus()  # the checkout's seeds/, or the installed package data
+DEFAULT_DATA = default_data_dir()  # the checkout's data/, or the platform's user data folder
 
 _TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{20,}$")
 TOKEN_HELP = (
@@ -55,6 +58,7 @@ class Settings:
     retention_days: float = 90.0
     digest_tick_seconds: float = 60.0
     reload_poll_seconds: float = 30.0
+    upload_max_mb: float = 10.0  # the largest document /corpus add accepts
     # PostgreSQL instead of the SQLite file (several processes sharing state); it may hold a password.
     database_url: str = field(default="", repr=False)
     database_pool_size: int = 5
@@ -84,6 +88,7 @@ class Settings:
             retention_days=float(_int_setting("RETENTION_DAYS", 90) or 0),
             digest_tick_seconds=float(_int_setting("DIGEST_TICK_SECONDS", 60) or 0),
             reload_poll_seconds=float(_int_setting("CORPUS_POLL_SECONDS", 30) or 0),
+            upload_max_mb=float(_int_setting("CORPUS_UPLOAD_MAX_MB", 10) or 10),
             database_url=_database_url(),
             database_pool_size=_int_setting("DATABASE_POOL_SIZE", 5) or 5,
             **_shards(),

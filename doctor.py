@@ -1,6 +1,7 @@
 """`footnote doctor`: check that this machine can run Footnote, and say how to fix what is wrong.
 
-Checks, in order: configuration, the Discord token (presence and shape; never printed), the corpus folder, the
+Checks, in order: configuration, the folders in use (corpus, data, database, and why each), the Discord token
+(presence and shape; never printed), the corpus folder, the
 index file's freshness, the database, the data folder (jieba cache, index files), Discord's reachability (skipped
 with --offline or without a network) and, when a bot runs with this data folder, its heartbeat. Each check ends
 OK, WARN, FAIL or SKIP with a line on how to fix it; the exit code is 1 when a check failed, else 0.
@@ -79,7 +80,7 @@ def run_doctor(
     now: Callable[[], float] = time.time,
 ) -> list[Check]:
     """Every check, in order, for parsed settings. Never raises for a problem it finds: that is a Check."""
-    checks = [check_configuration(settings), check_token(settings)]
+    checks = [check_configuration(settings), check_folders(settings), check_token(settings)]
     corpus, loaded = check_corpus(settings.corpus_dir)
     checks.append(corpus)
     checks.append(check_index(settings, loaded))
@@ -136,6 +137,14 @@ def check_configuration(settings: Settings) -> Check:
     )
 
 
+def check_folders(settings: Settings) -> Check:
+    """Which corpus, data folder and database are in use, and why (checkout, install, variable, option)."""
+    from locations import folders_in_use
+
+    folders = folders_in_use(settings.corpus_dir, settings.data_dir, settings.database_path)
+    return Check("folders", Status.OK, folders.describe())
+
+
 def check_token(settings: Settings) -> Check:
     """Presence and shape of DISCORD_TOKEN. The token itself never appears in a Check."""
     token = settings.discord_token
@@ -188,7 +197,10 @@ def check_corpus(corpus_dir: Path) -> tuple[Check, CorpusLoad | None]:
     from index.corpus import load_corpus
     from index.errors import CorpusError
 
-    fix_folder = "set CORPUS_DIR (or --corpus) to a folder of .txt/.md documents; see README.md, “Your own corpus”"
+    fix_folder = (
+        "set CORPUS_DIR (or --corpus) to a folder of documents (.txt, .md, .pdf, .html, .docx, .epub); see README.md,"
+        " “Using your own corpus”"
+    )
     if not corpus_dir.is_dir():
         return Check("corpus", Status.FAIL, f"corpus folder {corpus_dir} not found", fix_folder), None
     try:

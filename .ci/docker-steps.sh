@@ -61,13 +61,13 @@ mkdir -p "$ROOT/app" && cd "$ROOT/app"
 copy pyproject.toml ./
 # RUN
 python3 -m venv "$VIRTUAL_ENV" \
-    && python -c 'import tomllib; print(*tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"], sep="\n")' \
+    && python -c 'import tomllib; p = tomllib.load(open("pyproject.toml", "rb"))["project"]; print(*p["dependencies"], *p["optional-dependencies"]["formats"], sep="\n")' \
        > requirements.txt \
     && pip install -r requirements.txt \
     && rm requirements.txt
 
 # COPY
-copy README.md bot.py config.py client.py doctor.py lifecycle.py ./
+copy README.md bot.py config.py client.py doctor.py lifecycle.py locations.py ./
 # COPY
 copy cli ./cli
 # COPY

@@ -44,6 +44,7 @@ from bench.results import (
     StartupResult,
     SystemRun,
 )
+from index.progress import terminal_progress
 
 log = logging.getLogger(__name__)
 
@@ -321,15 +322,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_from_args(args: argparse.Namespace, command: str) -> int:
     sizes = args.sizes or (QUICK_SIZES if args.quick else DEFAULT_SIZES)
-    report = run_benchmark(
-        sizes,
-        quick=args.quick,
-        work_dir=args.work,
-        bot=not args.no_bot,
-        startup=not args.no_bot,
-        command=command,
-        progress=lambda message: print(f"bench: {message}", file=sys.stderr, flush=True),
-    )
+    steps = len(sizes) * (4 + 2 - len(_baselines_available())) + (0 if args.no_bot else 2)
+    with terminal_progress(quiet_for=0.0) as progress:  # a bar of steps on a terminal, a line per step elsewhere
+        progress.stage("bench", total=steps, unit="steps")
+        report = run_benchmark(
+            sizes,
+            quick=args.quick,
+            work_dir=args.work,
+            bot=not args.no_bot,
+            startup=not args.no_bot,
+            command=command,
+            progress=progress.step,
+        )
     write_report(report, args.out)
     print(format_text(report))
     print(f"\nreport: {args.out}")

@@ -23,15 +23,18 @@ from config import ConfigError, Settings
 
 if TYPE_CHECKING:
     from index.engine import Engine
+    from index.progress import Progress
 
 # What `run` and `sync` call: bot.start_bot(settings, token, sync_only), handed to cli.main by bot.main.
 Serve = Callable[[Settings, str, bool], Coroutine[Any, Any, None]]
 
 
-def open_engine(settings: Settings, rebuild: bool = False) -> Engine:
+def open_engine(settings: Settings, rebuild: bool = False, progress: Progress | None = None) -> Engine:
     from index.engine import Engine
 
-    return Engine.open(settings.corpus_dir, settings.data_dir, mode=settings.tokenizer_mode, rebuild=rebuild)
+    return Engine.open(
+        settings.corpus_dir, settings.data_dir, mode=settings.tokenizer_mode, rebuild=rebuild, progress=progress
+    )
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
@@ -52,13 +55,21 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_corpus(args: argparse.Namespace, settings: Settings) -> int:
     from index.corpus import FIELDS, load_corpus
+    from index.formats import describe
 
     if args.aliases:
         return _print_aliases(args, settings)
     loaded = load_corpus(settings.corpus_dir.resolve())
     if args.json:
         rows = [
-            {**{f: getattr(d.info, f) for f in FIELDS}, "doc_id": d.doc_id, "origins": d.info.origins}
+            {
+                **{f: getattr(d.info, f) for f in FIELDS},
+                "doc_id": d.doc_id,
+                "origins": d.info.origins,
+                "format": d.info.format,
+                "divisions": [{"start": start, "label": label} for start, label, _first in d.info.divisions],
+                "division_kind": d.info.division_kind,
+            }
             for d in loaded.documents
         ]
         print(
@@ -72,7 +83,8 @@ def cmd_corpus(args: argparse.Namespace, settings: Settings) -> int:
     print(f"{len(loaded.documents)} documents in {settings.corpus_dir}")
     for doc in loaded.documents:
         info = doc.info
-        print(f"\n{info.doc_id}")
+        parts = f", {len(info.divisions)} {info.division_kind}s" if info.divisions else ""
+        print(f"\n{info.doc_id}  ({describe(info.format)}{parts})")
         for name in FIELDS:
             value = getattr(info, name)
             value = ", ".join(value) if isinstance(value, tuple) else value
@@ -95,9 +107,11 @@ def _print_aliases(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
+    from index.progress import terminal_progress
     from index.sources import index_path
 
-    engine = open_engine(settings, rebuild=args.rebuild)
+    with terminal_progress() as progress:  # documents read and tokenised: a bar on a terminal, else a line now and then
+        engine = open_engine(settings, rebuild=args.rebuild, progress=progress)
     print(
         f"index {index_path(engine.corpus_dir, settings.data_dir)}: {len(engine.documents)} documents, "
         f"{len(engine.passages)} passages, {len(engine.bm25.vocab)} terms, version {engine.version}"
@@ -115,10 +129,13 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
         quote_report = evaluate_quotes(open_engine(settings), Path(args.file))
         print(json.dumps(quote_report, ensure_ascii=False, indent=2) if args.json else format_evaluation(quote_report))
         return 0
-    if args.squad:
-        report = evaluate_squad(Path(args.file), mode=settings.tokenizer_mode, limit=args.limit)
-    else:
-        report = evaluate_questions(open_engine(settings), Path(args.file))
+    from index.progress import terminal_progress
+
+    with terminal_progress() as progress:  # a bar on a terminal, a line now and then in a log
+        if args.squad:
+            report = evaluate_squad(Path(args.file), mode=settings.tokenizer_mode, limit=args.limit, progress=progress)
+        else:
+            report = evaluate_questions(open_engine(settings, progress=progress), Path(args.file), progress=progress)
     print(json.dumps(report, ensure_ascii=False, indent=2) if args.json else format_report(report))
     return 0
 

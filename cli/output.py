@@ -29,14 +29,13 @@ def answer_to_json(answer: Answer) -> dict:
                 "url": r.citation.url,
                 "passage": r.passage.pid,
                 "paragraph": r.passage.paragraph,
+                "location": r.citation.location,
+                "page": r.citation.page,
                 "text": r.passage.text,
                 "excerpt": r.excerpt.render("**"),
                 "score": round(r.score, 6),
                 "coverage": round(r.coverage, 3),
-                "citations": [
-                    {"doc_id": c.doc_id, "title": c.title, "source": c.source, "date": c.date, "paragraph": c.paragraph}
-                    for c in r.citations
-                ],
+                "citations": [c.as_json() for c in r.citations],
             }
             for r in answer.results
         ],

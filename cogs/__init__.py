@@ -20,6 +20,7 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.compare",
     "cogs.digest",
     "cogs.admin",
+    "cogs.corpus",
 )
 
 

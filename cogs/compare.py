@@ -98,7 +98,7 @@ def emphasise(excerpt: Excerpt, budget: int | None = None) -> str:
 
 
 def _cite(citation: Citation) -> str:
-    """The citation line with its title and source shortened for a narrow cell (date and ¶ always kept)."""
+    """The citation line with its title and source shortened for a narrow cell (date and place always kept)."""
     return citation_line(replace(citation, title=clip(citation.title, 90), source=clip(citation.source, 60)))
 
 

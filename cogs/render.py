@@ -88,7 +88,7 @@ def citation_line(citation: Citation) -> str:
     if citation.url:
         title = f"[{title}]({citation.url})"
     details = ", ".join(escape(part) for part in (citation.source, citation.date) if part)
-    details = f"{details}, ¶ {citation.paragraph}" if details else f"¶ {citation.paragraph}"
+    details = f"{details}, {escape(citation.location)}" if details else escape(citation.location)
     return f"— *{title}* — {details}"
 
 
@@ -139,7 +139,7 @@ def full_passages_embed(results: Sequence[Result], version: str) -> discord.Embe
     embed = discord.Embed(title="Full passages", colour=COLOR_ANSWER)
     for result in results[:FIELDS_LIMIT]:
         citation = result.citation
-        name = fit(f"[{result.rank}] {citation.title} ¶ {citation.paragraph}", 256, lambda s: s)
+        name = fit(f"[{result.rank}] {citation.title} {citation.location}", 256, lambda s: s)
         embed.add_field(name=name, value=fit(result.passage.text, FIELD_VALUE_LIMIT) or "—", inline=False)
     embed.set_footer(text=f"Footnote · corpus {version}")
     while embed_length(embed) > EMBEDS_TOTAL_LIMIT and embed.fields:

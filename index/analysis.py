@@ -25,6 +25,7 @@ from index.duplicates import _MINHASH_MIN_KEY, _NUM_HASHES, _duplicate_key, _min
 from index.glossary import Glossary
 from index.normalize import fold
 from index.passages import split_document
+from index.progress import Progress
 from index.tokenize import Analyzer
 
 log = logging.getLogger(__name__)
@@ -227,7 +228,11 @@ class _Analysis:
 
 
 def _analyse_documents(
-    documents: Sequence[tuple[str, int]], analyzer: Analyzer, glossary: Glossary, terms: dict[str, int] | None = None
+    documents: Sequence[tuple[str, int]],
+    analyzer: Analyzer,
+    glossary: Glossary,
+    terms: dict[str, int] | None = None,
+    progress: Progress | None = None,
 ) -> _Analysis:
     """Split each (text, body start) into passages and compute their signatures and token bags. With `terms`
     (a worker's vocabulary, kept between its parts), term ids are that vocabulary's and the result lists only
@@ -249,6 +254,8 @@ def _analyse_documents(
     bag_terms: list[int] = []
     bag_counts: list[int] = []
     for text, body_start in documents:
+        if progress is not None:
+            progress.advance()
         raw = split_document("", text, body_start)
         doc_sizes.append(len(raw))
         for passage in raw:
@@ -322,8 +329,10 @@ def _analyse(
     glossary: Glossary,
     spec: TokenizerSpec | None,
     workers: int | None,
+    progress: Progress | None = None,
 ) -> _Analysis:
-    """Analyse documents, in a process pool (both cores) when they are many and `spec` says how.
+    """Analyse documents, in a process pool (both cores) when they are many and `spec` says how; `progress`
+    counts the documents analysed.
 
     Worker processes are started with "spawn" (a fork would copy locks held by the caller's other threads,
     e.g. a running bot's), so a script that builds a large index must guard its entry point with
@@ -331,8 +340,10 @@ def _analyse(
     jobs = [(doc.text, doc.body_start) for doc in documents]
     size = sum(len(text) for text, _ in jobs)
     workers = workers if workers is not None else (os.cpu_count() or 1)
+    if progress is not None:
+        progress.stage("tokenise", total=len(jobs), unit="documents")
     if spec is None or workers < 2 or size < PARALLEL_MIN_CHARS:
-        return _analyse_documents(jobs, analyzer, glossary)
+        return _analyse_documents(jobs, analyzer, glossary, progress=progress)
     chunks: list[list[tuple[str, int]]] = [[]]
     filled = 0
     target = min(_CHUNK_CHARS, size // (4 * workers) + 1)
@@ -345,10 +356,17 @@ def _analyse(
     context = multiprocessing.get_context("spawn")
     try:
         with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(spec,)) as pool:
-            return _Analysis.concat(pool.map(_analyse_chunk, chunks))
+            parts = []
+            for chunk, part in zip(chunks, pool.map(_analyse_chunk, chunks), strict=True):  # in order, as done
+                parts.append(part)
+                if progress is not None:
+                    progress.advance(len(chunk))
+            return _Analysis.concat(parts)
     except (BrokenProcessPool, OSError) as exc:
         log.warning("parallel tokenisation failed (%s); tokenising in this process", exc)
-        return _analyse_documents(jobs, analyzer, glossary)
+        if progress is not None:
+            progress.stage("tokenise", total=len(jobs), unit="documents")
+        return _analyse_documents(jobs, analyzer, glossary, progress=progress)
 
 
 def _worker_link_candidates(zh_vocab: set[str], en_vocab: set[str]) -> tuple[dict, dict, Lexicon]:

@@ -36,8 +36,10 @@ from index.corpus import Document, DocumentInfo, corpus_fingerprint, load_catalo
 from index.crosslang import Lexicon, best_links, link_candidates
 from index.duplicates import UNDECIDED, _collapse, _previous_decisions
 from index.errors import CorpusError, IndexFileError
+from index.formats import prune_cache
 from index.glossary import Glossary
 from index.indexfile import _Built, _decode, _from_file, _info_fields, pack_links, read_index, save
+from index.progress import Progress, terminal_progress
 from index.romanize import han_name_keys, latin_names
 from index.sources import _catalog_key, _relative, _Sources, _tokenizer_spec, index_path, tokenizer_key
 from index.tokencache import CacheKeys, TokenCache, token_cache_path
@@ -47,10 +49,17 @@ log = logging.getLogger(__name__)
 
 
 def load_or_build(
-    corpus_dir: Path, data_dir: Path | None, *, mode: str, rebuild: bool, workers: int | None
+    corpus_dir: Path,
+    data_dir: Path | None,
+    *,
+    mode: str,
+    rebuild: bool,
+    workers: int | None,
+    progress: Progress | None = None,
 ) -> tuple[Analyzer, Glossary, _Built, Path]:
     """Engine.open's work (its docstring says when an index is current, rebuilt or built elsewhere): the
-    analyzer, the glossary, the built index and the resolved corpus folder."""
+    analyzer, the glossary, the built index and the resolved corpus folder. A build reports to `progress`
+    (a build in a separate process reports on that process' stderr: a bar on a terminal, lines otherwise)."""
     started = time.perf_counter()
     sources = _Sources.read(corpus_dir, data_dir, mode)
     built = None
@@ -74,7 +83,10 @@ def load_or_build(
         if index_file is None and sources.spec.cache_dir is not None and sources.size >= analysis.PARALLEL_MIN_CHARS:
             context = multiprocessing.get_context("spawn")
             with ProcessPoolExecutor(1, mp_context=context) as pool:
-                future = pool.submit(_build_index_file, str(sources.corpus_dir), str(data_dir), mode, rebuild, workers)
+                future = pool.submit(
+                    _build_index_file, str(sources.corpus_dir), str(data_dir), mode, rebuild, workers,
+                    progress is not None,
+                )  # fmt: skip
                 analyzer = sources.spec.analyzer()  # meanwhile
                 try:
                     stats = future.result()
@@ -85,10 +97,10 @@ def load_or_build(
         else:
             analyzer = sources.spec.analyzer()
         if index_file is not None:
-            built = _from_file(index_file, sources.blobs)
+            built = _from_file(index_file, sources.blobs, sources.extracted_dir)
             log.info("index loaded from %s (%d passages)", path, len(built.passages))
         if built is None:
-            built = _build_here(sources, analyzer, rebuild=rebuild, workers=workers)
+            built = _build_here(sources, analyzer, rebuild=rebuild, workers=workers, progress=progress)
     log.info(
         "corpus %s: %d documents, %d passages, version %s (%.2f s)",
         sources.corpus_dir,
@@ -116,10 +128,11 @@ def build(
     keep_analysis: Callable[[TokenCache], None] | None = None,
     passage_texts: bool = True,
     helper: ProcessPoolExecutor | None = None,
+    progress: Progress | None = None,
 ) -> _Built:
     """Build the index of `documents`. Documents found in `cache` (same content) are not analysed again; the
     others are analysed here, or in `workers` processes (default: one per core) when they are many and
-    `tokenizer` says how to make the same analyzer there.
+    `tokenizer` says how to make the same analyzer there; `progress` counts the documents analysed.
 
     The analysis of the corpus' documents (what a token cache keeps) is handed to `keep_analysis` as soon as
     it is complete, as a TokenCache without keys, and then released before the postings are built (at
@@ -131,7 +144,9 @@ def build(
     fresh_docs = [doc for doc in documents if (doc.fingerprint, doc.body_start) not in cached_rows]
     fresh = _analyse_with(helper, fresh_docs) if helper is not None else None
     if fresh is None:
-        fresh = _analyse(fresh_docs, analyzer, glossary, tokenizer, workers)
+        fresh = _analyse(fresh_docs, analyzer, glossary, tokenizer, workers, progress)
+    if progress is not None:
+        progress.close()  # the tokenising stage ends here (its last line); duplicates and postings follow
     analysed = time.perf_counter()
     # The cache's documents, then the fresh ones (the cache's arrays are not copied when nothing is fresh).
     offset = cache.analysis.n_docs if cache is not None else 0
@@ -296,13 +311,18 @@ def _build_here(
     workers: int | None,
     passage_texts: bool = True,
     helper: ProcessPoolExecutor | None = None,
+    progress: Progress | None = None,
 ) -> _Built:
     """Build the index in this process (from the token cache unless `rebuild`) and save it when there is a
     data folder."""
     path = sources.index_file
     keys = CacheKeys(tokenizer_key(sources.extra), _catalog_key(sources.corpus_dir), str(sources.corpus_dir))
     cache = TokenCache.load(token_cache_path(path), keys) if path is not None and not rebuild else None
-    documents = _load_documents(sources.corpus_dir, sources.files, sources.contents, sources.blobs, cache)
+    documents = _load_documents(
+        sources.corpus_dir, sources.files, sources.contents, sources.blobs, cache, progress, sources.extracted_dir
+    )
+    if sources.extracted_dir is not None:
+        prune_cache(sources.extracted_dir, {doc.fingerprint for doc in documents})
     fingerprint = corpus_fingerprint(documents, sources.extra)
 
     def keep_analysis(kept: TokenCache) -> None:
@@ -323,7 +343,10 @@ def _build_here(
         keep_analysis=keep_analysis if path is not None else None,
         passage_texts=passage_texts,
         helper=helper,
+        progress=progress,
     )
+    if progress is not None:
+        progress.close()
     if path is not None:
         try:
             save(path, built, sources.spec.mode, source_key=sources.source_key)
@@ -332,8 +355,11 @@ def _build_here(
     return built
 
 
-def _build_index_file(corpus_dir: str, data_dir: str, mode: str, rebuild: bool, workers: int | None) -> tuple:
-    """In a separate process: build and save the index of a corpus folder; the figures of its log line.
+def _build_index_file(
+    corpus_dir: str, data_dir: str, mode: str, rebuild: bool, workers: int | None, show_progress: bool = False
+) -> tuple:
+    """In a separate process: build and save the index of a corpus folder; the figures of its log line. With
+    `show_progress`, the build's progress goes to this process' stderr (the caller's terminal or log).
 
     A rebuild from a token cache starts one helper process at once (when there are two cores): while this one
     reads the corpus and the cache, the helper loads jieba, then tokenises the few new documents and computes
@@ -357,6 +383,7 @@ def _build_index_file(corpus_dir: str, data_dir: str, mode: str, rebuild: bool, 
             workers=workers,
             passage_texts=False,
             helper=helper,
+            progress=terminal_progress() if show_progress else None,
         )
     finally:
         if helper is not None:
@@ -370,9 +397,13 @@ def _load_documents(
     contents: dict[Path, str],
     blobs: dict[str, bytes],
     cache: TokenCache | None,
+    progress: Progress | None = None,
+    extracted_dir: Path | None = None,
 ) -> list[Document]:
     """The corpus' documents, as `load_corpus` reads them, but reusing the catalog fields of unchanged documents
-    from the token cache (inferring titles, dates and languages reads every character of every document)."""
+    from the token cache (inferring titles, dates and languages reads every character of every document).
+    `progress` counts the documents read; the text extracted from PDF, HTML, .docx and EPUB files is kept in
+    `extracted_dir` (the data folder's), so that loading the index does not extract it again."""
     catalog = load_catalog(corpus_dir)
     known: dict[str, tuple[DocumentInfo, int]] = {}
     if (
@@ -382,21 +413,26 @@ def _load_documents(
     ):
         known = cache.infos()
     documents: list[Document] = []
+    if progress is not None:
+        progress.stage("read", total=len(files), unit="documents")
     for path in files:
+        if progress is not None:
+            progress.advance()
         relative = _relative(corpus_dir, str(path))
         doc_id = relative.rsplit(".", 1)[0]
         reuse = known.get(doc_id)
         if reuse is not None and reuse[0].path == str(path) and contents[path][:16] == reuse[0].fingerprint:
             try:
-                documents.append(Document(reuse[0], _decode(blobs, str(path)), reuse[1], reuse[0].fingerprint))
+                text = _decode(blobs, str(path), extracted_dir)
+                documents.append(Document(reuse[0], text, reuse[1], reuse[0].fingerprint))
                 continue
             except IndexFileError:
                 pass  # changed since it was hashed: read it as a new document
-        blobs.pop(str(path), None)
+        entry = catalog.get(relative) or catalog.get(path.name) or {}
         try:
-            documents.append(load_document(path, doc_id, catalog.get(relative) or catalog.get(path.name) or {}))
+            documents.append(load_document(path, doc_id, entry, blobs.pop(str(path), None), extracted_dir))
         except (CorpusError, OSError) as exc:
             log.warning("skipping document %s: %s", path, exc)
     if not documents:
-        raise CorpusError(f"no readable .txt or .md documents in {corpus_dir}")
+        raise CorpusError(f"no readable documents in {corpus_dir}")
     return documents

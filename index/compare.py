@@ -638,14 +638,13 @@ def result_to_json(result: Result) -> dict:
         "url": result.citation.url,
         "passage": result.passage.pid,
         "paragraph": result.passage.paragraph,
+        "location": result.citation.location,
+        "page": result.citation.page,
         "text": result.passage.text,
         "excerpt": result.excerpt.render("**"),
         "score": round(result.score, 6),
         "coverage": round(result.coverage, 3),
-        "citations": [
-            {"doc_id": c.doc_id, "title": c.title, "source": c.source, "date": c.date, "paragraph": c.paragraph}
-            for c in result.citations
-        ],
+        "citations": [c.as_json() for c in result.citations],
     }
 
 

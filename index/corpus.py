@@ -1,14 +1,18 @@
-"""Corpus loading: a folder of .txt/.md documents, an optional catalog.toml, optional front matter.
+"""Corpus loading: a folder of documents (text, Markdown, PDF, HTML, .docx, EPUB), an optional catalog.toml.
 
-Each field of a document's metadata comes from the first of: the catalog (catalog.toml keyed by file name),
-the document's front matter (a leading ``---`` block of ``key: value`` lines), or inference from the text
-(title = first meaningful line, date = latest full date in the text, languages = scripts used). Where a field
-came from is kept so `footnote corpus` can show it. A document that is not UTF-8, is empty, or is binary is
-skipped with a warning naming the file; the rest still load.
+A document's text is what its reader (index.formats) extracts: the file itself for plain text, the rendered
+text for Markdown, the main text for the others. Each field of a document's metadata comes from the first of:
+the catalog (catalog.toml keyed by file name), what the file states (a text or Markdown file's front matter, a
+leading ``---`` block of ``key: value`` lines; an HTML page's title and date; a PDF's or EPUB's metadata), or
+inference from the text (title = first meaningful line, date = latest full date in the text, languages =
+scripts used). Where a field came from is kept so `footnote corpus` can show it. A document that cannot be read
+(not UTF-8, empty, binary, encrypted, not what its extension says, ...) is skipped with a warning naming the
+file; the rest still load.
 """
 
 from __future__ import annotations
 
+import bisect
 import calendar
 import hashlib
 import logging
@@ -21,12 +25,14 @@ from datetime import date
 from pathlib import Path
 
 from index.errors import CorpusError
+from index.formats import FORMATS, TEXT_FORMATS, Extracted, check_content, format_of, read_binary
+from index.formats.markdown import markdown_text
 from index.normalize import is_traditional
-from index.passages import is_noise
+from index.passages import is_noise, paragraph_starts
 
 log = logging.getLogger(__name__)
 
-DOCUMENT_SUFFIXES = (".txt", ".md")
+DOCUMENT_SUFFIXES = tuple(FORMATS)
 # Files in a corpus folder that are data about the corpus, not documents of it.
 RESERVED_NAMES = frozenset({"userdict.txt", "catalog.toml", "glossary.toml"})
 _RESERVED_PREFIXES = ("readme", "license", "licence", "changelog")
@@ -55,7 +61,23 @@ class DocumentInfo:
     languages: tuple[str, ...]
     url: str
     origins: dict[str, str] = field(default_factory=dict)
-    fingerprint: str = ""  # hash of the document's text: tells a changed document from an unchanged one
+    fingerprint: str = ""  # hash of the document's file: tells a changed document from an unchanged one
+    format: str = "text"  # index.formats: text, markdown, pdf, html, docx, epub
+    # Pages (PDF) or chapters (EPUB): (start offset in the text, label, number of the division's first paragraph).
+    divisions: tuple[tuple[int, str, int], ...] = ()
+    division_kind: str = ""  # "page" or "chapter"
+
+    def place(self, paragraph: int, start: int) -> tuple[str, str]:
+        """Where a passage is, as a reader of the original finds it: ("p. 12", "12") in a PDF, ("Chapter
+        title, ¶ 3", "") in an EPUB (paragraphs counted from the chapter's start), ("¶ 27", "") otherwise."""
+        if self.divisions:
+            index = bisect.bisect_right([division[0] for division in self.divisions], start) - 1
+            if index >= 0:
+                _offset, label, first = self.divisions[index]
+                if self.division_kind == "page":
+                    return f"p. {label}", label
+                return f"{label}, ¶ {paragraph - first + 1}", ""
+        return f"¶ {paragraph}", ""
 
 
 @dataclass(frozen=True)
@@ -131,8 +153,8 @@ def _infer_languages(text: str) -> tuple[str, ...]:
     return tuple(languages) or (("en",) if latin_words else ())
 
 
-def _read(path: Path) -> str:
-    data = path.read_bytes()
+def _read(path: Path, data: bytes | None = None) -> str:
+    data = path.read_bytes() if data is None else data
     if b"\x00" in data:
         raise CorpusError(f"{path.name}: looks binary (contains NUL bytes)")
     try:
@@ -142,6 +164,24 @@ def _read(path: Path) -> str:
     if not text.strip(" \t\r\n\ufeff"):
         raise CorpusError(f"{path.name}: empty")
     return text
+
+
+def extract(path: Path, data: bytes | None = None, cache_dir: Path | None = None) -> Extracted:
+    """The text of the document file `path` (its bytes in `data` when already read) as Footnote indexes it,
+    with the fields the file states. Raises CorpusError naming the file when it cannot be read. With
+    `cache_dir`, what is extracted from PDF, HTML, .docx and EPUB files is kept there (by content hash)."""
+    fmt = format_of(path.name) or "text"
+    if fmt in TEXT_FORMATS:
+        data = path.read_bytes() if data is None else data
+        check_content(path.name, fmt, data)
+        text = _read(path, data)
+        front, body_start = _front_matter(text)
+        fields = {("languages" if key == "language" else key): value for key, value in front.items()}
+        fields = {key: value for key, value in fields.items() if key in FIELDS and value}
+        if fmt == "markdown":
+            return Extracted(markdown_text(text[body_start:]), fmt, fields)
+        return Extracted(text, fmt, fields, body_start=body_start)
+    return read_binary(path.name, fmt, path.read_bytes() if data is None else data, cache_dir)
 
 
 def document_files(corpus_dir: Path) -> list[Path]:
@@ -165,8 +205,7 @@ def document_files(corpus_dir: Path) -> list[Path]:
 
 def _is_document_name(name: str) -> bool:
     lower = name.lower()
-    suffix = lower[lower.rfind(".") :] if "." in lower else ""
-    return suffix in DOCUMENT_SUFFIXES and lower not in RESERVED_NAMES and not lower.startswith(_RESERVED_PREFIXES)
+    return format_of(lower) is not None and lower not in RESERVED_NAMES and not lower.startswith(_RESERVED_PREFIXES)
 
 
 def load_catalog(corpus_dir: Path) -> dict[str, dict[str, object]]:
@@ -182,19 +221,23 @@ def load_catalog(corpus_dir: Path) -> dict[str, dict[str, object]]:
     return {str(key): value for key, value in catalog.items() if isinstance(value, dict)}
 
 
-def load_document(path: Path, doc_id: str, entry: dict[str, object]) -> Document:
-    text = _read(path)
-    front, body_start = _front_matter(text)
+def load_document(
+    path: Path, doc_id: str, entry: dict[str, object], data: bytes | None = None, cache_dir: Path | None = None
+) -> Document:
+    """Read one document (its bytes in `data` when already read) with its catalog entry."""
+    data = path.read_bytes() if data is None else data
+    extracted = extract(path, data, cache_dir)
+    text, body_start = extracted.text, extracted.body_start
     if not text[body_start:].strip():
-        raise CorpusError(f"{path.name}: has front matter but no text")
+        raise CorpusError(f"{path.name}: has front matter but no text" if body_start else f"{path.name}: empty")
+    stated = "front matter" if extracted.format in TEXT_FORMATS else "document"
     values: dict[str, object] = {}
     origins: dict[str, str] = {}
     for name in FIELDS:
         if entry.get(name):
             values[name], origins[name] = entry[name], "catalog"
-        elif front.get(name if name != "languages" else "language") or front.get(name):
-            values[name] = front.get(name) or front.get("language")
-            origins[name] = "front matter"
+        elif extracted.fields.get(name):
+            values[name], origins[name] = extracted.fields[name], stated
     if "title" not in values:
         values["title"], origins["title"] = _infer_title(text, body_start) or doc_id, "inferred"
     if "date" not in values:
@@ -206,6 +249,13 @@ def load_document(path: Path, doc_id: str, entry: dict[str, object]) -> Document
     for name in ("source", "url"):
         if name not in values:
             values[name], origins[name] = "", "unknown"
+    divisions: tuple[tuple[int, str, int], ...] = ()
+    if extracted.divisions:
+        starts = paragraph_starts(text, body_start)
+        divisions = tuple(
+            (division.start, division.label, bisect.bisect_left(starts, division.start) + 1)
+            for division in extracted.divisions
+        )
     info = DocumentInfo(
         doc_id=doc_id,
         path=str(path),
@@ -215,7 +265,10 @@ def load_document(path: Path, doc_id: str, entry: dict[str, object]) -> Document
         languages=_as_languages(values["languages"]),
         url=str(values["url"]),
         origins=origins,
-        fingerprint=hashlib.sha256(text.encode("utf-8")).hexdigest()[:16],
+        fingerprint=hashlib.sha256(data).hexdigest()[:16],
+        format=extracted.format,
+        divisions=divisions,
+        division_kind=extracted.division_kind,
     )
     return Document(info, text, body_start, info.fingerprint)
 
@@ -236,7 +289,7 @@ def load_corpus(corpus_dir: Path) -> CorpusLoad:
             log.warning("skipping document %s: %s", path, exc)
             skipped.append((path, str(exc)))
     if not documents:
-        raise CorpusError(f"no readable .txt or .md documents in {corpus_dir}")
+        raise CorpusError(f"no readable documents in {corpus_dir}")
     return CorpusLoad(tuple(documents), tuple(skipped))
 
 

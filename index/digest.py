@@ -140,6 +140,7 @@ def digest_to_json(digest: Digest) -> dict:
                 "source": citation.source,
                 "date": citation.date,
                 "paragraph": citation.paragraph,
+                "location": citation.location,
             },
         }
 

@@ -37,6 +37,7 @@ from index.glossary import CONCEPT_PREFIX, Glossary
 from index.indexfile import _Built, unpack_links
 from index.normalize import fold, fold_with_offsets
 from index.passages import Location, Passage
+from index.progress import Progress
 from index.romanize import NameMatcher, latin_key
 from index.tokenize import HAN_CHARS, Analyzer, TermSpan
 
@@ -61,10 +62,28 @@ class Citation:
     date: str
     paragraph: int
     url: str = ""
+    where: str = ""  # the place in the original: "¶ 27", "p. 12" (PDF), "Chapter title, ¶ 3" (EPUB)
+    page: str = ""  # the PDF page label, when the document has pages
+
+    @property
+    def location(self) -> str:
+        return self.where or f"¶ {self.paragraph}"
+
+    def as_json(self) -> dict[str, object]:
+        """The citation in the CLI's JSON outputs (fields are only ever added, never renamed)."""
+        return {
+            "doc_id": self.doc_id,
+            "title": self.title,
+            "source": self.source,
+            "date": self.date,
+            "paragraph": self.paragraph,
+            "location": self.location,
+            "page": self.page,
+        }
 
     def label(self) -> str:
         parts = [p for p in (self.source, self.date) if p]
-        where = ", ".join([*parts, f"¶ {self.paragraph}"])
+        where = ", ".join([*parts, self.location])
         return f"{self.title} — {where}"
 
 
@@ -152,6 +171,7 @@ class Engine:
         mode: str = "search",
         rebuild: bool = False,
         workers: int | None = None,
+        progress: Progress | None = None,
     ) -> Engine:
         """Load the index for `corpus_dir` from `data_dir`, building (and saving) it when missing or stale.
 
@@ -161,9 +181,10 @@ class Engine:
         A large corpus (PARALLEL_MIN_CHARS or more) is built in a separate process, which tokenises with
         `workers` processes (default: one per core), and then loaded: the caller's process (a running bot)
         never holds the build's memory or its CPU work. Scripts that open a large corpus must therefore guard
-        their entry point with ``if __name__ == "__main__":`` (worker processes are spawned)."""
+        their entry point with ``if __name__ == "__main__":`` (worker processes are spawned). A build reports
+        to `progress` (index.progress: documents read and tokenised, elapsed, estimate)."""
         analyzer, glossary, built, corpus_dir = load_or_build(
-            corpus_dir, data_dir, mode=mode, rebuild=rebuild, workers=workers
+            corpus_dir, data_dir, mode=mode, rebuild=rebuild, workers=workers, progress=progress
         )
         return cls(analyzer, glossary, built, corpus_dir)
 
@@ -505,7 +526,8 @@ class Engine:
 
     def citation(self, location: Location | Passage) -> Citation:
         doc = self.documents[location.doc_id]
-        return Citation(doc.doc_id, doc.title, doc.source, doc.date, location.paragraph, doc.url)
+        where, page = doc.place(location.paragraph, location.start)
+        return Citation(doc.doc_id, doc.title, doc.source, doc.date, location.paragraph, doc.url, where, page)
 
     def excerpt(self, query: Query, text: str, max_chars: int | None = None) -> Excerpt:
         """The best-matching sentence(s) of `text` for the query, with matched words marked."""

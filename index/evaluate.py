@@ -21,6 +21,7 @@ from typing import Any
 from index.corpus import Document, DocumentInfo
 from index.engine import Engine
 from index.errors import QuestionError
+from index.progress import Progress
 
 
 def _read_jsonl(path: Path) -> list[dict[str, Any]]:
@@ -63,18 +64,26 @@ def _percentiles(samples_ms: list[float]) -> dict[str, float]:
     return {"p50": pick(0.5), "p99": pick(0.99)}
 
 
-def evaluate_questions(engine: Engine, path: Path, repeats: int = 5) -> dict[str, Any]:
+def evaluate_questions(
+    engine: Engine, path: Path, repeats: int = 5, progress: Progress | None = None
+) -> dict[str, Any]:
     """Quality figures for a question set, and warm query latency (each question asked `repeats` times)."""
     rows = []
     items = _read_jsonl(path)
     latencies: list[float] = []
+    if progress is not None:
+        progress.stage("eval", total=len(items) * (repeats + 1), unit="questions")
     for _ in range(repeats):
         for item in items:
             started = time.perf_counter()
             engine.ask(item["q"], k=10)
             latencies.append((time.perf_counter() - started) * 1000)
+            if progress is not None:
+                progress.advance()
     for item in items:
         answer = engine.ask(item["q"], k=10)
+        if progress is not None:
+            progress.advance()
         keys = item.get("keys", [])
         rank = next(
             (r.rank for r in answer.results if any(key in r.passage.text for key in keys)),
@@ -119,7 +128,9 @@ def squad_documents(path: Path) -> tuple[list[Document], list[tuple[str, str]]]:
     return documents, questions
 
 
-def evaluate_squad(path: Path, mode: str = "search", limit: int | None = None) -> dict[str, Any]:
+def evaluate_squad(
+    path: Path, mode: str = "search", limit: int | None = None, progress: Progress | None = None
+) -> dict[str, Any]:
     documents, questions = squad_documents(path)
     if limit:
         questions = questions[:limit]
@@ -128,8 +139,12 @@ def evaluate_squad(path: Path, mode: str = "search", limit: int | None = None) -
     build_seconds = time.perf_counter() - started
     hits1 = hits5 = 0
     reciprocal = 0.0
+    if progress is not None:
+        progress.stage("eval", total=len(questions), unit="questions")
     started = time.perf_counter()
     for question, doc_id in questions:
+        if progress is not None:
+            progress.advance()
         ranked = engine.search(question, limit=10)
         docs: list[str] = []
         for pid in ranked:

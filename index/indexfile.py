@@ -30,9 +30,9 @@ from typing import Any, BinaryIO
 import numpy as np
 
 from index.bm25 import BM25Index, BM25Params
-from index.corpus import DocumentInfo
+from index.corpus import DocumentInfo, extract
 from index.crosslang import Links
-from index.errors import IndexFileError
+from index.errors import CorpusError, IndexFileError
 from index.passages import Location, Passage
 
 log = logging.getLogger(__name__)
@@ -235,9 +235,12 @@ def vars_loc(location: Location) -> tuple[str, int, int, int]:
     return (location.doc_id, location.paragraph, location.start, location.end)
 
 
-def _from_file(index_file: IndexFile, blobs: dict[str, bytes] | None = None) -> _Built:
+def _from_file(
+    index_file: IndexFile, blobs: dict[str, bytes] | None = None, extracted_dir: Path | None = None
+) -> _Built:
     """The index as stored; passage texts are cut from the documents (their bytes in `blobs` by path, else
-    read from each document's path: the caller has checked they are the files the index was built from)."""
+    read from each document's path: the caller has checked they are the files the index was built from). The
+    text of a PDF, HTML page, .docx or EPUB comes from `extracted_dir` when the build kept it there."""
     meta, arrays = index_file.meta, index_file.arrays
     bm25 = BM25Index(
         meta["vocab"],
@@ -258,7 +261,7 @@ def _from_file(index_file: IndexFile, blobs: dict[str, bytes] | None = None) -> 
     p_label = arrays["p_label"].tolist()
     blobs = blobs if blobs is not None else {}
     used = set(p_doc)
-    texts = [_decode(blobs, info.path) if i in used else "" for i, info in enumerate(documents)]
+    texts = [_decode(blobs, info.path, extracted_dir) if i in used else "" for i, info in enumerate(documents)]
     doc_ids = [info.doc_id for info in documents]
     names = [None, *labels]  # p_label + 1: -1 is no label
     passages = [
@@ -272,23 +275,19 @@ def _from_file(index_file: IndexFile, blobs: dict[str, bytes] | None = None) -> 
     )
 
 
-def _read_text(path: Path) -> str:
+def _read_text(path: Path, data: bytes | None = None, extracted_dir: Path | None = None) -> str:
+    """A document's text as its reader extracts it (index.formats)."""
     try:
-        return path.read_bytes().decode("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        return extract(path, data, extracted_dir).text
+    except (OSError, CorpusError) as exc:
         raise IndexFileError(f"{path}: cannot read a document of the index ({exc})") from exc
 
 
 def _document_info(fields: dict) -> DocumentInfo:
-    return DocumentInfo(**{**fields, "languages": tuple(fields["languages"])})
+    divisions = tuple(tuple(division) for division in fields.get("divisions", ()))
+    return DocumentInfo(**{**fields, "languages": tuple(fields["languages"]), "divisions": divisions})
 
 
-def _decode(blobs: dict[str, bytes], path: str) -> str:
-    """A document's text from the bytes read for its hash (released once decoded), else from its file."""
-    blob = blobs.pop(path, None)
-    if blob is None:
-        return _read_text(Path(path))
-    try:
-        return blob.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise IndexFileError(f"{path}: cannot read a document of the index ({exc})") from exc
+def _decode(blobs: dict[str, bytes], path: str, extracted_dir: Path | None = None) -> str:
+    """A document's text from the bytes read for its hash (released once read), else from its file."""
+    return _read_text(Path(path), blobs.pop(path, None), extracted_dir)

@@ -147,10 +147,21 @@ def _speaker_labels(text: str, lines: Sequence[tuple[int, int]]) -> set[str]:
     return {line for line, count in counts.items() if count >= 2}
 
 
+def _content_lines(text: str, body_start: int) -> tuple[list[tuple[int, int]], set[str]]:
+    """The spans of a document's lines that are not noise, and which of them are speaker labels."""
+    lines = [span for span in _lines(text, body_start) if not is_noise(text[span[0] : span[1]])]
+    return lines, _speaker_labels(text, lines)
+
+
+def paragraph_starts(text: str, body_start: int = 0) -> list[int]:
+    """Where each paragraph `split_document` numbers starts: paragraph n starts at offset ``result[n - 1]``."""
+    lines, labels = _content_lines(text, body_start)
+    return [start for start, end in lines if text[start:end] not in labels]
+
+
 def split_document(doc_id: str, text: str, body_start: int = 0, max_chars: int = MAX_PASSAGE_CHARS) -> list[Passage]:
     """Passages of one document, in order, with pid = -1 (numbered when the corpus is assembled)."""
-    lines = [span for span in _lines(text, body_start) if not is_noise(text[span[0] : span[1]])]
-    labels = _speaker_labels(text, lines)
+    lines, labels = _content_lines(text, body_start)
     passages: list[Passage] = []
     paragraph = 0
     label: str | None = None

@@ -17,6 +17,7 @@ import opencc
 from index.analysis import TokenizerSpec, _analyse_documents, passage_terms
 from index.corpus import document_files
 from index.errors import CorpusError
+from index.formats import FORMAT_CODE
 from index.glossary import Glossary
 from index.indexfile import FORMAT_VERSION
 from index.passages import MAX_PASSAGE_CHARS
@@ -43,7 +44,7 @@ def index_path(corpus_dir: Path, data_dir: Path) -> Path:
 # The code whose behaviour shapes the index: a change to any of it invalidates index files and token caches.
 _INDEX_CODE = (
     "corpus.py", "passages.py", "duplicates.py", "tokenize.py", "normalize.py", "glossary.py", "crosslang.py",
-    "romanize.py", "bm25.py",
+    "romanize.py", "bm25.py", *FORMAT_CODE,
 )  # fmt: skip
 _TOKEN_CODE = ("passages.py", "duplicates.py", "tokenize.py", "normalize.py", "glossary.py")
 
@@ -65,6 +66,11 @@ class _Sources:
     @property
     def size(self) -> int:
         return sum(len(blob) for blob in self.blobs.values())
+
+    @property
+    def extracted_dir(self) -> Path | None:
+        """Where the text extracted from PDF, HTML, .docx and EPUB documents is kept (a writable data folder)."""
+        return Path(self.spec.cache_dir) / "extracted" if self.spec.cache_dir is not None else None
 
     @classmethod
     def read(cls, corpus_dir: Path, data_dir: Path | None, mode: str) -> _Sources:

@@ -746,6 +746,7 @@ def _citation_json(report: EventReport, citation: Citation) -> dict:
         "source": citation.source,
         "date": citation.date,
         "paragraph": citation.paragraph,
+        "location": citation.location,
         "passage": report.passage,
         "event_date": report.date.iso,
         "precision": report.date.precision,

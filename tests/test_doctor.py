@@ -82,6 +82,7 @@ def test_a_healthy_setup_passes_every_check(engine, data_dir, tmp_path):
     found = by_name(checks)
     assert [c.name for c in checks] == [
         "configuration",
+        "folders",
         "token",
         "corpus",
         "index",
@@ -92,6 +93,7 @@ def test_a_healthy_setup_passes_every_check(engine, data_dir, tmp_path):
     ]
     assert {n: c.status for n, c in found.items()} == {
         "configuration": Status.OK,
+        "folders": Status.OK,
         "token": Status.OK,
         "corpus": Status.OK,
         "index": Status.OK,
@@ -110,7 +112,7 @@ def test_a_healthy_setup_passes_every_check(engine, data_dir, tmp_path):
     text = format_checks(checks)
     assert TOKEN not in text and TOKEN.split(".")[2] not in text
     assert format_checks(checks, quiet=True) == "", "quiet prints nothing when nothing is wrong"
-    assert "0 failing, 0 to look at, 6 fine, 2 skipped" in text
+    assert "0 failing, 0 to look at, 7 fine, 2 skipped" in text
 
 
 def test_settings_that_parse_but_cannot_work_fail_the_configuration_check(tmp_path):

@@ -3,6 +3,7 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -138,3 +139,25 @@ def test_chat_with_piped_input_prints_each_answer_and_resolves_follow_ups(env, t
     assert "[1] " in blocks[0] and "(Understood as: 谷歌 的估值是多少)" in blocks[1]
     assert "more results for" in blocks[2]
     assert "footnote: I found no words" in blocks[3] and "Traceback" not in out.stderr
+
+
+def test_a_folder_of_pdfs_and_pages_answers_with_page_citations_and_names_what_it_skipped(env, tmp_path):
+    from ..format_files import html_page, write_pdf
+
+    corpus = tmp_path / "docs"
+    corpus.mkdir()
+    write_pdf(corpus / "harbour.pdf")
+    (corpus / "tram.html").write_text(html_page(), encoding="utf-8")
+    write_pdf(corpus / "locked.pdf", password="pw")
+    out = footnote(env, "--corpus", str(corpus), "ask", "When does dredging of the eastern channel start?", "--json")
+    assert out.returncode == 0, out.stderr
+    top = json.loads(out.stdout)["results"][0]
+    assert (top["doc_id"], top["location"], top["page"], top["paragraph"]) == ("harbour", "p. 2", "2", 5)
+    assert top["citations"][0]["location"] == "p. 2"
+    assert "locked.pdf: the PDF is encrypted" in out.stderr
+    listing = json.loads(footnote(env, "--corpus", str(corpus), "corpus", "--json", check=True).stdout)
+    formats = {doc["doc_id"]: (doc["format"], len(doc["divisions"])) for doc in listing["documents"]}
+    assert formats == {"harbour": ("pdf", 3), "tram": ("html", 0)}
+    assert [Path(path).name for path, _why in listing["skipped"]] == ["locked.pdf"]
+    text = footnote(env, "--corpus", str(corpus), "ask", "How many passengers did the tram carry?", check=True).stdout
+    assert "— Tram line doubles its forecast — City Daily, 2025-11-03, ¶ 2" in text

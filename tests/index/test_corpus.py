@@ -82,7 +82,7 @@ def test_document_files_walks_folders_in_order_skipping_hidden_and_reserved(tmp_
     from index.corpus import document_files
 
     for name in ["b.txt", "A.md", "sub/c.TXT", "sub/deeper/d.txt", ".hidden.txt", ".git/e.txt", "sub/.cache/f.md",
-                 "README.md", "userdict.txt", "catalog.toml", "notes.pdf", "LICENSE.txt"]:  # fmt: skip
+                 "README.md", "userdict.txt", "catalog.toml", "LICENSE.txt", "notes.csv"]:  # fmt: skip
         path = tmp_path / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("text\n", encoding="utf-8")

@@ -198,12 +198,15 @@ class InteractionsMixin:
             return channel["id"]
         if option_type == 11:
             if not isinstance(value, Mapping):
-                raise TwinError(f"option {name!r}: give an attachment as a dict with filename (and size)")
+                raise TwinError(f"option {name!r}: give an attachment as a dict with filename (and size or data)")
             attachment_id = str(value.get("id") or new_snowflake())
+            data = value.get("data")
+            if data is not None:  # served at the attachment's url, as Discord's CDN serves an upload
+                self.attachment_files[attachment_id] = bytes(data)
             attachment = {
                 "id": attachment_id,
                 "filename": value["filename"],
-                "size": int(value.get("size", 0)),
+                "size": int(value.get("size", len(data) if data is not None else 0)),
                 "url": f"{self.base_url}/attachments/{attachment_id}/{value['filename']}",
                 "proxy_url": f"{self.base_url}/attachments/{attachment_id}/{value['filename']}",
                 "content_type": value.get("content_type"),

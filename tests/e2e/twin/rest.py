@@ -256,7 +256,7 @@ class RestMixin:
                 "verify_key": secrets.token_hex(32),
                 "flags": self._application_flags,
                 "owner": self.default_user,
-                "team": None,
+                "team": self._application_team_payload(),
                 "bot": self.bot_user,
                 "rpc_origins": [],
                 "redirect_uris": [],
@@ -268,6 +268,28 @@ class RestMixin:
                 "integration_types_config": {"0": {}},
             }
         )
+
+    def _application_team_payload(self) -> JSON | None:
+        if not self.application_team:
+            return None
+        team_id = new_snowflake()
+        members = [
+            {
+                "membership_state": 2,
+                "team_id": team_id,
+                "user": {k: v for k, v in member.items() if k != "role"},
+                "role": member.get("role", "developer"),
+                "permissions": ["*"],
+            }
+            for member in self.application_team
+        ]
+        return {
+            "id": team_id,
+            "name": "Twin Team",
+            "icon": None,
+            "owner_user_id": self.default_user["id"],
+            "members": members,
+        }
 
     async def _get_gateway(self, call: _Call) -> web.Response:
         return _json_response({"url": self.gateway_url})

@@ -122,6 +122,13 @@ class DiscordTwin(TwinState, GatewayMixin, InteractionsMixin, MessagesMixin, Res
         self._timers: list[asyncio.TimerHandle] = []
         self._runner: web.AppRunner | None = None
         self.port: int | None = None
+        # The CDN: bytes of the attachments a test sends with a command (served at their url), and the
+        # attachment ids the bot downloaded, in order.
+        self.attachment_files: dict[str, bytes] = {}
+        self.attachment_downloads: list[str] = []
+        # Team members of the application (user payloads with a "role": admin, developer or read_only); with
+        # any, GET /applications/@me answers with a team instead of a lone owner, as for a team-owned app.
+        self.application_team: list[JSON] = []
 
         if guilds is None:
             self.default_user: JSON = make_user("alice")
@@ -173,6 +180,7 @@ class DiscordTwin(TwinState, GatewayMixin, InteractionsMixin, MessagesMixin, Res
         """Listen on a random free port on 127.0.0.1."""
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_get(GATEWAY_PATH, self._handle_gateway)
+        app.router.add_get("/attachments/{attachment_id}/{filename}", self._serve_attachment)
         app.router.add_route("*", "/{tail:.*}", self._handle_http)
         self._runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
@@ -180,6 +188,16 @@ class DiscordTwin(TwinState, GatewayMixin, InteractionsMixin, MessagesMixin, Res
         await site.start()
         self.port = int(self._runner.addresses[0][1])
         log.info("Discord twin listening on %s (gateway %s)", self.base_url, self.gateway_url)
+
+    async def _serve_attachment(self, request: web.Request) -> web.StreamResponse:
+        """The CDN (no bot token, as on Discord): an attachment's bytes at its url, 404 for one not given."""
+        attachment_id = request.match_info["attachment_id"]
+        data = self.attachment_files.get(attachment_id)
+        if data is None:
+            return web.Response(status=404, text="404: Not Found")
+        self.attachment_downloads.append(attachment_id)
+        self._notify()
+        return web.Response(body=data, content_type="application/octet-stream")
 
     async def close(self) -> None:
         """Close gateway connections and stop the server."""
