@@ -52,6 +52,13 @@ async def start_bot(settings: Settings, token: str, sync_only: bool = False) -> 
                 await bot.start(token)
     except discord.LoginFailure as exc:
         raise ConfigError(f"Discord refused the token ({exc}). {TOKEN_HELP}") from exc
+    except discord.ConnectionClosed as exc:
+        if exc.code != 4004:
+            raise
+        # The token was reset or revoked while the bot ran: one clear line (cli prints it) and a failing exit.
+        raise ConfigError(
+            f"Discord closed the connection: the bot token was reset or revoked (gateway code 4004). {TOKEN_HELP}"
+        ) from exc
     except discord.PrivilegedIntentsRequired as exc:
         raise ConfigError(f"Discord refused an intent: {exc}") from exc
     finally:

@@ -52,7 +52,11 @@ class FootnoteTree(app_commands.CommandTree):
 
     async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
         lifecycle = getattr(self.client, "lifecycle", None)
-        if not isinstance(lifecycle, Lifecycle) or interaction.type is discord.InteractionType.autocomplete:
+        if not isinstance(lifecycle, Lifecycle):
+            return True
+        if not lifecycle.first_delivery(interaction.id):
+            return False  # the same INTERACTION_CREATE again: it is being answered already
+        if interaction.type is discord.InteractionType.autocomplete:
             return True
         try:
             lifecycle.adopt(interaction)
@@ -63,6 +67,66 @@ class FootnoteTree(app_commands.CommandTree):
                 log.warning("could not refuse interaction %s: %s", interaction.id, http_error)
             return False
         return True
+
+
+class ZombieWatch:
+    """Reconnects a gateway connection that stopped acknowledging heartbeats.
+
+    Discord's rule: a client that gets no HEARTBEAT_ACK between two of its heartbeats holds a "zombie" connection
+    and must close it (any code but 1000/1001) and RESUME. discord.py only notices a connection on which nothing
+    at all arrives, after `heartbeat_timeout` (60 s); a connection that still delivers events but no ACKs is never
+    noticed. This watch reads the HELLO (its heartbeat interval) and every ACK from the `socket_raw_receive` debug
+    event, and closes the connection with 4000 when no ACK came for 1.5 intervals: discord.py then resumes, and
+    the events Discord held are replayed."""
+
+    def __init__(self, bot: discord.Client) -> None:
+        self.bot = bot
+        self.interval: float | None = None
+        self.last_ack = time.monotonic()
+        self.reconnects = 0
+        self._task: asyncio.Task[None] | None = None
+
+    def received(self, raw: str | bytes | dict[str, Any]) -> None:
+        """Every gateway message (discord.py hands the decompressed JSON text). Only short ones can be a HELLO or
+        an ACK, so a dispatch is never parsed twice."""
+        if isinstance(raw, dict):
+            message = raw
+        elif len(raw) > 512 or b'"op"' not in (raw.encode() if isinstance(raw, str) else raw):
+            return
+        else:
+            try:
+                message = json.loads(raw)
+            except ValueError:
+                return
+        op = message.get("op") if isinstance(message, dict) else None
+        if op == 10:  # HELLO: a new connection
+            self.interval = float(message["d"]["heartbeat_interval"]) / 1000
+            self.last_ack = time.monotonic()
+        elif op == 11:
+            self.last_ack = time.monotonic()
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._watch(), name="footnote-zombie-watch")
+
+    def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            self._task = None
+
+    async def _watch(self) -> None:
+        while True:
+            await asyncio.sleep(min(1.0, self.interval / 4) if self.interval else 1.0)
+            ws = self.bot.ws
+            if self.interval is None or ws is None or not ws.open or self.bot.is_closed():
+                continue
+            silent = time.monotonic() - self.last_ack
+            if silent > 1.5 * self.interval:
+                self.reconnects += 1
+                log.warning("no heartbeat ACK from Discord for %.1f s (a zombie connection): reconnecting", silent)
+                self.last_ack = time.monotonic()  # once per connection
+                self.interval = None
+                await ws.close(code=4000)
 
 
 class FootnoteBot(commands.Bot):
@@ -80,6 +144,7 @@ class FootnoteBot(commands.Bot):
     ) -> None:
         options.setdefault("intents", intents())
         options.setdefault("tree_cls", FootnoteTree)  # refuses commands while shutting down, tracks those running
+        options.setdefault("enable_debug_events", True)  # socket_raw_receive: the heartbeat ACKs (ZombieWatch)
         super().__init__(
             command_prefix=commands.when_mentioned,
             help_command=None,
@@ -96,12 +161,14 @@ class FootnoteBot(commands.Bot):
         self._listening = contextlib.AsyncExitStack()
         self._background: set[asyncio.Task[Any]] = set()
         self.lifecycle = Lifecycle()
+        self.zombie_watch = ZombieWatch(self)
         # One question budget for every way of asking (cogs/cooldown.py), configured once from the settings.
         self.question_cooldown = QuestionCooldown.from_settings(settings)
         # Engine calls run here, one at a time (cogs/engine_thread.py says why).
         self.engine_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="footnote-engine")
 
     async def close(self) -> None:
+        self.zombie_watch.stop()
         try:
             await super().close()
         finally:
@@ -110,7 +177,11 @@ class FootnoteBot(commands.Bot):
             await self._listening.aclose()
             self.engine_executor.shutdown(wait=False, cancel_futures=True)
 
+    async def on_socket_raw_receive(self, message: str) -> None:
+        self.zombie_watch.received(message)
+
     async def setup_hook(self) -> None:
+        self.zombie_watch.start()
         self.tree.error(on_app_command_error)
         await self.listen_for_reloads()
         await self.note_documents()

@@ -243,15 +243,18 @@ def _toml_problem(path: Path) -> str | None:
 def expected_version(loaded: CorpusLoad, corpus_dir: Path, mode: str) -> str:
     """The corpus version Engine.open would compute (documents, glossary, user dictionary, tokeniser mode),
     without building anything. tests/test_doctor.py keeps it equal to Engine.open(...).version."""
-    from index.corpus import corpus_fingerprint
+    from index.corpus import corpus_fingerprint, read_data_file
     from index.glossary import Glossary
 
     corpus_dir = corpus_dir.resolve()
     glossary_file = corpus_dir / "glossary.toml"
     userdict = corpus_dir / "userdict.txt"
-    extra = [mode.encode(), glossary_file.read_bytes() if len(Glossary.load(glossary_file)) else b""]
+    extra = [
+        mode.encode(),
+        (read_data_file(glossary_file, quiet=True) or b"") if len(Glossary.load(glossary_file)) else b"",
+    ]
     if userdict.exists():
-        extra.append(userdict.read_bytes())
+        extra.append(read_data_file(userdict, quiet=True) or b"")
     return corpus_fingerprint(loaded.documents, extra)
 
 

@@ -34,6 +34,7 @@ import signal
 import socket
 import sys
 import time
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AbstractAsyncContextManager
 from dataclasses import asdict, dataclass, field
@@ -51,6 +52,7 @@ DRAIN_SECONDS = 8.0  # below Docker's default 10 s stop timeout; compose.yaml al
 SHUTDOWN_MESSAGE = "Footnote is restarting; please try again in a minute."
 ABANDONED_MESSAGE = "Footnote had to restart before this answer was ready; please ask again in a minute."
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+RECENT_INTERACTIONS = 10_000  # ids remembered to drop a repeated delivery (an interaction lives 15 minutes)
 
 
 class ShuttingDown(UserFacingError):
@@ -74,6 +76,7 @@ class Lifecycle:
 
     def __init__(self, *, grace: float = DRAIN_SECONDS) -> None:
         self.grace = grace
+        self._delivered: OrderedDict[int, None] = OrderedDict()  # recent interaction ids (first_delivery)
         self._work: set[_Work] = set()
         self._idle = asyncio.Event()
         self._idle.set()
@@ -123,6 +126,17 @@ class Lifecycle:
             yield
         finally:
             self._remove(work)
+
+    def first_delivery(self, interaction_id: int) -> bool:
+        """False when this interaction was delivered before. Discord can deliver one INTERACTION_CREATE twice
+        (around a reconnect); answering it twice fails with 40060 and would show the user an error."""
+        if interaction_id in self._delivered:
+            log.info("interaction %s delivered again; ignored", interaction_id)
+            return False
+        self._delivered[interaction_id] = None
+        if len(self._delivered) > RECENT_INTERACTIONS:
+            self._delivered.popitem(last=False)
+        return True
 
     # -- stopping ----------------------------------------------------------------------------------------------
 
@@ -231,6 +245,12 @@ async def _tell(interaction: discord.Interaction, text: str) -> None:
             await interaction.response.send_message(text, ephemeral=True, allowed_mentions=no_mentions)
     except discord.HTTPException as exc:
         log.warning("could not tell interaction %s that its answer was abandoned: %s", interaction.id, exc)
+
+
+def first_delivery(interaction: discord.Interaction) -> bool:
+    """`Lifecycle.first_delivery` of the interaction's bot (always True on a bot without a Lifecycle)."""
+    lifecycle = getattr(interaction.client, "lifecycle", None)
+    return lifecycle.first_delivery(interaction.id) if isinstance(lifecycle, Lifecycle) else True
 
 
 def tracking(client: Any) -> AbstractAsyncContextManager[None]:

@@ -9,6 +9,7 @@ package importing bot.py (docs/architecture.md). Logging is set up here, once.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import sys
@@ -84,6 +85,11 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument(
         "--quotes", action="store_true", help="score quotation extraction + attribution against an annotated .jsonl"
     )
+    evaluate.add_argument(
+        "--timeline", action="store_true", help="score timeline dates against annotated events (doc, date, key)"
+    )
+    evaluate.add_argument("--min", action="append", metavar="NAME=N", help="exit 1 when a figure is below N")
+    evaluate.add_argument("--max", action="append", metavar="NAME=N", help="exit 1 when a figure is above N")
     evaluate.add_argument("--limit", type=int, default=None, help="only the first N questions (SQuAD)")
     evaluate.add_argument("--json", action="store_true")
     evaluate.set_defaults(func=commands.cmd_eval)
@@ -168,15 +174,54 @@ def main(argv: Sequence[str] | None = None, *, serve: Serve | None = None) -> in
     from index.errors import UserFacingError
 
     args.serve = serve
+    _readable_text_arguments(args)
     try:
         settings = Settings.from_env(getattr(args, "corpus", None))
         setup_logging(settings.log_level or getattr(args, "default_log_level", "WARNING"))
         return args.func(args, settings)
     except (UserFacingError, ConfigError) as exc:
-        print(f"footnote: {exc}", file=sys.stderr)
-        return 2
+        return _fail(args, str(exc))
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:  # `footnote ... | head`: the reader left; stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except Exception as exc:  # never a traceback: one line (the traceback is in the log at DEBUG)
+        logging.getLogger(__name__).debug("footnote %s failed", args.command, exc_info=True)
+        return _fail(args, f"unexpected error: {type(exc).__name__}: {exc} (LOG_LEVEL=DEBUG shows where)", code=1)
+
+
+def _fail(args: argparse.Namespace, message: str, code: int = 2) -> int:
+    """An error as one line on stderr, or, with --json, as one JSON object on stdout (where the caller parses)."""
+    if getattr(args, "json", False):
+        print(json.dumps({"error": message}, ensure_ascii=False))
+    else:
+        print(f"footnote: {message}", file=sys.stderr)
+    return code
+
+
+# Arguments that are text (a question, a topic, a name), not a path: undecodable bytes in them are replaced.
+_PATH_ARGUMENTS = frozenset({"file", "corpus", "out", "output", "data"})
+
+
+def _readable_text_arguments(args: argparse.Namespace) -> None:
+    """A question given with bytes that are not UTF-8 (Python keeps them as lone surrogates, which nothing can
+    encode again) is answered with those bytes replaced by U+FFFD, after one warning naming the argument."""
+    for name, value in vars(args).items():
+        if isinstance(value, str) and name not in _PATH_ARGUMENTS and not _encodable(value):
+            fixed = readable(value)
+            print(f"footnote: warning: {name} is not valid UTF-8; read as {fixed!r}", file=sys.stderr)
+            setattr(args, name, fixed)
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def readable(text: str) -> str:
+    """`text` with undecodable bytes (lone surrogates from the command line or a pipe) replaced by U+FFFD."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")

@@ -122,13 +122,21 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     from index.evaluate import evaluate_questions, evaluate_squad, format_report
 
-    if args.quotes:
-        from index.quotes import evaluate as evaluate_quotes
-        from index.quotes import format_evaluation
+    if args.quotes or args.timeline:
+        from index import evaluate_extraction as extraction
 
-        quote_report = evaluate_quotes(open_engine(settings), Path(args.file))
-        print(json.dumps(quote_report, ensure_ascii=False, indent=2) if args.json else format_evaluation(quote_report))
-        return 0
+        minimums, maximums = extraction.parse_bounds(args.min, "--min"), extraction.parse_bounds(args.max, "--max")
+        evaluate, form = (
+            (extraction.evaluate_quotes, extraction.format_quotes)
+            if args.quotes
+            else (extraction.evaluate_timeline, extraction.format_timeline)
+        )
+        found = evaluate(open_engine(settings), Path(args.file))
+        print(json.dumps(found, ensure_ascii=False, indent=2) if args.json else form(found))
+        failures = extraction.check_floors(found, minimums, maximums)
+        for failure in failures:
+            print(f"below the floor: {failure}", file=sys.stderr)
+        return 1 if failures else 0
     from index.progress import terminal_progress
 
     with terminal_progress() as progress:  # a bar on a terminal, a line now and then in a log
@@ -187,6 +195,8 @@ def cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
         day = date.fromisoformat(args.date) if args.date else date.today()
     except ValueError as exc:
         raise ConfigError(f"--date must be YYYY-MM-DD, not {args.date!r}.") from exc
+    if not date(1900, 1, 1) <= day <= date(9999, 12, 24):  # the digest looks a week back and ahead
+        raise ConfigError(f"--date must be between 1900-01-01 and 9999-12-24, not {args.date!r}.")
     engine = open_engine(settings)
     week = {(day - timedelta(days=n)).isoformat() for n in range(7)}
     new = [doc_id for doc_id, info in engine.documents.items() if info.date in week]
@@ -225,6 +235,11 @@ async def chat(settings: Settings, stdin: TextIO, stdout: TextIO) -> int:
                 break
             if not line.strip():
                 continue
+            try:
+                line.encode("utf-8")
+            except UnicodeEncodeError:  # bytes that are not UTF-8 in the input: say so, answer the rest
+                line = line.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+                print(f"footnote: warning: this line is not valid UTF-8; read as {line.strip()!r}", file=stdout)
             if not interactive:
                 print(f"? {line.strip()}", file=stdout)
             try:

@@ -7,6 +7,7 @@ after a restart.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 import re
@@ -19,17 +20,21 @@ from discord.ext import commands
 from cogs.cooldown import question_cooldown
 from cogs.engine_thread import run_engine
 from cogs.render import (
+    INVALID_BUTTON,
     NO_MENTIONS,
     PAGE_SIZE,
     answer_embed,
+    defer,
+    deliver,
     full_passages_embed,
     message_text,
     pages_of,
     reply_privately,
+    stored_id,
 )
 from index.engine import Answer, clean_question
 from index.errors import UserFacingError
-from lifecycle import tracking
+from lifecycle import first_delivery, tracking
 from store.conversation import Conversation, Reply, dm_scope, guild_scope
 
 if TYPE_CHECKING:
@@ -57,14 +62,15 @@ class AskButton(
 ):
     """A button of an answer message. Everything it needs is in its custom_id and in the store."""
 
-    def __init__(self, answer_id: int, action: str, page: int, *, disabled: bool = False) -> None:
+    def __init__(self, answer_id: int | None, action: str, page: int, *, disabled: bool = False) -> None:
+        """`answer_id` None: a forged custom_id (answered with a clear message, never looked up)."""
         emoji, label, style, row = _BUTTONS[action]
         super().__init__(
             discord.ui.Button(
                 style=style,
                 emoji=emoji,
                 label=label,
-                custom_id=f"fn:ask:{answer_id}:{action}:{page}",
+                custom_id=f"fn:ask:{answer_id or 0}:{action}:{page}",
                 disabled=disabled,
                 row=row,
             )
@@ -75,9 +81,16 @@ class AskButton(
     async def from_custom_id(
         cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]
     ) -> AskButton:
-        return cls(int(match["answer"]), match["action"], int(match["page"]))
+        return cls(stored_id(match["answer"]), match["action"], int(match["page"]))
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        return first_delivery(interaction)  # the same click delivered twice is answered once
 
     async def callback(self, interaction: discord.Interaction) -> None:
+        if self.answer_id is None:
+            log.info("button with an invalid answer id from user %s", interaction.user.id)
+            await reply_privately(interaction, INVALID_BUTTON)
+            return
         cog = interaction.client.get_cog(AskCog.__cog_name__)
         if not isinstance(cog, AskCog):
             await reply_privately(interaction, "Footnote is restarting; please try again in a moment.")
@@ -90,6 +103,34 @@ class AskButton(
         except Exception:
             log.exception("button %s failed", self.item.custom_id)
             await reply_privately(interaction, "Something went wrong on my side; it has been logged.")
+
+
+SEND_RETRIES = (1.0, 3.0)  # seconds before each new try after a Discord server error (5xx)
+
+
+async def reply_to(message: discord.Message, **fields: Any) -> None:
+    """Reply to a DM or mention without pinging. A server error (discord.py retries 500/502 itself, not 503) is
+    tried again; a channel the bot may not post in (403) gets the answer to its asker by DM instead."""
+    for delay in (*SEND_RETRIES, None):
+        try:
+            await message.reply(mention_author=False, allowed_mentions=NO_MENTIONS, **fields)
+            return
+        except discord.Forbidden as exc:
+            if message.guild is None:
+                raise
+            log.warning(
+                "cannot reply in channel %s (%s); answering message %s by DM", message.channel.id, exc, message.id
+            )
+            note = f"I can't post in <#{message.channel.id}>; here is the answer to your question there."
+            content = fields.pop("content", None)
+            text = f"{note}\n{content}" if content else note
+            await message.author.send(content=text, allowed_mentions=NO_MENTIONS, **fields)
+            return
+        except discord.DiscordServerError as exc:
+            if delay is None:
+                raise
+            log.warning("Discord failed replying to message %s (%s); trying again in %.0f s", message.id, exc, delay)
+            await asyncio.sleep(delay)
 
 
 def answer_view(answer_id: int | None, answer: Answer, page: int) -> discord.ui.View:
@@ -125,7 +166,7 @@ class AskCog(commands.Cog, name="Ask"):
             self.bot.engine.ask,
             params.get("query") or question,
             PAGE_SIZE,
-            page * PAGE_SIZE,
+            int(params.get("offset", 0)) + page * PAGE_SIZE,
             tuple(params.get("exclude", ())),
             params.get("context", ""),
         )
@@ -150,7 +191,7 @@ class AskCog(commands.Cog, name="Ask"):
         private: bool = False,
     ) -> None:
         question_cooldown(self.bot).check(interaction.user.id)
-        await interaction.response.defer(ephemeral=private, thinking=True)
+        deferred = await defer(interaction, ephemeral=private)
         user_id = interaction.user.id
         if interaction.guild_id is None or interaction.channel_id is None:
             scope = dm_scope(user_id)
@@ -167,12 +208,14 @@ class AskCog(commands.Cog, name="Ask"):
                 private=private,
             )
         except UserFacingError as exc:
-            await interaction.edit_original_response(content=message_text(str(exc)), allowed_mentions=NO_MENTIONS)
+            await deliver(interaction, private=True, deferred=deferred, content=message_text(str(exc)))
             return
-        await interaction.edit_original_response(
+        await deliver(
+            interaction,
+            private=private,
+            deferred=deferred,
             embed=self._embed(reply),
             view=answer_view(reply.answer_id, reply.answer, 0),
-            allowed_mentions=NO_MENTIONS,
         )
 
     # -- DMs and mentions ------------------------------------------------------------------------------
@@ -209,16 +252,11 @@ class AskCog(commands.Cog, name="Ask"):
                     question=question,
                     k=PAGE_SIZE,
                 )
-                await message.reply(
-                    embed=self._embed(reply),
-                    view=answer_view(reply.answer_id, reply.answer, 0),
-                    mention_author=False,
-                    allowed_mentions=NO_MENTIONS,
-                )
+                await reply_to(message, embed=self._embed(reply), view=answer_view(reply.answer_id, reply.answer, 0))
         except UserFacingError as exc:
-            await message.reply(message_text(str(exc)), mention_author=False, allowed_mentions=NO_MENTIONS)
-        except discord.HTTPException:
-            log.exception("could not answer message %s", message.id)
+            await reply_to(message, content=message_text(str(exc)))
+        except discord.HTTPException as exc:
+            log.warning("could not answer message %s: %s", message.id, exc)
         except Exception:
             log.exception("error answering message %s", message.id)
             await message.reply(

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
-from datetime import date
+from datetime import UTC, date, datetime
 from time import time as wall_clock
 from typing import TYPE_CHECKING
 
@@ -19,7 +20,7 @@ from index.engine import Engine
 from index.errors import UserFacingError
 from index.timeline import TimelineIndex, build_index, events_on
 from store import StoreError
-from store.digest import DigestStore, Schedule, check_timezone, next_due, parse_time_of_day
+from store.digest import DigestPart, DigestStore, Schedule, check_timezone, next_due, parse_time_of_day
 
 if TYPE_CHECKING:
     from client import FootnoteBot
@@ -60,6 +61,8 @@ def digest_embeds(digest: Digest, title: str) -> list[discord.Embed]:
     blocks: list[str] = []
     for section in digest.sections:
         blocks.append(f"__**{escape(clip(section.title, 200))}**__")
+        if section.note:
+            blocks.append(f"*{escape(clip(section.note, 300))}*")
         blocks.extend(item_block(n, item) for n, item in enumerate(section.items, 1))
     embeds: list[discord.Embed] = []
     current: list[str] = []
@@ -76,6 +79,13 @@ def digest_embeds(digest: Digest, title: str) -> list[discord.Embed]:
         embed.set_footer(text=f"Footnote digest · corpus {digest.corpus_version} · {number}/{len(embeds)}")
         assert len(embed) <= EMBEDS_TOTAL_LIMIT
     return embeds
+
+
+def part_nonce(guild_id: int, day: date, number: int) -> str:
+    """The same nonce for every send of one part, so Discord (enforce_nonce) returns the message it already
+    created instead of posting it twice when an answer was lost (at most 25 characters)."""
+    digest = hashlib.sha256(f"digest:{guild_id}:{day.isoformat()}:{number}".encode()).digest()
+    return str(int.from_bytes(digest[:8], "big") >> 1)
 
 
 def _topics(raw: str | None) -> list[str]:
@@ -99,7 +109,8 @@ class DigestCog(commands.GroupCog, group_name="digest", group_description="The d
         self._tick_lock = asyncio.Lock()
         self._stopping = False
         # Digests sent while the database was unreachable, recorded as sent once it is back (before anything else).
-        self._unrecorded: list[tuple[int, date, float, list[str], float]] = []
+        # (guild, day, sent at, claimed at); the items posted are those fixed with the day's parts.
+        self._unrecorded: list[tuple[int, date, float, float]] = []
         self._events: TimelineIndex | None = None
         super().__init__()
 
@@ -161,9 +172,9 @@ class DigestCog(commands.GroupCog, group_name="digest", group_description="The d
     async def _record_unrecorded(self) -> bool:
         """Record the digests sent while the database was away; False while it still is."""
         while self._unrecorded:
-            guild_id, day, sent_at, keys, claimed_at = self._unrecorded[0]
+            guild_id, day, sent_at, claimed_at = self._unrecorded[0]
             try:
-                await self.digests.mark_sent(guild_id, day, sent_at, keys, claimed_at=claimed_at)
+                await self.digests.mark_sent(guild_id, day, sent_at, claimed_at=claimed_at)
             except StoreError as exc:
                 log.warning(
                     "database still unavailable (%s); %d sent digests wait to be recorded", exc, len(self._unrecorded)
@@ -176,7 +187,11 @@ class DigestCog(commands.GroupCog, group_name="digest", group_description="The d
         since = schedule.last_digest_at
         new_documents = await self.digests.documents_since(since) if since is not None else []
         recent = await self.digests.recent_items(schedule.guild_id, now)
-        gaps = await self.bot.store.gaps(schedule.guild_id, limit=5, since=since or 0.0)
+        # Privacy: only public questions asked in the digest's own channel are quoted (its readers saw them
+        # asked); questions from other channels are counted, never quoted; private ones are neither.
+        audience = (schedule.channel_id,)
+        gaps = await self.bot.store.gaps(schedule.guild_id, channels=audience, limit=5, since=since or 0.0)
+        elsewhere = await self.bot.store.gaps_elsewhere(schedule.guild_id, channels=audience, since=since or 0.0)
         engine = self.bot.engine
         events = await self._timeline_index(engine)
         return await run_engine(
@@ -188,6 +203,7 @@ class DigestCog(commands.GroupCog, group_name="digest", group_description="The d
             new_documents=new_documents,
             posted_recently=recent,
             unanswered=[(gap.question, gap.asked) for gap in gaps],
+            unanswered_elsewhere=elsewhere,
             events_on=lambda d: events_on(events, d),
         )
 
@@ -203,7 +219,11 @@ class DigestCog(commands.GroupCog, group_name="digest", group_description="The d
 
     async def post(self, schedule: Schedule, day: date, *, claimed_at: float | None = None) -> bool:
         """Send the claimed digest of `day`; record success, a retry, a give-up, or a pause. `claimed_at` is
-        the claim (see DigestStore.claim): the record applies only while the claim is still this process's."""
+        the claim (see DigestStore.claim): the record applies only while the claim is still this process's.
+
+        The day's parts are fixed the first time (and rebuilt never after); each is recorded the moment Discord
+        accepts it, and sent with a nonce of its own, so a retry (or the process that takes a lapsed claim over)
+        sends only what is missing, and a resend of a part whose answer was lost is deduplicated by Discord."""
         now = self.clock()
         channel = self.bot.get_channel(schedule.channel_id)
         try:
@@ -217,9 +237,16 @@ class DigestCog(commands.GroupCog, group_name="digest", group_description="The d
                 if not (permissions.view_channel and permissions.send_messages and permissions.embed_links):
                     await self._pause(schedule, day, f"I lost the permission to post in #{channel.name}")
                     return False
-            digest = await self.build(schedule, day, now)
-            for embed in digest_embeds(digest, f"Daily digest · {day.isoformat()}"):
-                await channel.send(embed=embed, allowed_mentions=NO_MENTIONS)
+            parts = await self.digests.parts(schedule.guild_id, day)
+            if not parts:
+                digest = await self.build(schedule, day, now)
+                embeds = digest_embeds(digest, f"Daily digest · {day.isoformat()}")
+                parts = await self.digests.save_parts(
+                    schedule.guild_id, day, [embed.to_dict() for embed in embeds], digest.keys
+                )
+            for part in parts:
+                if not part.sent:
+                    await self._send_part(channel, schedule, day, part)
         except discord.NotFound:
             await self._pause(schedule, day, "the digest channel was deleted")
             return False
@@ -235,10 +262,10 @@ class DigestCog(commands.GroupCog, group_name="digest", group_description="The d
             return False
         sent_at = self.clock()
         try:
-            recorded = await self.digests.mark_sent(schedule.guild_id, day, sent_at, digest.keys, claimed_at=claimed_at)
+            recorded = await self.digests.mark_sent(schedule.guild_id, day, sent_at, claimed_at=claimed_at)
         except StoreError as exc:
             # Sent, but not recorded: keep it, and record it before anything else once the database is back.
-            self._unrecorded.append((schedule.guild_id, day, sent_at, digest.keys, claimed_at or now))
+            self._unrecorded.append((schedule.guild_id, day, sent_at, claimed_at or now))
             log.warning("digest posted to guild %s but not recorded yet (%s)", schedule.guild_id, exc)
             return True
         if not recorded:
@@ -247,6 +274,38 @@ class DigestCog(commands.GroupCog, group_name="digest", group_description="The d
             )
         log.info("digest posted to guild %s channel %s for %s", schedule.guild_id, schedule.channel_id, day)
         return True
+
+    async def _send_part(
+        self, channel: discord.abc.Messageable, schedule: Schedule, day: date, part: DigestPart
+    ) -> None:
+        embed = discord.Embed.from_dict(part.payload)
+        if part.attempted_at is not None:
+            # A send was started and its result never recorded (the process died, or the answer was lost): the
+            # message may be in the channel already.
+            found = await self._find_posted(channel, embed, part.attempted_at)
+            if found is not None:
+                await self.digests.part_sent(schedule.guild_id, day, part.number, found, self.clock())
+                return
+        await self.digests.part_attempted(schedule.guild_id, day, part.number, self.clock())
+        message = await channel.send(
+            embed=embed, allowed_mentions=NO_MENTIONS, nonce=part_nonce(schedule.guild_id, day, part.number)
+        )
+        await self.digests.part_sent(schedule.guild_id, day, part.number, message.id, self.clock())
+
+    async def _find_posted(self, channel: discord.abc.Messageable, embed: discord.Embed, since: float) -> int | None:
+        """The id of a message of the bot's, posted since `since`, that shows this embed (None if not found or
+        the history cannot be read)."""
+        me = self.bot.user
+        wanted = (embed.title, embed.description, embed.footer.text)
+        try:
+            async for message in channel.history(limit=50, after=datetime.fromtimestamp(since - 60, UTC)):
+                if me is not None and message.author.id == me.id and message.embeds:
+                    posted = message.embeds[0]
+                    if (posted.title, posted.description, posted.footer.text) == wanted:
+                        return message.id
+        except discord.HTTPException as exc:
+            log.info("cannot read the digest channel's history to look for an unrecorded part: %s", exc)
+        return None
 
     async def _pause(self, schedule: Schedule, day: date, reason: str) -> None:
         await self.digests.pause(schedule.guild_id, reason)

@@ -30,9 +30,21 @@ class MemoryCog(commands.Cog, name="Memory"):
     async def cog_load(self) -> None:
         if self.retention_days > 0:
             self.sweep.start()
+        if getattr(self.bot.store, "persistent", False):
+            self.watch_database.start()
 
     async def cog_unload(self) -> None:
         self.sweep.cancel()
+        self.watch_database.cancel()
+
+    @tasks.loop(seconds=30)
+    async def watch_database(self) -> None:
+        """Notice within 30 s (not at the next question) a database file deleted or replaced under the bot; the
+        store restores a deleted one from its open connection and logs it."""
+        try:
+            await self.bot.store.check_file()
+        except StoreError as exc:
+            log.warning("database check failed: %s", exc)
 
     @tasks.loop(hours=6)
     async def sweep(self) -> None:
@@ -88,10 +100,20 @@ class MemoryCog(commands.Cog, name="Memory"):
     @app_commands.default_permissions(manage_guild=True)
     @app_commands.checks.has_permissions(manage_guild=True)
     async def gaps(self, interaction: discord.Interaction) -> None:
+        guild_id = interaction.guild_id or 0
+        channels = readable_channels(interaction)
         try:
-            gaps = await self.bot.store.gaps(interaction.guild_id, limit=15)
+            gaps = await self.bot.store.gaps(guild_id, channels=channels, limit=15)
+            elsewhere = await self.bot.store.gaps_elsewhere(guild_id, channels=channels)
         except StoreError as exc:
             raise UserFacingError(MEMORY_TROUBLE) from exc
+        hidden = ""
+        if elsewhere:
+            noun = "question" if elsewhere == 1 else "questions"
+            hidden = f"{elsewhere} more {noun} asked in channels you cannot read (counted, not shown)."
+        if not gaps and hidden:
+            await interaction.response.send_message(hidden, ephemeral=True, allowed_mentions=NO_MENTIONS)
+            return
         if not gaps:
             text = "No knowledge gaps recorded in this server: every question found an answer, and none got a 👎."
             await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
@@ -108,8 +130,27 @@ class MemoryCog(commands.Cog, name="Memory"):
             title="Knowledge gaps: most frequent first",
             description=fit_lines(lines),
         )
-        embed.set_footer(text="Questions the corpus could not answer, and answers marked 👎")
+        footer = "Public questions the corpus could not answer, and answers marked 👎"
+        embed.set_footer(text=f"{footer}. {hidden}" if hidden else footer)
         await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+
+def readable_channels(interaction: discord.Interaction) -> set[int]:
+    """Channels (and public threads) of the interaction's server that its user can read; only the channel it
+    was used in when the server or member is not cached. A private thread counts only when used from it."""
+    channels = {interaction.channel_id} if interaction.channel_id else set()
+    guild, member = interaction.guild, interaction.user
+    if guild is None or not isinstance(member, discord.Member):
+        return channels
+    for channel in [*guild.channels, *guild.threads]:
+        if isinstance(channel, discord.CategoryChannel | discord.ForumChannel):
+            continue
+        if isinstance(channel, discord.Thread) and channel.is_private():
+            continue
+        permissions = channel.permissions_for(member)
+        if permissions.view_channel and permissions.read_message_history:
+            channels.add(channel.id)
+    return channels
 
 
 def fit_lines(lines: list[str], limit: int = DESCRIPTION_LIMIT) -> str:

@@ -15,9 +15,9 @@ from typing import Any, Protocol
 import discord
 
 from cogs.cooldown import question_cooldown
-from cogs.render import NO_MENTIONS, reply_privately
+from cogs.render import INVALID_BUTTON, NO_MENTIONS, deliver, reply_privately, stored_id
 from index.errors import UserFacingError
-from lifecycle import tracking
+from lifecycle import first_delivery, tracking
 from store import StoreError
 
 log = logging.getLogger(__name__)
@@ -33,12 +33,12 @@ class PageButton(
     discord.ui.DynamicItem[discord.ui.Button],
     template=r"fn:pg:(?P<kind>[a-z]{1,12}):(?P<record>[0-9]{1,19}):(?P<direction>prev|next):(?P<page>[0-9]{1,3})",
 ):
-    def __init__(self, kind: str, record_id: int, direction: str, page: int, *, disabled: bool = False) -> None:
+    def __init__(self, kind: str, record_id: int | None, direction: str, page: int, *, disabled: bool = False) -> None:
         super().__init__(
             discord.ui.Button(
                 style=discord.ButtonStyle.secondary,
                 emoji="◀" if direction == "prev" else "▶",
-                custom_id=f"fn:pg:{kind}:{record_id}:{direction}:{page}",
+                custom_id=f"fn:pg:{kind}:{record_id or 0}:{direction}:{page}",
                 disabled=disabled,
             )
         )
@@ -48,9 +48,16 @@ class PageButton(
     async def from_custom_id(
         cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]
     ) -> PageButton:
-        return cls(match["kind"], int(match["record"]), match["direction"], int(match["page"]))
+        return cls(match["kind"], stored_id(match["record"]), match["direction"], int(match["page"]))
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        return first_delivery(interaction)  # the same click delivered twice is answered once
 
     async def callback(self, interaction: discord.Interaction) -> None:
+        if self.record_id is None:
+            log.info("page button with an invalid record id from user %s", interaction.user.id)
+            await reply_privately(interaction, INVALID_BUTTON)
+            return
         try:
             async with tracking(interaction.client):
                 await self._turn(interaction)
@@ -122,4 +129,4 @@ async def send_first_page(
     except StoreError:
         log.exception("could not store the /%s options; the answer goes out without page buttons", kind)
     view = page_view(kind, record_id, 0, pages) if record_id is not None else discord.ui.View()
-    await interaction.edit_original_response(embed=embed, view=view, allowed_mentions=NO_MENTIONS)
+    await deliver(interaction, private=private, embed=embed, view=view)

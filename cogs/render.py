@@ -33,6 +33,8 @@ CUSTOM_ID_LIMIT = 100
 
 PAGE_SIZE = 3
 MAX_PAGES = 10
+MAX_STORED_ID = 2**63 - 1  # SQLite's INTEGER (and PostgreSQL's BIGINT)
+INVALID_BUTTON = "This button is not valid (it does not point to anything I stored); please ask again."
 NO_MENTIONS = discord.AllowedMentions.none()
 
 COLOR_ANSWER = discord.Colour(0x2E7D32)
@@ -148,9 +150,74 @@ def full_passages_embed(results: Sequence[Result], version: str) -> discord.Embe
     return embed
 
 
+def stored_id(text: str) -> int | None:
+    """A record id read from a custom_id, or None when it cannot be one we made (a forged button: zero, leading
+    zeros, or past a 64-bit integer, which the database would refuse with OverflowError)."""
+    value = int(text) if text.isascii() and text.isdigit() and len(text) <= 19 else 0
+    return value if 0 < value <= MAX_STORED_ID and str(value) == text else None
+
+
 def message_text(text: str) -> str:
     """A plain message, escaped and within the 2000-character content limit."""
     return fit(text, CONTENT_LIMIT)
+
+
+# -- delivering an answer when Discord lost the interaction ------------------------------------------------
+
+# Discord's codes for an interaction that can no longer be answered: it was never received or is over 3 s old
+# unanswered (10062), its token expired after 15 minutes (50027, 10015), its message is gone (10008).
+GONE_CODES = frozenset({10062, 10015, 50027, 10008})
+
+
+def interaction_gone(error: discord.HTTPException) -> bool:
+    return error.code in GONE_CODES or (error.status == 401 and not error.code)
+
+
+async def defer(interaction: discord.Interaction, *, ephemeral: bool) -> bool:
+    """Defer (thinking…); False when Discord no longer knows the interaction (the answer must go elsewhere)."""
+    try:
+        await interaction.response.defer(ephemeral=ephemeral, thinking=True)
+    except discord.HTTPException as exc:
+        if not interaction_gone(exc):
+            raise
+        log.warning(
+            "interaction %s was lost by Discord (%s); its answer will be delivered another way", interaction.id, exc
+        )
+        return False
+    return True
+
+
+async def deliver(
+    interaction: discord.Interaction,
+    *,
+    private: bool,
+    deferred: bool = True,
+    content: str | None = None,
+    embed: discord.Embed | None = None,
+    view: discord.ui.View | None = None,
+) -> None:
+    """Edit the deferred reply into the answer. When Discord no longer knows the interaction (lost, or its token
+    expired), the answer is not lost: it goes to the channel (a public question) or to the asker by DM (a private
+    one), saying whose question it answers, without pinging anyone."""
+    if deferred:
+        try:
+            await interaction.edit_original_response(
+                content=content, embed=embed, view=view, allowed_mentions=NO_MENTIONS
+            )
+            return
+        except discord.HTTPException as exc:
+            if not interaction_gone(exc):
+                raise
+            log.warning("interaction %s can no longer be answered (%s); delivering elsewhere", interaction.id, exc)
+    extra = {"view": view} if view is not None else {}
+    if private or interaction.channel is None or interaction.guild_id is None:
+        note = "Your answer (Discord lost the original reply):"
+        await interaction.user.send(content=fit(f"{note}\n{content or ''}".strip(), CONTENT_LIMIT, lambda s: s),
+                                    embed=embed, allowed_mentions=NO_MENTIONS, **extra)  # fmt: skip
+    else:
+        note = f"Answer for {interaction.user.mention} (Discord lost the original reply):"
+        await interaction.channel.send(content=fit(f"{note}\n{content or ''}".strip(), CONTENT_LIMIT, lambda s: s),
+                                       embed=embed, allowed_mentions=NO_MENTIONS, **extra)  # fmt: skip
 
 
 # -- the one error path ----------------------------------------------------------------------------------
@@ -174,6 +241,10 @@ async def on_app_command_error(interaction: discord.Interaction, error: app_comm
         text = f"Slow down a little: try again in {error.retry_after:.0f} s."
     elif isinstance(error, app_commands.MissingPermissions | app_commands.CheckFailure):
         text = "You can't use this command here."
+    elif isinstance(original, discord.HTTPException) and interaction_gone(original):
+        # Nobody can be told any more (Discord lost the interaction): one line, no traceback.
+        log.warning("interaction %s (/%s) can no longer be answered: %s", interaction.id, interaction.command, original)
+        return
     else:
         command = interaction.command.qualified_name if interaction.command else "?"
         log.exception("error in /%s", command, exc_info=original)

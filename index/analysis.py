@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from index.arrays import concat, offsets, ranges
+from index.children import end_with_parent
 from index.corpus import Document
 from index.crosslang import Lexicon, link_candidates
 from index.duplicates import _MINHASH_MIN_KEY, _NUM_HASHES, _duplicate_key, _minhash, _shingles
@@ -228,15 +229,15 @@ class _Analysis:
 
 
 def _analyse_documents(
-    documents: Sequence[tuple[str, int]],
+    documents: Sequence[tuple[str, int, str]],
     analyzer: Analyzer,
     glossary: Glossary,
     terms: dict[str, int] | None = None,
     progress: Progress | None = None,
 ) -> _Analysis:
-    """Split each (text, body start) into passages and compute their signatures and token bags. With `terms`
-    (a worker's vocabulary, kept between its parts), term ids are that vocabulary's and the result lists only
-    the terms it gained."""
+    """Split each (text, body start, document id) into passages and compute their signatures and token bags.
+    With `terms` (a worker's vocabulary, kept between its parts), term ids are that vocabulary's and the result
+    lists only the terms it gained. The id only names a document in warnings: analyses are cached by content."""
     base = len(terms) if terms is not None else 0
     terms = terms if terms is not None else {}
     labels: dict[str, int] = {}
@@ -253,10 +254,10 @@ def _analyse_documents(
     bag_sizes: list[int] = []
     bag_terms: list[int] = []
     bag_counts: list[int] = []
-    for text, body_start in documents:
+    for text, body_start, doc_id in documents:
         if progress is not None:
             progress.advance()
-        raw = split_document("", text, body_start)
+        raw = split_document(doc_id, text, body_start)
         doc_sizes.append(len(raw))
         for passage in raw:
             paragraph.append(passage.paragraph)
@@ -290,7 +291,9 @@ def _analyse_documents(
         grams=np.asarray(grams, dtype=np.int32),
         bag_ptr=offsets([np.asarray(bag_sizes, dtype=np.int64)]),
         bag_terms=np.asarray(bag_terms, dtype=np.int32),
-        bag_counts=np.asarray(bag_counts, dtype=np.uint16),
+        # A term may occur more than 65,535 times in one passage (a megabyte paragraph without punctuation is one
+        # passage); BM25 saturates long before, so the count is clipped rather than overflowing.
+        bag_counts=np.minimum(np.asarray(bag_counts, dtype=np.int64), 2**16 - 1).astype(np.uint16),
         labels=list(labels),
         terms=list(terms)[base:],
         term_base=base,
@@ -302,12 +305,15 @@ def _analyse_documents(
 _WORKER_STATE: dict[str, tuple[Analyzer, Glossary, dict[str, int]]] = {}
 
 
-def _init_worker(spec: TokenizerSpec) -> None:
+def _init_worker(spec: TokenizerSpec, parent_pid: int | None = None) -> None:
+    """A worker's initializer: it ends with the process that started it (index/children.py), then loads jieba."""
+    if parent_pid is not None:
+        end_with_parent(parent_pid)
     logging.getLogger("jieba").setLevel(logging.WARNING)
     _WORKER_STATE["analyzer"] = (spec.analyzer(), spec.glossary, {})
 
 
-def _analyse_chunk(documents: list[tuple[str, int]]) -> _Analysis:
+def _analyse_chunk(documents: list[tuple[str, int, str]]) -> _Analysis:
     analyzer, glossary, terms = _WORKER_STATE["analyzer"]
     return replace(_analyse_documents(documents, analyzer, glossary, terms), worker=os.getpid())
 
@@ -317,7 +323,7 @@ def _analyse_with(helper: ProcessPoolExecutor, documents: Sequence[Document]) ->
     if not documents or sum(len(doc.text) for doc in documents) >= PARALLEL_MIN_CHARS:
         return None
     try:
-        return helper.submit(_analyse_chunk, [(doc.text, doc.body_start) for doc in documents]).result()
+        return helper.submit(_analyse_chunk, [(doc.text, doc.body_start, doc.doc_id) for doc in documents]).result()
     except (BrokenProcessPool, OSError, RuntimeError) as exc:
         log.warning("tokenising helper failed (%s); tokenising here", exc)
         return None
@@ -337,14 +343,14 @@ def _analyse(
     Worker processes are started with "spawn" (a fork would copy locks held by the caller's other threads,
     e.g. a running bot's), so a script that builds a large index must guard its entry point with
     ``if __name__ == "__main__":``; should the pool fail anyway, the documents are analysed here."""
-    jobs = [(doc.text, doc.body_start) for doc in documents]
-    size = sum(len(text) for text, _ in jobs)
+    jobs = [(doc.text, doc.body_start, doc.doc_id) for doc in documents]
+    size = sum(len(job[0]) for job in jobs)
     workers = workers if workers is not None else (os.cpu_count() or 1)
     if progress is not None:
         progress.stage("tokenise", total=len(jobs), unit="documents")
     if spec is None or workers < 2 or size < PARALLEL_MIN_CHARS:
         return _analyse_documents(jobs, analyzer, glossary, progress=progress)
-    chunks: list[list[tuple[str, int]]] = [[]]
+    chunks: list[list[tuple[str, int, str]]] = [[]]
     filled = 0
     target = min(_CHUNK_CHARS, size // (4 * workers) + 1)
     for job in jobs:
@@ -355,7 +361,9 @@ def _analyse(
         filled += len(job[0])
     context = multiprocessing.get_context("spawn")
     try:
-        with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(spec,)) as pool:
+        with ProcessPoolExecutor(
+            workers, mp_context=context, initializer=_init_worker, initargs=(spec, os.getpid())
+        ) as pool:
             parts = []
             for chunk, part in zip(chunks, pool.map(_analyse_chunk, chunks), strict=True):  # in order, as done
                 parts.append(part)

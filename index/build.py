@@ -32,6 +32,7 @@ from index.analysis import (
 from index.arrays import offsets, ranges
 from index.bm25 import BM25Index, BM25Params
 from index.buildlock import build_lock
+from index.children import end_with_parent
 from index.corpus import Document, DocumentInfo, corpus_fingerprint, load_catalog, load_document
 from index.crosslang import Lexicon, best_links, link_candidates
 from index.duplicates import UNDECIDED, _collapse, _previous_decisions
@@ -82,7 +83,9 @@ def load_or_build(
                 pass
         if index_file is None and sources.spec.cache_dir is not None and sources.size >= analysis.PARALLEL_MIN_CHARS:
             context = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(1, mp_context=context) as pool:
+            with ProcessPoolExecutor(
+                1, mp_context=context, initializer=end_with_parent, initargs=(os.getpid(),)
+            ) as pool:
                 future = pool.submit(
                     _build_index_file, str(sources.corpus_dir), str(data_dir), mode, rebuild, workers,
                     progress is not None,
@@ -371,7 +374,7 @@ def _build_index_file(
     if cached and not rebuild and (workers if workers is not None else os.cpu_count() or 1) >= 2:
         spec = _tokenizer_spec(folder, data, mode)
         helper = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker,
-                                     initargs=(spec,))  # fmt: skip
+                                     initargs=(spec, os.getpid()))  # fmt: skip
         helper.submit(int)  # start it now
     try:
         sources = _Sources.read(folder, data, mode)

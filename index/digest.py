@@ -34,6 +34,7 @@ class DigestSection:
     kind: str  # "new_documents", "topic", "on_this_day", "gaps"
     title: str
     items: tuple[DigestItem, ...]
+    note: str = ""  # said under the title (e.g. how many questions were asked where this channel cannot see)
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,7 @@ class Digest:
 
     @property
     def empty(self) -> bool:
-        return not any(section.items for section in self.sections)
+        return not any(section.items or section.note for section in self.sections)
 
     @property
     def keys(self) -> list[str]:
@@ -77,11 +78,13 @@ def build_digest(
     new_documents: Sequence[str] = (),
     posted_recently: Collection[str] = (),
     unanswered: Sequence[tuple[str, int]] = (),
+    unanswered_elsewhere: int = 0,
     events_on: Callable[[date], Sequence[tuple[str, str, Citation]]] | None = None,
 ) -> Digest:
     """Assemble the digest of `day`. `topics`: subscribed topics (the corpus' main topics when empty);
-    `unanswered`: (question, times asked); `events_on(day)`: (date, sentence, citation) of events on this
-    month and day in any year."""
+    `unanswered`: (question, times asked) of public questions asked where the digest's readers could see them;
+    `unanswered_elsewhere`: how many more were asked elsewhere (counted, never quoted); `events_on(day)`: (date,
+    sentence, citation) of events on this month and day in any year."""
     sections: list[DigestSection] = []
     documents = []
     for doc_id in new_documents:
@@ -120,8 +123,12 @@ def build_digest(
             sections.append(DigestSection("on_this_day", f"On this day ({day:%B} {day.day})", tuple(events)))
 
     gaps = [DigestItem(f"gap:{question}", question, note=f"asked {count}×") for question, count in unanswered]
-    if gaps:
-        sections.append(DigestSection("gaps", "Questions the corpus could not answer", tuple(gaps)))
+    note = ""
+    if unanswered_elsewhere:
+        noun = "question" if unanswered_elsewhere == 1 else "questions"
+        note = f"{unanswered_elsewhere} more {noun} asked in other channels (counted here, not quoted)."
+    if gaps or note:
+        sections.append(DigestSection("gaps", "Questions the corpus could not answer", tuple(gaps), note))
     return Digest(day.isoformat(), engine.version, tuple(sections))
 
 
@@ -147,7 +154,10 @@ def digest_to_json(digest: Digest) -> dict:
     return {
         "date": digest.day,
         "corpus_version": digest.corpus_version,
-        "sections": [{"kind": s.kind, "title": s.title, "items": [item(i) for i in s.items]} for s in digest.sections],
+        "sections": [
+            {"kind": s.kind, "title": s.title, "note": s.note, "items": [item(i) for i in s.items]}
+            for s in digest.sections
+        ],
     }
 
 
@@ -158,6 +168,8 @@ def format_digest_text(digest: Digest) -> str:
     for section in digest.sections:
         lines.append("")
         lines.append(f"## {section.title}")
+        if section.note:
+            lines.append(section.note)
         for number, entry in enumerate(section.items, 1):
             text = entry.excerpt.plain if entry.excerpt is not None else entry.text
             lines.append(f"[{number}] {text}")

@@ -2,7 +2,12 @@
 remembers where the others stood).
 
 Identity is the duplicate key (folded text without spaces and punctuation); a near duplicate has character
-4-gram Jaccard >= 0.85 with a kept passage. Candidates come from MinHash signatures (12 hashes) in 6 bands of 2
+4-gram Jaccard >= 0.85 with a kept passage. Either must also state the same facts (`facts`: numbers, dates,
+names): "2024 ... 3.7 billion" and "2025 ... 12.7 billion" are two statements, and "3.7" and "37" share a key.
+Where a dropped passage stood is recorded (and cited with the kept one) only when its text is verbatim the kept
+one's (`same_text`): a citation is only ever attached to text that is in the cited document.
+
+Candidates come from MinHash signatures (12 hashes) in 6 bands of 2
 rows (LSH). `collapse_duplicates` is the reference over Passage objects; the build uses `_collapse`, the same
 decisions over the analysis' precomputed signatures, deciding again only what a corpus change can reach
 (tested equal to the reference in tests/index/test_build.py).
@@ -17,9 +22,9 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import heapq
 import logging
 import re
+import unicodedata
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -48,6 +53,9 @@ _HASH_A = _RNG.integers(1, _MERSENNE, size=_NUM_HASHES, dtype=np.uint64)
 _HASH_B = _RNG.integers(0, _MERSENNE, size=_NUM_HASHES, dtype=np.uint64)
 
 _MINHASH_MIN_KEY = 20  # passages whose duplicate key is shorter are only matched exactly
+# Of the kept passages sharing a band with a new one, only the latest this many are candidates: without a bound,
+# 100k short passages of a few words from a small vocabulary share bands with thousands each (497 s at 100k).
+_BAND_CANDIDATES = 16
 
 
 def _match_key(text: str) -> str:
@@ -71,18 +79,38 @@ def _minhash(shingles: set[int]) -> np.ndarray:
     return hashed.min(axis=1)
 
 
+_NUMBER = re.compile(r"\d+(?:[.,:/]\d+)*")
+_LATIN_NAME = re.compile(r"[A-Za-z0-9]*[A-Z][A-Za-z0-9]*")
+
+
+def facts(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """What two texts must share to say the same thing: their numbers (figures, years, dates, in any width) and
+    their capitalised Latin words (names, months), each as a set. Near duplicates whose facts differ ("2024 ...
+    3.7 billion" vs "2025 ... 12.7 billion") are different statements and are never merged."""
+    names = _LATIN_NAME.findall(unicodedata.normalize("NFKC", text))
+    return tuple(sorted(set(_NUMBER.findall(fold(text))))), tuple(sorted(set(names)))
+
+
+def same_text(a: str, b: str) -> bool:
+    """Verbatim the same text (spacing aside): the only case where one passage's citation may stand for the
+    other's text."""
+    return a == b or a.split() == b.split()
+
+
 def collapse_duplicates(passages: Sequence[Passage]) -> list[Passage]:
-    """Drop exact and near-duplicate passages, keeping the first and recording where the others stood."""
+    """Drop exact and near-duplicate passages stating the same facts, keeping the first; record where a dropped
+    one stood only when its text is verbatim the kept one's."""
     kept: list[Passage] = []
     extra: dict[int, list[Location]] = {}
-    by_key: dict[str, int] = {}
+    by_key: dict[str, list[int]] = {}
     buckets: dict[tuple[int, bytes], list[int]] = {}
     shingle_sets: list[set[int]] = []
     for passage in passages:
         key = _match_key(passage.text)
         if not key:
             continue
-        target = by_key.get(key)
+        mine = facts(passage.text)  # the same key may still differ in figures: "3.7 billion" and "37 billion"
+        target = next((index for index in by_key.get(key, ()) if facts(kept[index].text) == mine), None)
         shingles = _shingles(key)
         if target is None and len(key) >= _MINHASH_MIN_KEY:
             signature = _minhash(shingles)
@@ -90,10 +118,10 @@ def collapse_duplicates(passages: Sequence[Passage]) -> list[Passage]:
                 (band, signature[band * _BAND_ROWS : (band + 1) * _BAND_ROWS].tobytes())
                 for band in range(_NUM_HASHES // _BAND_ROWS)
             ]
-            candidates = {index for band in bands for index in buckets.get(band, ())}
+            candidates = {index for band in bands for index in buckets.get(band, ())[-_BAND_CANDIDATES:]}
             for index in sorted(candidates):
                 other = shingle_sets[index]
-                if len(shingles & other) / len(shingles | other) >= _NEAR_DUPLICATE:
+                if len(shingles & other) / len(shingles | other) >= _NEAR_DUPLICATE and facts(kept[index].text) == mine:
                     target = index
                     break
             if target is None:
@@ -101,10 +129,11 @@ def collapse_duplicates(passages: Sequence[Passage]) -> list[Passage]:
                     buckets.setdefault(band, []).append(len(kept))
         if target is not None:
             original = kept[target]
-            if original.doc_id != passage.doc_id or original.paragraph != passage.paragraph:
+            moved = original.doc_id != passage.doc_id or original.paragraph != passage.paragraph
+            if moved and same_text(original.text, passage.text):
                 extra.setdefault(target, []).append(passage.location)
             continue
-        by_key[key] = len(kept)
+        by_key.setdefault(key, []).append(len(kept))
         shingle_sets.append(shingles)
         kept.append(passage)
     return [
@@ -219,8 +248,9 @@ def _collapse(
     previous: np.ndarray | None = None,
 ) -> tuple[list[Passage], np.ndarray, np.ndarray]:
     """`index.passages.collapse_duplicates` over the analysed rows: rows are taken in order; a row whose key
-    equals a kept row's is a duplicate of it; otherwise the kept rows sharing a minhash band with it are
-    candidates, in order, compared by exact Jaccard of their character 4-grams (>= 0.85). Signatures come
+    equals a kept row's (and states the same facts) is a duplicate of it; otherwise the latest
+    `_BAND_CANDIDATES` kept rows of each minhash band it shares are candidates, in order, compared by exact
+    Jaccard of their character 4-grams (>= 0.85). Signatures come
     from the (parallel, cached) analysis, candidates are first filtered by minhash agreement and by size
     (Jaccard <= smaller / larger shingle count), and 4-gram sets are built only for the few left.
 
@@ -234,9 +264,8 @@ def _collapse(
     doc_of_row = np.repeat(np.arange(len(documents)), np.diff(analysis.doc_ptr)).tolist()
     starts = analysis.start.tolist()
     ends = analysis.end.tolist()
-    grams = analysis.grams.tolist()
-    signatures = analysis.minhash.astype(np.uint64, copy=False).tobytes()
-    width = 8 * _NUM_HASHES
+    gram_sizes = np.asarray(analysis.grams)
+    minhashes = np.asarray(analysis.minhash)
 
     def text(row: int) -> str:
         return documents[doc_of_row[row]].text[starts[row] : ends[row]]
@@ -245,15 +274,28 @@ def _collapse(
     def shingles(row: int) -> np.ndarray:
         return _gram_hashes(_duplicate_key(fold(text(row))))
 
+    # What each row states (`facts`), as a number per distinct statement, computed once per row when first asked.
+    fact_ids = np.full(n_rows, -1, dtype=np.int64)
+    statements: dict[tuple[tuple[str, ...], tuple[str, ...]], int] = {}
+
+    def facts_ids(rows: np.ndarray) -> np.ndarray:
+        for row in rows[fact_ids[rows] < 0].tolist():
+            fact_ids[row] = statements.setdefault(facts(text(row)), len(statements))
+        return fact_ids[rows]
+
+    def facts_of(row: int) -> int:
+        return int(facts_ids(np.asarray([row]))[0]) if fact_ids[row] < 0 else int(fact_ids[row])
+
     def near_duplicate(row: int, candidates: list[int]) -> int:
-        size = grams[row]
-        mine = signatures[width * row : width * row + width]
-        for other in candidates:
-            if min(size, grams[other]) < _NEAR_DUPLICATE * max(size, grams[other]):
-                continue  # Jaccard is at most the smaller set's size over the larger's
-            theirs = signatures[width * other : width * other + width]
-            if sum(mine[i : i + 8] == theirs[i : i + 8] for i in range(0, width, 8)) < _MIN_AGREEMENT:
-                continue
+        # Cheap filters on all candidates at once: Jaccard is at most the smaller 4-gram set's size over the
+        # larger's, and a near duplicate agrees on at least _MIN_AGREEMENT of its 12 minhash values.
+        others = np.asarray(candidates, dtype=np.int64)
+        size, sizes = gram_sizes[row], gram_sizes[others]
+        possible = np.minimum(size, sizes) >= _NEAR_DUPLICATE * np.maximum(size, sizes)
+        possible &= (minhashes[others] == minhashes[row]).sum(axis=1) >= _MIN_AGREEMENT
+        others = others[possible]
+        others = others[facts_ids(others) == facts_of(row)]  # cheaper than the exact Jaccard, and as final
+        for other in others.tolist():
             a, b = shingles(row), shingles(other)
             common = len(np.intersect1d(a, b, assume_unique=True))
             if common / (len(a) + len(b) - common) >= _NEAR_DUPLICATE:
@@ -268,31 +310,46 @@ def _collapse(
     invalid = (decision >= 0) & ((target >= np.arange(n_rows)) | (decision[target] != KEPT))
     decision[invalid] = UNDECIDED
     was_kept = decision == KEPT
-    pending = np.flatnonzero(decision == UNDECIDED).tolist()
-    queued = set(pending)
-    heapq.heapify(pending)
+    pending = set(np.flatnonzero(decision == UNDECIDED).tolist())
     status = decision.tolist()
+    # The kept rows so far of each key group and of each band group, in row order: a row's candidates are the
+    # first kept row of its key group with the same facts, else the last _BAND_CANDIDATES kept rows of each of
+    # its band groups. Bounded, so many similar short passages (a few words from a small vocabulary) cost
+    # rows x bands x _BAND_CANDIDATES checks, not rows x rows.
+    kept_by_key: dict[int, list[int]] = {}
+    kept_by_band: list[dict[int, list[int]]] = [{} for _ in range(groups.bands)]
     decided = 0
-    while pending:
-        row = heapq.heappop(pending)
-        decided += 1
-        found = KEPT
-        for other in groups.same_key(row):
-            if other >= row:
-                break
-            if status[other] == KEPT:
-                found = other
-                break
-        if found == KEPT:
-            candidates = sorted({other for other in groups.same_band(row) if other < row and status[other] == KEPT})
-            if candidates:
-                found = near_duplicate(row, candidates)
-        status[row] = found
-        if (found == KEPT) != bool(was_kept[row]):
-            for other in (*groups.same_key(row), *groups.same_band(row)):
-                if other > row and other not in queued and status[other] != SKIPPED:
-                    queued.add(other)
-                    heapq.heappush(pending, other)
+    for row in range(n_rows):
+        key_group = groups.key_group(row)
+        band_groups = groups.band_groups(row)
+        if row in pending:
+            decided += 1
+            found = next(
+                (other for other in kept_by_key.get(key_group, ()) if facts_of(other) == facts_of(row)), KEPT
+            )  # the same key may still differ in figures: "3.7" and "37"
+            if found == KEPT:
+                candidates = sorted(
+                    {
+                        other
+                        for band, group in enumerate(band_groups)
+                        if group >= 0
+                        for other in kept_by_band[band].get(group, ())[-_BAND_CANDIDATES:]
+                    }
+                )
+                if candidates:
+                    found = near_duplicate(row, candidates)
+            status[row] = found
+            if previous is not None and (found == KEPT) != bool(was_kept[row]):
+                # Later rows decided in the last build may depend on this one: decide them again.
+                for other in (*groups.same_key(row), *groups.same_band(row)):
+                    if other > row and status[other] != SKIPPED:
+                        pending.add(other)
+        if status[row] == KEPT:
+            if key_group >= 0:
+                kept_by_key.setdefault(key_group, []).append(row)
+            for band, group in enumerate(band_groups):
+                if group >= 0:
+                    kept_by_band[band].setdefault(group, []).append(row)
     log.debug("duplicates: %d of %d passages decided (the rest as in the last build)", decided, n_rows)
     decision = np.asarray(status, dtype=np.int64)
     kept = np.flatnonzero(decision == KEPT)
@@ -303,7 +360,9 @@ def _collapse(
     for row in np.flatnonzero(decision >= 0).tolist():
         original = int(decision[row])
         doc_id = documents[doc_of_row[row]].doc_id
-        if documents[doc_of_row[original]].doc_id != doc_id or paragraph[original] != paragraph[row]:
+        moved = documents[doc_of_row[original]].doc_id != doc_id or paragraph[original] != paragraph[row]
+        # Cited too only when verbatim the kept text: a citation is only ever attached to text in its document.
+        if moved and same_text(text(original), text(row)):
             extra.setdefault(int(pid_of[original]), []).append(Location(doc_id, paragraph[row], starts[row], ends[row]))
     label = analysis.label.tolist()
     passages = [
@@ -357,6 +416,18 @@ class _RowGroups:
         stop_at = np.zeros(len(sorted_labels) + 1, dtype=np.int64)
         stop_at[starts[big]] = stops[big]
         return start_of.tolist(), stop_at.tolist(), rows[order].tolist()
+
+    @property
+    def bands(self) -> int:
+        return len(self._bands)
+
+    def key_group(self, row: int) -> int:
+        """An id of the row's key group (-1 when no other row has its key)."""
+        return self._key[0][row]
+
+    def band_groups(self, row: int) -> list[int]:
+        """Per band, an id of the row's band group (-1 when it shares that band with no other row)."""
+        return [band[0][row] for band in self._bands]
 
     def same_key(self, row: int) -> list[int]:
         return self._members(self._key, row)

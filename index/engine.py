@@ -31,6 +31,7 @@ from index.analysis import TokenizerSpec
 from index.analysis import passage_terms as passage_terms  # re-exported: index/timeline.py imports it from here
 from index.build import build, load_or_build
 from index.corpus import Document, corpus_fingerprint
+from index.duplicates import facts, same_text
 from index.errors import QuestionError
 from index.excerpt import Excerpt, make_excerpt
 from index.glossary import CONCEPT_PREFIX, Glossary
@@ -132,9 +133,9 @@ class Query:
 
 
 def clean_question(question: str) -> str:
-    """Remove mention syntax and control characters, collapse white space."""
+    """Remove mention syntax, control characters and lone surrogates (undecodable bytes), collapse white space."""
     text = _MENTION_RE.sub(" ", question)
-    text = "".join(" " if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") else c for c in text)
+    text = "".join(" " if unicodedata.category(c) in ("Cc", "Cf", "Cs", "Zl", "Zp") else c for c in text)
     return re.sub(r"\s+", " ", text).strip()
 
 
@@ -489,34 +490,43 @@ class Engine:
         return ranked, score_of, coverage
 
     def merge_same_content(self, ranked: Sequence[int]) -> list[list[int]]:
-        """Group results that say the same thing (near-identical text, or the same figures and names in two
-        languages); each group is shown once with all its citations."""
+        """Group results that say the same thing: near-identical text stating the same facts (numbers and names,
+        `index.duplicates.facts`), or the same figures and named things in two languages. Each group is shown
+        once, as its first passage; the others are cited with it only where their text is verbatim the same
+        (`_result`). Passages whose numbers, dates or names differ are never grouped."""
         groups: list[list[int]] = []
-        signatures: list[tuple[set[str], set[str]]] = []
+        signatures: list[tuple[set[str], set[str], object]] = []
         for pid in ranked:
             shingles, anchors = self._signature(pid)
-            for group, (g_shingles, g_anchors) in zip(groups, signatures, strict=True):
-                if _jaccard(shingles, g_shingles) >= 0.6 or (
-                    len(anchors) >= 3 and len(g_anchors) >= 3 and _jaccard(anchors, g_anchors) >= 0.75
+            stated = facts(self.passages[pid].text)
+            for group, (g_shingles, g_anchors, g_stated) in zip(groups, signatures, strict=True):
+                if (_jaccard(shingles, g_shingles) >= 0.6 and stated == g_stated) or (
+                    len(anchors) >= 3 and anchors == g_anchors
                 ):
                     group.append(pid)
                     break
             else:
                 groups.append([pid])
-                signatures.append((shingles, anchors))
+                signatures.append((shingles, anchors, stated))
         return groups
 
     def _compute_signature(self, pid: int) -> tuple[set[str], set[str]]:
-        """A passage's character shingles and its anchors: figures and named things, language-independent
-        markers of its content (cached as `self._signature`)."""
+        """A passage's character shingles and its anchors: figures and named things (people, organisations,
+        products: not the glossary's plain terms), language-independent markers of its content (cached as
+        `self._signature`)."""
         folded = fold(self.passages[pid].text)
-        return _char_shingles(folded), figures(folded) | set(self.glossary.concept_terms(folded))
+        named = {mention.entry.term for mention in self.glossary.find_folded(folded) if mention.entry.kind != "term"}
+        return _char_shingles(folded), figures(folded) | named
 
     def _result(self, rank: int, query: Query, group: Sequence[int], score: float, coverage: float) -> Result:
+        """One shown passage with its citations: its own, its verbatim duplicates', and those of the group's
+        other passages whose text is verbatim the same. A citation is never attached to text that is not in
+        the cited document."""
         passage = self.passages[group[0]]
         citations: list[Citation] = []
         seen: set[tuple[str, int]] = set()
-        locations = [loc for pid in group for loc in (self.passages[pid].location, *self.passages[pid].duplicates)]
+        verbatim = [pid for pid in group if pid == group[0] or same_text(self.passages[pid].text, passage.text)]
+        locations = [loc for pid in verbatim for loc in (self.passages[pid].location, *self.passages[pid].duplicates)]
         for location in locations:
             key = (location.doc_id, location.paragraph)
             if key not in seen:

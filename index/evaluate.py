@@ -20,18 +20,47 @@ from typing import Any
 
 from index.corpus import Document, DocumentInfo
 from index.engine import Engine
-from index.errors import QuestionError
+from index.errors import UserFacingError
 from index.progress import Progress
 
 
+class EvaluationError(UserFacingError):
+    """A question set or SQuAD file that cannot be evaluated; the message names the file (and line)."""
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise EvaluationError(f"{path}: no such file") from exc
+    except IsADirectoryError as exc:
+        raise EvaluationError(f"{path} is a folder, not a question file") from exc
+    except UnicodeDecodeError as exc:
+        raise EvaluationError(f"{path}: not UTF-8 (byte {exc.start})") from exc
+    except OSError as exc:
+        raise EvaluationError(f"{path}: cannot be read ({exc.strerror or exc})") from exc
+
+
 def _read_jsonl(path: Path) -> list[dict[str, Any]]:
+    """The questions of a .jsonl set: one object per line with a text "q" (and "keys", a list of text)."""
     items = []
-    for line_no, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if line.strip():
-            try:
-                items.append(json.loads(line))
-            except json.JSONDecodeError as exc:
-                raise QuestionError(f"{path}:{line_no}: not JSON ({exc.msg})") from exc
+    for line_no, line in enumerate(_read_text(path).splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise EvaluationError(f"{path}:{line_no}: not JSON ({exc.msg})") from exc
+        if not isinstance(item, dict):
+            raise EvaluationError(f"{path}:{line_no}: each line must be a JSON object, not {type(item).__name__}")
+        if not isinstance(item.get("q"), str) or not item["q"].strip():
+            raise EvaluationError(f'{path}:{line_no}: the object needs a question as text in "q"')
+        keys = item.get("keys", [])
+        if not isinstance(keys, list) or not all(isinstance(key, str) for key in keys):
+            raise EvaluationError(f'{path}:{line_no}: "keys" must be a list of text')
+        items.append(item)
+    if not items:
+        raise EvaluationError(f"{path}: no questions in the file")
     return items
 
 
@@ -116,15 +145,29 @@ def evaluate_questions(
 
 def squad_documents(path: Path) -> tuple[list[Document], list[tuple[str, str]]]:
     """Documents (one per paragraph) and (question, paragraph doc id) pairs of a SQuAD-format file."""
-    data = json.loads(path.read_text(encoding="utf-8"))
+    try:
+        data = json.loads(_read_text(path))
+    except json.JSONDecodeError as exc:
+        raise EvaluationError(f"{path}: not JSON ({exc.msg}, line {exc.lineno})") from exc
     documents: list[Document] = []
     questions: list[tuple[str, str]] = []
-    for a_index, article in enumerate(data["data"]):
-        for p_index, paragraph in enumerate(article["paragraphs"]):
-            doc_id = f"a{a_index}p{p_index}"
-            info = DocumentInfo(doc_id, str(path), article.get("title", doc_id), "", "", (), "", fingerprint=doc_id)
-            documents.append(Document(info, paragraph["context"], 0, doc_id))
-            questions.extend((qa["question"], doc_id) for qa in paragraph["qas"])
+    try:
+        for a_index, article in enumerate(data["data"]):
+            for p_index, paragraph in enumerate(article["paragraphs"]):
+                doc_id = f"a{a_index}p{p_index}"
+                title = str(article.get("title", doc_id))
+                info = DocumentInfo(doc_id, str(path), title, "", "", (), "", fingerprint=doc_id)
+                if not isinstance(paragraph["context"], str):
+                    raise TypeError("a context is not text")
+                documents.append(Document(info, paragraph["context"], 0, doc_id))
+                questions.extend((str(qa["question"]), doc_id) for qa in paragraph["qas"])
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise EvaluationError(
+            f'{path}: not a SQuAD file ({exc}): expected {{"data": [{{"paragraphs": [{{"context", "qas": '
+            '[{"question"}]}]}]}'
+        ) from exc
+    if not questions:
+        raise EvaluationError(f"{path}: a SQuAD file without questions")
     return documents, questions
 
 

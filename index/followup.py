@@ -9,6 +9,10 @@ Pure rules, no storage. Given the new question and the previous turn's searched 
 - ``followup``: a question with a pronoun (他, she, they...) or with no words of its own ("why?", "为什么")
   keeps the previous subject as context terms searched at a lower weight;
 - ``new``: anything else.
+
+Every follow-up resolves against the previous turn as it was *resolved*: its query and the context it was
+searched with. So "What is code red?" -> "why?" -> "why?" keeps "code red" as the subject at the third turn, and
+"更多" after "他后来怎么说" pages that question together with its subject, not the bare words.
 """
 
 from __future__ import annotations
@@ -75,16 +79,36 @@ def _subjects(glossary: Glossary, text: str) -> list[Mention]:
     return outer
 
 
-def resolve(question: str, previous_query: str | None, glossary: Glossary, analyzer: Analyzer) -> Resolution:
-    """How to search `question` given the previous turn's query in the same conversation (None if none)."""
+def _label(query: str, context: str) -> str:
+    return f"{query} (about {context})" if context else query
+
+
+def _swap_in(text: str, subjects: list[Mention], subject_text: str, new_subjects: list[Mention]) -> str:
+    """`text` with its subject (one of the same kind as the new one, else the first) replaced by `subject_text`."""
+    wanted_kind = new_subjects[0].entry.kind if new_subjects else None
+    target = next((m for m in subjects if m.entry.kind == wanted_kind), subjects[0])
+    return text[: target.start] + subject_text + text[target.end :]
+
+
+def resolve(
+    question: str,
+    previous_query: str | None,
+    glossary: Glossary,
+    analyzer: Analyzer,
+    previous_context: str = "",
+) -> Resolution:
+    """How to search `question` given the previous turn of the same conversation: the query it searched and the
+    context (subject) it searched with (None if there was no previous turn)."""
     key = _key(question)
     if key in _MORE:
         if previous_query is None:
             return Resolution("more", "")
-        return Resolution("more", previous_query, understood=f"more results for “{previous_query}”")
+        label = _label(previous_query, previous_context)
+        return Resolution("more", previous_query, previous_context, understood=f"more results for “{label}”")
     if previous_query is None:
         return Resolution("new", question)
     previous_subjects = _subjects(glossary, previous_query)
+    context_subjects = _subjects(glossary, previous_context) if previous_context else []
     for pattern in _SWAP:
         match = pattern.match(key)
         if not match:
@@ -102,11 +126,12 @@ def resolve(question: str, previous_query: str | None, glossary: Glossary, analy
         if not spans or not (one_named or plain):
             break
         if previous_subjects:
-            wanted_kind = new_subjects[0].entry.kind if new_subjects else None
-            target = next((m for m in previous_subjects if m.entry.kind == wanted_kind), previous_subjects[0])
-            rewritten = previous_query[: target.start] + subject_text + previous_query[target.end :]
-        else:
-            rewritten = f"{subject_text} {previous_query}"
+            rewritten = _swap_in(previous_query, previous_subjects, subject_text, new_subjects)
+            return Resolution("swap", rewritten, understood=rewritten)
+        if context_subjects:  # the previous turn was a follow-up: its subject lives in its context
+            context = _swap_in(previous_context, context_subjects, subject_text, new_subjects)
+            return Resolution("swap", previous_query, context, understood=_label(previous_query, context))
+        rewritten = f"{subject_text} {previous_query}"
         return Resolution("swap", rewritten, understood=rewritten)
     folded = fold(question)
     if not re.search(r"[^\W\d_]", folded):  # no word at all (emoji, punctuation): nothing to follow up on
@@ -114,6 +139,9 @@ def resolve(question: str, previous_query: str | None, glossary: Glossary, analy
     own_terms = analyzer.terms(question)
     has_pronoun = bool(_PRONOUN_ZH.search(folded) or _PRONOUN_EN.search(folded))
     if has_pronoun or not own_terms:
-        subject = " ".join(previous_query[m.start : m.end] for m in previous_subjects) or previous_query
+        parts = [previous_query[m.start : m.end] for m in previous_subjects]
+        if previous_context and previous_context not in parts:
+            parts.append(previous_context)
+        subject = " ".join(dict.fromkeys(parts)) or previous_query
         return Resolution("followup", question, context=subject, understood=f"{question} (about {subject})")
     return Resolution("new", question)

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from index.corpus import read_data_file
 from index.normalize import fold, fold_with_offsets
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,30 @@ class Mention:
     entry: Entry
     start: int
     end: int
+
+
+def _entry(raw: object) -> Entry | str:
+    """A glossary entry from its TOML table, or what is wrong with it."""
+    if not isinstance(raw, dict):
+        return f"{raw!r} is not a table"
+    ident, aliases = raw.get("id"), raw.get("aliases")
+    if not isinstance(ident, str) or not ident.strip():
+        return f"id {ident!r} is not text"
+    if not isinstance(aliases, list) or not aliases or not all(isinstance(a, str) and a.strip() for a in aliases):
+        return f"{ident!r}: aliases {aliases!r} is not a list of names"
+    for name in ("canonical", "kind"):
+        if name in raw and not isinstance(raw[name], str):
+            return f"{ident!r}: {name} {raw[name]!r} is not text"
+    roles = raw.get("roles", [])
+    if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
+        return f"{ident!r}: roles {roles!r} is not a list of text"
+    return Entry(
+        id=ident,
+        canonical=str(raw.get("canonical") or aliases[0]),
+        kind=str(raw.get("kind", "term")),
+        aliases=tuple(aliases),
+        roles=tuple(roles),
+    )
 
 
 def _is_latin(alias: str) -> bool:
@@ -119,29 +144,29 @@ class Glossary:
 
     @classmethod
     def load(cls, path: Path) -> Glossary:
-        """Load ``glossary.toml``; a missing file is an empty glossary, a broken one is logged and ignored."""
-        if not path.exists():
+        """Load ``glossary.toml``; a missing file is an empty glossary. A broken one (not TOML, not a file) is
+        ignored and an entry of the wrong shape is left out, each file's problems said in one warning."""
+        data = read_data_file(path)
+        if data is None:
             return cls(())
         try:
-            with path.open("rb") as handle:
-                data = tomllib.load(handle)
+            document = tomllib.loads(data.decode("utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             log.warning("%s is not valid TOML (%s); glossary ignored", path, exc)
             return cls(())
-        entries = []
-        for raw in data.get("entry", []):
-            if not isinstance(raw, dict) or not raw.get("id") or not raw.get("aliases"):
-                log.warning("%s: entry without id or aliases ignored: %r", path, raw)
-                continue
-            entries.append(
-                Entry(
-                    id=str(raw["id"]),
-                    canonical=str(raw.get("canonical") or raw["aliases"][0]),
-                    kind=str(raw.get("kind", "term")),
-                    aliases=tuple(str(a) for a in raw["aliases"]),
-                    roles=tuple(str(r) for r in raw.get("roles", ())),
-                )
-            )
+        raw_entries = document.get("entry", [])
+        if not isinstance(raw_entries, list):
+            log.warning("%s: `entry` must be an array of tables ([[entry]]); glossary ignored", path)
+            return cls(())
+        entries, problems = [], []
+        for number, raw in enumerate(raw_entries, 1):
+            entry = _entry(raw)
+            if isinstance(entry, str):
+                problems.append(f"entry {number}: {entry}")
+            else:
+                entries.append(entry)
+        if problems:
+            log.warning("%s: %d entries ignored: %s", path, len(problems), "; ".join(problems))
         return cls(entries)
 
     def __len__(self) -> int:

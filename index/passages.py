@@ -10,12 +10,19 @@ near-duplicate passages are collapsed afterwards (index/duplicates.py).
 from __future__ import annotations
 
 import itertools
+import logging
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 MAX_PASSAGE_CHARS = 480
+# A paragraph this long without a sentence end is not prose (a dump, a log, a broken conversion): it is cut all
+# the same, and its document is named in a warning.
+LONG_PARAGRAPH_CHARS = 20_000
+_SENTENCE_END = re.compile(r"[。！？!?.]")
+
+log = logging.getLogger(__name__)
 
 _IMAGE_RE = re.compile(r"^!\[[^\]]*\]\([^)]*\)$")
 _SYMBOLS_RE = re.compile(r"^[\W_]+$")
@@ -103,6 +110,25 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
     return spans
 
 
+def _cap(text: str, spans: Sequence[tuple[int, int]], max_chars: int) -> list[tuple[int, int]]:
+    """The spans, each longer than `max_chars` cut into pieces of at most `max_chars`: at the last white space in
+    the second half of the allowance, else at exactly `max_chars` (text without spaces). A hard cap whatever the
+    punctuation: a 10 MB line without a sentence end must not become one passage that every query scores."""
+    capped: list[tuple[int, int]] = []
+    for start, end in spans:
+        while end - start > max_chars:
+            limit = start + max_chars
+            cut = text.rfind(" ", start + max_chars // 2, limit + 1)
+            cut = cut if cut > start else limit
+            capped.append((start, cut))
+            start = cut
+            while start < end and text[start].isspace():
+                start += 1
+        if end > start:
+            capped.append((start, end))
+    return capped
+
+
 def _pack(spans: Sequence[tuple[int, int]], max_chars: int) -> list[tuple[int, int]]:
     """Greedily join consecutive sentence spans into pieces of at most max_chars."""
     pieces: list[tuple[int, int]] = []
@@ -175,7 +201,15 @@ def split_document(doc_id: str, text: str, body_start: int = 0, max_chars: int =
         if line_end - line_start <= max_chars:
             pieces = [(line_start, line_end)]
         else:
-            pieces = _pack(sentence_spans(text, line_start, line_end), max_chars)
+            pieces = _pack(_cap(text, sentence_spans(text, line_start, line_end), max_chars), max_chars)
+            if line_end - line_start >= LONG_PARAGRAPH_CHARS and not _SENTENCE_END.search(line):
+                log.warning(
+                    "%s: paragraph %d has %s characters and no sentence end; cut into %d passages",
+                    doc_id,
+                    paragraph,
+                    f"{line_end - line_start:,}",
+                    len(pieces),
+                )
         if heading is not None:
             # A heading is read with the paragraph under it: alone it is a short, keyword-dense passage that
             # outranks the text that actually answers.

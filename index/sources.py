@@ -15,7 +15,7 @@ import jieba
 import opencc
 
 from index.analysis import TokenizerSpec, _analyse_documents, passage_terms
-from index.corpus import document_files
+from index.corpus import document_files, read_data_file
 from index.errors import CorpusError
 from index.formats import FORMAT_CODE
 from index.glossary import Glossary
@@ -78,9 +78,12 @@ class _Sources:
         spec = _tokenizer_spec(corpus_dir, data_dir, mode)
         glossary = spec.glossary
         userdict = corpus_dir / "userdict.txt"
-        extra = [mode.encode(), (corpus_dir / "glossary.toml").read_bytes() if len(glossary) else b""]
+        extra = [
+            mode.encode(),
+            (read_data_file(corpus_dir / "glossary.toml", quiet=True) or b"") if len(glossary) else b"",
+        ]
         if userdict.exists():
-            extra.append(userdict.read_bytes())
+            extra.append(read_data_file(userdict, quiet=True) or b"")
         files = document_files(corpus_dir)
         source_key, contents, blobs = _source_key(corpus_dir, files, extra)
         index_file = index_path(corpus_dir, data_dir) if data_dir is not None else None
@@ -145,8 +148,7 @@ def _source_key(
     digest.update(_code_digest(_INDEX_CODE))
     for blob in extra:
         digest.update(hashlib.sha256(blob).digest())
-    catalog = corpus_dir / "catalog.toml"
-    digest.update(hashlib.sha256(catalog.read_bytes() if catalog.exists() else b"").digest())
+    digest.update(hashlib.sha256(read_data_file(corpus_dir / "catalog.toml", quiet=True) or b"").digest())
     contents: dict[Path, str] = {}
     blobs: dict[str, bytes] = {}
     for path in files:
@@ -171,5 +173,4 @@ def _relative(corpus_dir: Path, name: str) -> str:
 
 
 def _catalog_key(corpus_dir: Path) -> str:
-    catalog_file = corpus_dir / "catalog.toml"
-    return hashlib.sha256(catalog_file.read_bytes() if catalog_file.exists() else b"").hexdigest()[:24]
+    return hashlib.sha256(read_data_file(corpus_dir / "catalog.toml", quiet=True) or b"").hexdigest()[:24]

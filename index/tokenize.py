@@ -21,6 +21,7 @@ from pathlib import Path
 import jieba
 import Stemmer
 
+from index.corpus import read_data_file
 from index.normalize import fold, fold_with_offsets
 
 log = logging.getLogger(__name__)
@@ -201,7 +202,13 @@ class Analyzer:
         return self._tokenizer
 
     def _load_userdict(self, path: Path) -> None:
-        for line_no, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        data = read_data_file(path)
+        try:
+            text = data.decode("utf-8") if data is not None else ""
+        except UnicodeDecodeError as exc:
+            log.warning("%s is not UTF-8 (%s); user dictionary ignored", path, exc)
+            text = ""
+        for line_no, raw in enumerate(text.splitlines(), 1):
             parts = raw.strip().split()
             if not parts or parts[0].startswith("#"):
                 continue

@@ -18,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import json
 import time
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -77,6 +77,9 @@ class Turn:
     answer_id: int | None
     corpus_version: str
     created_at: float
+    channel_id: int | None = None
+    private: bool = True
+    context: str = ""
 
 
 @dataclass(frozen=True)
@@ -117,7 +120,16 @@ def _turn(row: Row) -> Turn:
         answer_id=row["answer_id"],
         corpus_version=row["corpus_version"],
         created_at=row["created_at"],
+        channel_id=row["channel_id"],
+        private=bool(row["private"]),
+        context=row["context"],
     )
+
+
+# A gap: a public question of one guild (not a "more" page) that was abstained on or got a 👎.
+_GAP_WHERE = """t.guild_id = ? AND t.private = 0 AND t.kind != 'more' AND (
+    t.abstained = 1 OR EXISTS (SELECT 1 FROM feedback f WHERE f.answer_id = t.answer_id AND f.value < 0)
+)"""
 
 
 def migrations(dialect: str = "sqlite") -> list[tuple[int, str]]:
@@ -196,6 +208,10 @@ class Store:
         """A transaction: committed when the block ends, rolled back if it raises; errors become StoreError."""
         raise NotImplementedError
 
+    async def check_file(self) -> None:
+        """Notice now (the bot calls it every 30 s) that the database's file was deleted or replaced under the
+        running process, and restore it; nothing to check for a server database."""
+
     async def notify(self, channel: str, payload: str) -> None:
         """Tell every process on this database (PostgreSQL NOTIFY); nothing to do for a single SQLite process."""
 
@@ -272,6 +288,8 @@ class Store:
         )
 
     async def get_answer(self, answer_id: int) -> AnswerRecord | None:
+        if not 0 < answer_id <= 2**63 - 1:  # no row has such an id (and neither database takes a larger one)
+            return None
         row = await self._one("SELECT * FROM answers WHERE id = ?", (answer_id,))
         if row is None:
             return None
@@ -313,10 +331,17 @@ class Store:
         corpus_version: str,
         answer_id: int | None = None,
         now: float | None = None,
+        channel_id: int | None = None,
+        private: bool = True,
+        context: str = "",
     ) -> int:
+        """Remember one question. `private` (the default, so a caller that forgets never leaks) keeps it out of
+        everything but its asker's own history and follow-ups; DMs and the terminal are always private."""
+        private = private or guild_id is None
         return await self._insert(
             "INSERT INTO turns (scope, user_id, guild_id, question, query, kind, shown, abstained, answer_id,"
-            " corpus_version, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            " corpus_version, created_at, channel_id, private, context)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (
                 scope,
                 user_id,
@@ -329,13 +354,19 @@ class Store:
                 answer_id,
                 corpus_version,
                 time.time() if now is None else now,
+                channel_id,
+                int(private),
+                context,
             ),
         )
 
-    async def last_turn(self, scope: str, since: float) -> Turn | None:
-        """The most recent turn of a scope at or after `since` (a Unix time)."""
+    async def last_turn(self, scope: str, since: float, *, public_only: bool = False) -> Turn | None:
+        """The most recent turn of a scope at or after `since` (a Unix time). `public_only`: skip private turns
+        (a public answer must not reveal, in its "Understood as", a question that was asked privately)."""
+        public = " AND private = 0" if public_only else ""
         row = await self._one(
-            "SELECT * FROM turns WHERE scope = ? AND created_at >= ? ORDER BY created_at DESC, id DESC LIMIT 1",
+            f"SELECT * FROM turns WHERE scope = ? AND created_at >= ?{public}"
+            " ORDER BY created_at DESC, id DESC LIMIT 1",
             (scope, since),
         )
         return None if row is None else _turn(row)
@@ -373,12 +404,19 @@ class Store:
             await tx.execute("DELETE FROM answers WHERE created_at < ?", (cutoff,))
         return removed
 
-    async def gaps(self, guild_id: int | None, limit: int = 10, since: float = 0.0) -> list[Gap]:
-        """The knowledge-gap list of a guild: questions the engine abstained on or that got a 👎 (asked after
-        `since`), most frequent first (questions are grouped case- and space-insensitively)."""
-        guild_clause = "t.guild_id = ?" if guild_id is not None else "t.guild_id IS NULL"
-        guild_params: tuple[Any, ...] = (guild_id,) if guild_id is not None else ()
-        params = (*guild_params, since, limit)
+    async def gaps(self, guild_id: int, *, channels: Collection[int], limit: int = 10, since: float = 0.0) -> list[Gap]:
+        """The knowledge-gap list of a guild as seen by an audience: public questions asked in one of `channels`
+        (after `since`) that the engine abstained on or that got a 👎, most frequent first (grouped case- and
+        space-insensitively).
+
+        Privacy rules (every backend keeps them: the SQL is shared): a private question (/ask private:true, a
+        DM) is never listed or counted; a question asked in a channel outside `channels` is never listed
+        (`gaps_elsewhere` counts them). Callers pass the channels their audience can already read.
+        """
+        wanted = sorted({int(c) for c in channels})
+        if not wanted:
+            return []
+        marks = ", ".join("?" for _ in wanted)
         rows = await self._read(
             f"""
             SELECT MIN(t.question) AS question, COUNT(*) AS asked, SUM(t.abstained) AS abstained,
@@ -386,19 +424,29 @@ class Store:
                        THEN 1 ELSE 0 END) AS disliked,
                    MAX(t.created_at) AS last_asked
             FROM turns t
-            WHERE {guild_clause} AND t.created_at > ? AND t.kind != 'more' AND (
-                t.abstained = 1
-                OR EXISTS (SELECT 1 FROM feedback f WHERE f.answer_id = t.answer_id AND f.value < 0)
-            )
+            WHERE {_GAP_WHERE} AND t.channel_id IN ({marks}) AND t.created_at > ?
             GROUP BY LOWER(TRIM(t.question))
             ORDER BY asked DESC, last_asked DESC
             LIMIT ?
             """,
-            params,
+            (guild_id, *wanted, since, limit),
         )
         return [
             Gap(r["question"], int(r["asked"]), int(r["abstained"]), int(r["disliked"]), r["last_asked"]) for r in rows
         ]
+
+    async def gaps_elsewhere(self, guild_id: int, *, channels: Collection[int], since: float = 0.0) -> int:
+        """How many distinct public gap questions of a guild were asked outside `channels` (a count, never the
+        text: the audience of `channels` could not read them)."""
+        wanted = sorted({int(c) for c in channels})
+        marks = ", ".join("?" for _ in wanted)
+        outside = f"(t.channel_id IS NULL OR t.channel_id NOT IN ({marks}))" if wanted else "1 = 1"
+        row = await self._one(
+            f"SELECT COUNT(DISTINCT LOWER(TRIM(t.question))) FROM turns t"
+            f" WHERE {_GAP_WHERE} AND {outside} AND t.created_at > ?",
+            (guild_id, *wanted, since),
+        )
+        return int(row[0]) if row is not None else 0
 
     async def count_turns(self) -> int:
         row = await self._one("SELECT COUNT(*) FROM turns")

@@ -77,9 +77,9 @@ class Conversation:
             self._memory_warned = True
             log.warning("conversation memory unavailable (%s): answering without it", exc)
 
-    async def previous(self, scope: str) -> Turn | None:
+    async def previous(self, scope: str, *, public_only: bool = False) -> Turn | None:
         try:
-            return await self.store.last_turn(scope, self.clock() - self.window)
+            return await self.store.last_turn(scope, self.clock() - self.window, public_only=public_only)
         except StoreError as exc:
             self._memory_failed(exc)
             return None
@@ -95,19 +95,31 @@ class Conversation:
         k: int,
         private: bool = False,
     ) -> Reply:
-        """Answer `question` in the light of the scope's previous turn, and remember the turn."""
+        """Answer `question` in the light of the scope's previous turn, and remember the turn. A public
+        question never follows up on a private one: its "Understood as" would show the private question."""
         engine = self.engine
-        previous = await self.previous(scope)
-        resolution = resolve(question, previous.query if previous else None, engine.glossary, engine.analyzer)
-        exclude: tuple[int, ...] = ()
+        previous = await self.previous(scope, public_only=not private and guild_id is not None)
+        resolution = resolve(
+            question,
+            previous.query if previous else None,
+            engine.glossary,
+            engine.analyzer,
+            previous.context if previous else "",
+        )
+        offset = 0
+        shown_before: tuple[int, ...] = ()
         if resolution.kind == "more":
             if previous is None:
                 raise UserFacingError("There is no earlier question here to continue; ask a question first.")
-            exclude = previous.shown
-        answer = await self._run(engine.ask, resolution.query, k, 0, exclude, resolution.context)
-        shown = tuple(r.passage.pid for r in answer.results)
-        if resolution.kind == "more":
-            shown = exclude + shown
+            # "more" is the next page of the resolved question: the same query and context, past the results
+            # already shown. (Excluding them instead would judge coverage on what is left, and answer "not in
+            # the corpus" to a question that was answered.)
+            shown_before = previous.shown
+            offset = len(shown_before)
+        answer = await self._run(engine.ask, resolution.query, k, offset, (), resolution.context)
+        if resolution.kind == "more" and not answer.abstained and not answer.results:
+            raise UserFacingError("There are no more excerpts for that question; ask another one.")
+        shown = shown_before + tuple(r.passage.pid for r in answer.results)
         answer_id = turn_id = None
         try:
             answer_id = await self.store.save_answer(
@@ -118,7 +130,7 @@ class Conversation:
                 private=private,
                 corpus_version=engine.version,
                 abstained=answer.abstained,
-                params={"query": resolution.query, "context": resolution.context, "exclude": list(exclude)},
+                params={"query": resolution.query, "context": resolution.context, "offset": offset},
             )
             turn_id = await self.store.add_turn(
                 scope=scope,
@@ -132,6 +144,9 @@ class Conversation:
                 corpus_version=engine.version,
                 answer_id=answer_id,
                 now=self.clock(),
+                channel_id=channel_id,
+                private=private,
+                context=resolution.context,
             )
         except StoreError as exc:
             self._memory_failed(exc)

@@ -6,7 +6,12 @@ schedules whose time has come today and whose day has not been claimed; `claim` 
 a transaction and only the caller whose insert won may send; `mark_sent` / `mark_failed` finish it. A failed send
 is retried with backoff (1, 5, 15 minutes) and then given up with its reason. A bot that was down at the
 scheduled time posts once when it is back the same day (only today's date is ever due: never a flood of missed
-days).
+days). A claim whose process died (still "claimed" after the lease, CLAIM_LEASE_SECONDS) is due again, and is
+taken over by exactly one process.
+
+A digest is several messages. Its parts are fixed when the day's digest is first built (`save_parts`) and each
+is recorded as sent the moment Discord accepts it (`part_sent`), so a retry, or the process that takes a lapsed
+claim over, sends only the parts still missing: each part exactly once, across failures, restarts and processes.
 """
 
 from __future__ import annotations
@@ -24,6 +29,18 @@ RETRY_DELAYS = (60.0, 300.0, 900.0)
 # the day over. Far longer than a digest takes to send (seconds), so a live sender is never overtaken.
 CLAIM_LEASE_SECONDS = 600.0
 REPEAT_WINDOW_DAYS = 30
+
+
+@dataclass(frozen=True)
+class DigestPart:
+    number: int  # 0-based, in posting order
+    payload: dict  # the embed as Discord JSON
+    attempted_at: float | None
+    message_id: int | None
+
+    @property
+    def sent(self) -> bool:
+        return self.message_id is not None
 
 
 @dataclass(frozen=True)
@@ -102,6 +119,14 @@ class DigestStore:
         parse_time_of_day(time_of_day)
         check_timezone(tz)
         hours, minutes = parse_time_of_day(time_of_day)
+        previous = await self.get_schedule(guild_id)
+        if previous is not None and previous.channel_id != channel_id:
+            # A digest interrupted in the old channel starts over, whole, in the new one.
+            await self._run(
+                "DELETE FROM digest_parts WHERE guild_id = ? AND local_date IN"
+                " (SELECT local_date FROM digest_posts WHERE guild_id = ? AND status != 'sent')",
+                (guild_id, guild_id),
+            )
         await self._run(
             "INSERT INTO digest_schedules (guild_id, channel_id, time_of_day, timezone, topics, paused_reason,"
             " updated_by, updated_at) VALUES (?, ?, ?, ?, ?, NULL, ?, ?) ON CONFLICT (guild_id) DO UPDATE SET"
@@ -177,13 +202,76 @@ class DigestStore:
         )
         return changed == 1
 
+    # -- the parts of a day's digest ---------------------------------------------------------------------
+
+    async def parts(self, guild_id: int, day: date) -> list[DigestPart]:
+        rows = await self._rows(
+            "SELECT * FROM digest_parts WHERE guild_id = ? AND local_date = ? ORDER BY part",
+            (guild_id, day.isoformat()),
+        )
+        return [
+            DigestPart(row["part"], json.loads(row["payload"]), row["attempted_at"], row["message_id"]) for row in rows
+        ]
+
+    async def save_parts(
+        self, guild_id: int, day: date, payloads: list[dict], item_keys: list[str]
+    ) -> list[DigestPart]:
+        """Fix the parts of a day's digest (once: parts saved earlier are kept, even by another process racing
+        this one) and return them."""
+        async with self.store.transaction() as tx:
+            [existing] = await tx.fetch(
+                "SELECT COUNT(*) AS n FROM digest_parts WHERE guild_id = ? AND local_date = ?",
+                (guild_id, day.isoformat()),
+            )
+            if not existing["n"]:
+                await tx.executemany(
+                    "INSERT INTO digest_parts (guild_id, local_date, part, payload) VALUES (?, ?, ?, ?)"
+                    " ON CONFLICT (guild_id, local_date, part) DO NOTHING",
+                    [
+                        (guild_id, day.isoformat(), number, json.dumps(payload, ensure_ascii=False))
+                        for number, payload in enumerate(payloads)
+                    ],
+                )
+                await tx.execute(
+                    "UPDATE digest_posts SET item_keys = ? WHERE guild_id = ? AND local_date = ?",
+                    (json.dumps(item_keys, ensure_ascii=False), guild_id, day.isoformat()),
+                )
+        return await self.parts(guild_id, day)
+
+    async def part_attempted(self, guild_id: int, day: date, number: int, now: float) -> None:
+        """Recorded before a part is sent: if the process dies before `part_sent`, the next attempt (its own
+        retry, or another process after the lease) looks for the message before sending it again."""
+        await self._run(
+            "UPDATE digest_parts SET attempted_at = ? WHERE guild_id = ? AND local_date = ? AND part = ?",
+            (now, guild_id, day.isoformat(), number),
+        )
+
+    async def part_sent(self, guild_id: int, day: date, number: int, message_id: int, now: float) -> None:
+        await self._run(
+            "UPDATE digest_parts SET message_id = ?, sent_at = ? WHERE guild_id = ? AND local_date = ? AND part = ?",
+            (message_id, now, guild_id, day.isoformat(), number),
+        )
+
     async def mark_sent(
-        self, guild_id: int, day: date, now: float, item_keys: list[str], *, claimed_at: float | None = None
+        self,
+        guild_id: int,
+        day: date,
+        now: float,
+        item_keys: list[str] | None = None,
+        *,
+        claimed_at: float | None = None,
     ) -> bool:
-        """Record the day as sent (and its items as posted). With `claimed_at`, only if that claim is still the
-        day's (not taken over after the lease); returns whether it was recorded."""
+        """Record the whole day's digest as sent, and its items as posted (`item_keys`, else those fixed with
+        its parts). With `claimed_at`, only if that claim is still the day's (not taken over after the lease);
+        returns whether it was recorded."""
         ours = "" if claimed_at is None else " AND claimed_at = ?"
         async with self.store.transaction() as tx:
+            if item_keys is None:
+                rows = await tx.fetch(
+                    "SELECT item_keys FROM digest_posts WHERE guild_id = ? AND local_date = ?",
+                    (guild_id, day.isoformat()),
+                )
+                item_keys = json.loads(rows[0]["item_keys"] or "[]") if rows else []
             changed = await tx.execute(
                 "UPDATE digest_posts SET status = 'sent', sent_at = ?, attempts = attempts + 1"
                 f" WHERE guild_id = ? AND local_date = ?{ours}",

@@ -3,6 +3,12 @@
 
 Several processes may open the same file (WAL and `BEGIN IMMEDIATE` keep it consistent, and a digest claim is one
 statement), but only on one machine: for processes on several machines, use PostgreSQL (store/postgres.py).
+
+The file holds users' questions, so it is created (and kept) readable by its owner only (0600; SQLite gives its
+-wal and -shm files the database's mode). A database file deleted under the running bot would otherwise keep
+taking writes into an unlinked inode, and every turn would be silently gone at the next start: each write first
+checks that the path still names the file it opened, and if it was deleted, copies the open database back to it
+(SQLite's backup API reads the unlinked file through the open connection) and says so in the log.
 """
 
 from __future__ import annotations
@@ -10,7 +16,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import sqlite3
+import stat
 from collections.abc import AsyncIterator, Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -22,6 +30,44 @@ from store import MEMORY, Row, Store, StoreError, migrations
 log = logging.getLogger(__name__)
 
 SQLITE_ERRORS = (sqlite3.Error, ValueError)
+FILE_ERRORS = (OSError, *SQLITE_ERRORS)
+
+
+def _file_identity(path: str) -> tuple[int, int] | None:
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return info.st_dev, info.st_ino
+
+
+def _create_private(path: Path) -> None:
+    """Create the database file readable by its owner only, or take group and world access away from an
+    existing one (it holds users' questions)."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        mode = stat.S_IMODE(os.fstat(fd).st_mode)
+        if mode & 0o077:
+            os.fchmod(fd, mode & 0o700)
+            log.info("database %s was readable by others (%o); now %o", path, mode, mode & 0o700)
+    finally:
+        os.close(fd)
+
+
+async def _connect(path: str) -> aiosqlite.Connection:
+    connection = await aiosqlite.connect(path)
+    try:
+        connection.row_factory = aiosqlite.Row
+        await connection.execute("PRAGMA foreign_keys = ON")
+        if path != MEMORY:
+            await connection.execute("PRAGMA journal_mode = WAL")
+            await connection.execute("PRAGMA synchronous = NORMAL")
+            # Another process holding the write lock (a second bot on the same file) is waited for.
+            await connection.execute("PRAGMA busy_timeout = 5000")
+    except BaseException:
+        await connection.close()
+        raise
+    return connection
 
 
 class _SQLiteTransaction:
@@ -51,6 +97,51 @@ class SQLiteStore(Store):
         # Writes from many coroutines share one connection: the lock keeps a multi-statement transaction from
         # being committed halfway by another coroutine's commit.
         self._lock = asyncio.Lock()
+        self._identity = _file_identity(path) if path != MEMORY else None
+        self._retired: list[aiosqlite.Connection] = []
+
+    async def _ensure_file(self) -> None:
+        """Called with the lock held, before a write: notice that the database file was deleted or replaced."""
+        if self._identity is None:
+            return
+        current = _file_identity(self.path)
+        if current == self._identity:
+            return
+        if current is None:
+            log.error(
+                "database %s was deleted while Footnote was running; restoring it from the open connection",
+                self.path,
+            )
+            await self._restore()
+        else:
+            log.error("database %s was replaced while Footnote was running; switching to the new file", self.path)
+        old = self._db
+        self._db = await _connect(self.path)
+        await self._migrate()
+        self._identity = _file_identity(self.path)
+        # A read in progress may still use the old connection; it is closed with the store.
+        self._retired.append(old)
+
+    async def _restore(self) -> None:
+        """Copy the still-open (unlinked) database to a new file at its path, atomically."""
+        path = Path(self.path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temp = path.with_name(f".{path.name}.restore")
+        temp.unlink(missing_ok=True)
+        _create_private(temp)
+        target = await aiosqlite.connect(temp)
+        try:
+            await self._db.backup(target)
+        finally:
+            await target.close()
+        os.replace(temp, path)
+
+    async def check_file(self) -> None:
+        async with self._lock:
+            try:
+                await self._ensure_file()
+            except FILE_ERRORS as exc:
+                raise StoreError(str(exc)) from exc
 
     @property
     def persistent(self) -> bool:
@@ -77,15 +168,10 @@ class SQLiteStore(Store):
 
     @classmethod
     async def _open(cls, path: str) -> SQLiteStore:
-        connection = await aiosqlite.connect(path)
+        if path != MEMORY:
+            _create_private(Path(path))
+        connection = await _connect(path)
         try:
-            connection.row_factory = aiosqlite.Row
-            await connection.execute("PRAGMA foreign_keys = ON")
-            if path != MEMORY:
-                await connection.execute("PRAGMA journal_mode = WAL")
-                await connection.execute("PRAGMA synchronous = NORMAL")
-                # Another process holding the write lock (a second bot on the same file) is waited for.
-                await connection.execute("PRAGMA busy_timeout = 5000")
             store = cls(connection, path)
             await store._migrate()
         except BaseException:
@@ -117,12 +203,18 @@ class SQLiteStore(Store):
         return int(version)
 
     async def close(self) -> None:
+        for retired in self._retired:
+            await retired.close()
         await self._db.close()
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[_SQLiteTransaction]:
         """BEGIN IMMEDIATE ... COMMIT (ROLLBACK on error) on the store's connection; errors become StoreError."""
         async with self._lock:
+            try:
+                await self._ensure_file()
+            except FILE_ERRORS as exc:
+                raise StoreError(str(exc)) from exc
             try:
                 await self._db.execute("BEGIN IMMEDIATE")
                 try:
@@ -137,19 +229,21 @@ class SQLiteStore(Store):
     async def _execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         async with self._lock:
             try:
+                await self._ensure_file()
                 cursor = await self._db.execute(sql, tuple(params))
                 await self._db.commit()
-            except SQLITE_ERRORS as exc:
+            except FILE_ERRORS as exc:
                 raise StoreError(str(exc)) from exc
         return cursor.rowcount
 
     async def _insert(self, sql: str, params: Sequence[Any]) -> int:
         async with self._lock:
             try:
+                await self._ensure_file()
                 async with self._db.execute(sql, tuple(params)) as cursor:
                     row = await cursor.fetchone()
                 await self._db.commit()
-            except SQLITE_ERRORS as exc:
+            except FILE_ERRORS as exc:
                 raise StoreError(str(exc)) from exc
         return int(row[0])
 

@@ -270,6 +270,26 @@ HARNESS = textwrap.dedent(
 )
 
 
+def harness_env(twin: DiscordTwin, data_dir: Path, database: Path, *, answer_delay: float) -> dict[str, str]:
+    """The environment of `HARNESS`: the twin's addresses and token, the seeds, and the session's data folder
+    (the seeds index is already built there)."""
+    return {
+        **{k: v for k, v in os.environ.items() if k not in ("CORPUS_DIR", "DATA_DIR", "DATABASE_PATH")},
+        "PYTHONPATH": str(ROOT),
+        "TWIN_API": twin.api_base,
+        "TWIN_GATEWAY": twin.gateway_url,
+        "DISCORD_TOKEN": twin.token,
+        "DEV_GUILD_ID": str(twin.guild["id"]),
+        "CORPUS_DIR": str(SEEDS),
+        "DATA_DIR": str(data_dir),
+        "DATABASE_PATH": str(database),
+        "CORPUS_POLL_SECONDS": "0",
+        "DIGEST_TICK_SECONDS": "0",
+        "LOG_LEVEL": "INFO",
+        "ANSWER_DELAY": str(answer_delay),
+    }
+
+
 @pytest.mark.asyncio
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 async def test_footnote_run_stops_gracefully_on_a_signal(stop_signal, engine, data_dir, tmp_path):
@@ -277,21 +297,7 @@ async def test_footnote_run_stops_gracefully_on_a_signal(stop_signal, engine, da
     harness.write_text(HARNESS, encoding="utf-8")
     database = tmp_path / "footnote.sqlite3"
     async with DiscordTwin() as twin:
-        env = {
-            **{k: v for k, v in os.environ.items() if k not in ("CORPUS_DIR", "DATA_DIR", "DATABASE_PATH")},
-            "PYTHONPATH": str(ROOT),
-            "TWIN_API": twin.api_base,
-            "TWIN_GATEWAY": twin.gateway_url,
-            "DISCORD_TOKEN": twin.token,
-            "DEV_GUILD_ID": str(twin.guild["id"]),
-            "CORPUS_DIR": str(SEEDS),
-            "DATA_DIR": str(data_dir),  # the session's data folder: the seeds index is already built there
-            "DATABASE_PATH": str(database),
-            "CORPUS_POLL_SECONDS": "0",
-            "DIGEST_TICK_SECONDS": "0",
-            "LOG_LEVEL": "INFO",
-            "ANSWER_DELAY": "2",
-        }
+        env = harness_env(twin, data_dir, database, answer_delay=2)
         log_file = tmp_path / "bot.log"
         with log_file.open("wb") as log:
             process = await asyncio.create_subprocess_exec(

@@ -141,6 +141,25 @@ def test_chat_with_piped_input_prints_each_answer_and_resolves_follow_ups(env, t
     assert "footnote: I found no words" in blocks[3] and "Traceback" not in out.stderr
 
 
+def test_eval_quotes_and_timeline_with_floors(env):
+    blind = ROOT / "tests" / "data" / "blind"
+    out = footnote(
+        env, "--corpus", str(blind), "eval", "--quotes", str(blind / "quotes.jsonl"), "--json",
+        "--min", "precision=0.85", "--min", "recall=0.85", "--max", "wrong_speaker=0",
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    payload = json.loads(out.stdout)
+    assert payload["annotated"] == 25 and payload["wrong_speaker"] == 0
+    out = footnote(
+        env, "--corpus", str(blind), "eval", "--timeline", str(blind / "timeline.jsonl"),
+        "--min", "relative_recall=1.01",
+    )  # fmt: skip
+    assert out.returncode == 1 and "below the floor: relative_recall = 1.0 is below 1.01" in out.stderr
+    assert "events found: 26/26" in out.stdout
+    out = footnote(env, "--corpus", str(blind), "eval", "--timeline", str(blind / "timeline.jsonl"), "--min", "nope=1")
+    assert out.returncode == 2 and "no figure called 'nope'" in out.stderr
+
+
 def test_a_folder_of_pdfs_and_pages_answers_with_page_citations_and_names_what_it_skipped(env, tmp_path):
     from ..format_files import html_page, write_pdf
 

@@ -58,8 +58,8 @@ async def ask(twin: DiscordTwin, question: str, **options: Any) -> tuple[str, di
 
 
 def _who(options: dict[str, Any]) -> dict[str, Any]:
-    user = options.pop("user", None)
-    return {"user": user} if user is not None else {}
+    """The interaction's user and channel, taken out of the command's options."""
+    return {key: options.pop(key) for key in ("user", "channel_id") if options.get(key) is not None}
 
 
 def custom_ids(message: dict[str, Any]) -> list[str]:

@@ -9,6 +9,7 @@ import pytest
 
 from client import FootnoteBot
 from index.engine import Engine
+from store.digest import DigestStore
 
 from ..conftest import SEEDS
 from .footnote_helpers import settings_for
@@ -167,10 +168,158 @@ async def test_reload_swaps_a_good_corpus_and_keeps_the_old_one_on_failure(twin,
 
     good = bot.engine
     for path in corpus.glob("*.txt"):
-        path.write_bytes(b"\xff\xfe not utf-8 \x00")
+        path.write_bytes(b"\x80\x81 not utf-8 \x00")  # no byte order mark: binary, unreadable
     interaction_id = await twin.slash_command("reload", user=twin.default_user)
     await twin.wait_for_responses(interaction_id, 2, timeout=RELOAD_SECONDS)
     failed = twin.message(twin.interaction(interaction_id).original_message_id or "")
     assert "Reload failed" in failed["content"] and good.version in failed["content"]
     assert bot.engine is good
+    assert twin.violations == []
+
+
+# -- failures while posting (issue 14, points 9 and 10) ---------------------------------------------------------
+
+MANY_TOPICS = "OpenAI, Sora, Gemini, ChatGPT, 算力"
+
+
+async def _long_gaps(store, twin) -> None:
+    """Five long public questions the corpus could not answer, asked in the digest's channel: with five topics
+    they make the digest two messages."""
+    for n in range(5):
+        question = f"Question {n}: " + "what did the regional water board decide about the reservoir levels? " * 4
+        await store.add_turn(
+            scope=f"guild:{twin.guild['id']}:channel:{twin.channel['id']}:user:{n}", user_id=n,
+            guild_id=int(twin.guild["id"]), question=question, query=question, kind="new", shown=[],
+            abstained=True, corpus_version="v", channel_id=int(twin.channel["id"]), private=False, now=utc(2025, 12, 9),
+        )  # fmt: skip
+
+
+def _footers(twin, channel_id: str) -> list[str]:
+    return [m["embeds"][0]["footer"]["text"] for m in twin.bot_messages(channel_id) if m.get("embeds")]
+
+
+def _assert_each_part_once(twin, channel_id: str) -> int:
+    footers = _footers(twin, channel_id)
+    total = int(footers[0].rsplit("/", 1)[1])
+    assert sorted(f.rsplit("·", 1)[1].strip() for f in footers) == sorted(f"{n}/{total}" for n in range(1, total + 1))
+    return total
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("handled", [False, True], ids=["refused", "answer-lost"])
+async def test_a_failed_part_is_sent_again_alone_exactly_once(twin, run_bot, engine, store, tmp_path, handled):
+    """Part 2 fails (503: discord.py does not retry it); the retry sends only what is missing. With `handled`
+    Discord created part 2 and the answer was lost: the retry finds it and does not post it twice."""
+    from .twin import CHANNEL_MESSAGES
+
+    clock = Clock(utc(2025, 12, 10, 7, 0))
+    _, cog = await start_digest_bot(twin, run_bot, engine, store, tmp_path, clock)
+    channel = twin.channel["id"]
+    await _long_gaps(store, twin)
+    await digest_command(twin, "set", {"channel": channel, "time": "08:00", "topics": MANY_TOPICS})
+    fault = twin.fail(CHANNEL_MESSAGES, 503, method="POST", after=1, handled=handled)
+    clock.now = utc(2025, 12, 10, 8, 0)
+    assert await cog.tick() == []
+    assert fault.hits == 1
+    status = await cog.digests.post_status(int(twin.guild["id"]), datetime(2025, 12, 10).date())
+    assert status["status"] == "retry"
+    clock.now += 60  # the first retry is due after a minute
+    assert await cog.tick() == [int(twin.guild["id"])]
+    assert _assert_each_part_once(twin, channel) >= 2
+    assert twin.violations == []
+
+
+@pytest.mark.asyncio
+async def test_a_restart_between_parts_sends_only_the_missing_ones(twin, engine, store, tmp_path):
+    from .twin import CHANNEL_MESSAGES
+
+    clock = Clock(utc(2025, 12, 10, 7, 0))
+    channel = twin.channel["id"]
+    settings = settings_for(twin, tmp_path, digest_tick_seconds=0, reload_poll_seconds=0)
+    first = FootnoteBot(settings=settings, store=store, engine=engine, extensions=("cogs.digest",), clock=clock)
+    await _long_gaps(store, twin)
+    async with twin.run_bot(first):
+        await digest_command(twin, "set", {"channel": channel, "time": "08:00", "topics": MANY_TOPICS})
+        twin.fail(CHANNEL_MESSAGES, 503, method="POST", after=1, times=100)  # Discord down after part 1
+        clock.now = utc(2025, 12, 10, 8, 0)
+        assert await first.get_cog("DigestCog").tick() == []
+    assert len(_footers(twin, channel)) == 1
+    twin.faults.clear()  # Discord is back; so is the bot, in a new process
+    second = FootnoteBot(settings=settings, store=store, engine=engine, extensions=("cogs.digest",), clock=clock)
+    async with twin.run_bot(second):
+        clock.now += 60
+        assert await second.get_cog("DigestCog").tick() == [int(twin.guild["id"])]
+        clock.now += 3600
+        assert await second.get_cog("DigestCog").tick() == []
+    assert _assert_each_part_once(twin, channel) >= 2
+    assert twin.violations == []
+
+
+@pytest.mark.asyncio
+async def test_a_claim_left_mid_digest_is_taken_over_after_the_lease_and_finished_once(twin, engine, store, tmp_path):
+    """A process dies between sending part 1 and recording it (Discord created it; the claim stays "claimed").
+    Another process takes the day over only once the lease has passed, finds part 1 in the channel, and sends
+    only the parts never started: each part exactly once."""
+    from store.digest import CLAIM_LEASE_SECONDS
+
+    from .twin import CHANNEL_MESSAGES
+
+    clock = Clock(utc(2025, 12, 10, 7, 0))
+    channel, guild = twin.channel["id"], int(twin.guild["id"])
+    settings = settings_for(twin, tmp_path, digest_tick_seconds=0, reload_poll_seconds=0)
+    first = FootnoteBot(settings=settings, store=store, engine=engine, extensions=("cogs.digest",), clock=clock)
+    await _long_gaps(store, twin)
+    async with twin.run_bot(first):
+        await digest_command(twin, "set", {"channel": channel, "time": "08:00", "topics": MANY_TOPICS})
+        twin.fail(CHANNEL_MESSAGES, 503, method="POST", handled=True)  # part 1 made, its answer lost
+        clock.now = claimed = utc(2025, 12, 10, 8, 0)
+        assert await first.get_cog("DigestCog").tick() == []
+    # What a kill -9 right after part 1's send leaves: the claim held, part 1 attempted and unrecorded.
+    await store._execute("UPDATE digest_posts SET status = 'claimed', claimed_at = ?, attempts = 0", (claimed,))
+    day = datetime(2025, 12, 10).date()
+    parts = await DigestStore(store).parts(guild, day)
+    assert [(p.sent, p.attempted_at is not None) for p in parts][:2] == [(False, True), (False, False)]
+    assert len(_footers(twin, channel)) == 1
+    twin.faults.clear()
+    second = FootnoteBot(settings=settings, store=store, engine=engine, extensions=("cogs.digest",), clock=clock)
+    async with twin.run_bot(second):
+        cog = second.get_cog("DigestCog")
+        clock.now = claimed + CLAIM_LEASE_SECONDS - 1
+        assert await cog.tick() == []  # the claim may still be a live sender's
+        clock.now = claimed + CLAIM_LEASE_SECONDS
+        assert await cog.tick() == [guild]
+        clock.now += 3600
+        assert await cog.tick() == []
+    assert _assert_each_part_once(twin, channel) == len(parts)
+    assert (await cog.digests.post_status(guild, day))["status"] == "sent"
+    assert twin.violations == []
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    ("status", "code", "message", "said"),
+    [
+        (403, 50013, "Missing Permissions", "not allowed to post"),
+        (403, 50001, "Missing Access", "not allowed to post"),
+        (404, 10003, "Unknown Channel", "deleted"),
+    ],
+)
+async def test_a_refused_digest_pauses_and_tells_the_admin(
+    twin, run_bot, engine, store, tmp_path, status, code, message, said
+):
+    from .twin import CHANNEL_MESSAGES
+
+    clock = Clock(utc(2025, 12, 10, 7, 0))
+    _, cog = await start_digest_bot(twin, run_bot, engine, store, tmp_path, clock)
+    await digest_command(twin, "set", {"channel": twin.channel["id"], "time": "08:00"})
+    fault = twin.fail(CHANNEL_MESSAGES, status, method="POST", code=code, message=message, times=100)
+    clock.now = utc(2025, 12, 10, 8, 0)
+    assert await cog.tick() == [] and fault.hits == 1
+    _, [reply] = await digest_command(twin, "show")
+    assert "paused" in reply.message["content"] and said in reply.message["content"]
+    clock.now += 86400
+    assert await cog.tick() == [] and fault.hits == 1  # paused: not tried again until /digest set
+    twin.faults.clear()
+    await digest_command(twin, "set", {"channel": twin.channel["id"], "time": "08:00"})
+    assert await cog.tick() == [int(twin.guild["id"])]
     assert twin.violations == []

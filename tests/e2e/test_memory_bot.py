@@ -76,3 +76,22 @@ async def test_forget_history_and_gaps(twin, run_bot, engine, store, tmp_path):
     [reply] = await twin.wait_for_responses(history, 1)
     assert "not asked me anything" in reply.message["content"]
     assert twin.violations == []
+
+
+@pytest.mark.asyncio
+async def test_chained_follow_ups_keep_the_subject_through_discord(twin, run_bot, engine, store, tmp_path):
+    """ "What is code red?" -> "why?" -> "why?" -> "more", and "他后来怎么说" -> "更多": every step answers about the
+    subject of the first question (issue 14, point 12)."""
+    await start(twin, run_bot, engine, store, tmp_path, extensions=BOTH)
+    for user, chain, subject in (
+        (make_user("en"), ("What is code red?", "why?", "why?", "more"), "code red"),
+        (make_user("zh"), ("Mark Chen 怎么看红色警报", "他后来怎么说", "更多"), "Mark Chen"),
+    ):
+        await ask(twin, chain[0], user=user)
+        for question in chain[1:]:
+            _, reply = await ask(twin, question, user=user)
+            assert reply.get("embeds"), reply.get("content")
+            head = reply["embeds"][0]["description"].split("\n")[0]
+            assert head.startswith("*Understood as: ") and subject in head, head
+            assert "Not in the corpus" not in reply["embeds"][0]["description"]
+    assert twin.violations == []

@@ -90,3 +90,19 @@ def test_document_files_walks_folders_in_order_skipping_hidden_and_reserved(tmp_
     found = [p.relative_to(tmp_path).as_posix() for p in document_files(tmp_path)]
     assert found == ["A.md", "b.txt", "sub/c.TXT", "sub/deeper/d.txt"]
     assert document_files(tmp_path / "missing") == []
+
+
+def test_a_dateline_under_the_headline_is_the_article_date(tmp_path):
+    (tmp_path / "wire.txt").write_text(
+        "Harbor authority opens new terminal\nExample Wire, published 2024-03-05\n\n"
+        "The terminal, first planned on 2019-06-01, will open fully on 2026-01-15, officials said.\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "zh.txt").write_text(
+        "新港码头启用\n示例新闻网（来源：示例日报），2024-03-06\n\n码头将于 2026 年 1 月 15 日全面启用。\n"
+    )
+    (tmp_path / "abbr.txt").write_text("Port story\nBy A. Writer | Mar. 7, 2024\n\nThe port expanded in 2023.\n")
+    docs = {d.doc_id: d.info for d in load_corpus(tmp_path).documents}
+    assert (docs["wire"].date, docs["wire"].origins["date"]) == ("2024-03-05", "dateline")  # not the later 2026 date
+    assert (docs["zh"].date, docs["zh"].origins["date"]) == ("2024-03-06", "dateline")
+    assert docs["abbr"].date == "2024-03-07"

@@ -288,3 +288,91 @@ def test_bounds_cover_whole_periods() -> None:
         parse_range("2025-12", "2025-01")
     with pytest.raises(DateBoundError, match="`to`"):
         parse_range("2025", "later")
+
+
+# -- news forms: weekdays, a day of the month alone, "May of this year" (invented sentences) ----------------
+
+THU = date(2024, 5, 16)  # a Thursday
+SUN = date(2024, 5, 19)  # a Sunday
+
+NEWS_FORMS = [
+    # A weekday is the last such day up to the article's date, or the next one when the sentence is about the future.
+    ("The minister said Tuesday that talks would resume.", THU, "2024-05-14"),
+    ("On Thursday, the board approved the merger.", THU, "2024-05-16"),
+    ("The company will report earnings on Monday.", THU, "2024-05-20"),
+    ("The council met last Friday to discuss the budget.", THU, "2024-05-10"),
+    ("The vote is scheduled for next Wednesday.", THU, "2024-05-22"),
+    ("該公司周二公布第一季業績。", THU, "2024-05-14"),
+    ("市政府上周三宣布新的交通措施。", THU, "2024-05-08"),
+    ("部长本周一抵达北京进行访问。", THU, "2024-05-13"),
+    ("峰会将于下周五举行。", THU, "2024-05-24"),
+    ("警方星期二晚上拘捕一名男子。", THU, "2024-05-14"),
+    # An explicit day in brackets wins over the week; an explicit month and day stand for the weekday.
+    ("嫌犯上周四（16日）在机场被捕。", SUN, "2024-05-16"),
+    ("他昨日（17日）對記者表示。", SUN, "2024-05-17"),
+    ("当地时间周一(5 月 13 日),工会宣布罢工。", THU, "2024-05-13"),
+    ("The deal was signed Tuesday, May 14, in Geneva.", THU, "2024-05-14"),
+    # A day of the month alone is a day of the article's month (of the month before when it is still ahead).
+    ("该机构8日发布一份报告称工厂违规。", THU, "2024-05-08"),
+    ("该机构28日发布一份报告称工厂违规。", THU, "2024-04-28"),
+    ("新规将于28日起生效。", THU, "2024-05-28"),
+    ("本月20日起实施新规。", THU, "2024-05-20"),
+    ("上月8日，两国签署协议。", THU, "2024-04-08"),
+    ("今早，交易所暂停交易。", THU, "2024-05-16"),
+    ("前日，大会通过了决议。", THU, "2024-05-14"),
+    # English months with "of this year", abbreviations, day-month order.
+    ("Sales peaked as recently as March of this year.", THU, "2024-03"),
+    ("The plant closed in July of last year.", THU, "2023-07"),
+    ("The firm filed suit on Sept. 3.", THU, "2023-09-03"),
+    ("Shares fell 4% on Dec. 12.", THU, "2023-12-12"),
+    ("The hearing was held on 21 October.", THU, "2023-10-21"),
+    ("A new model is expected in the first half of 2025.", THU, "2025-01/2025-06"),
+]
+
+
+@pytest.mark.parametrize(("text", "reference", "iso"), NEWS_FORMS)
+def test_news_forms_resolve_against_the_article_date(text: str, reference: date, iso: str) -> None:
+    resolved = resolve(text, reference)
+    assert resolved is not None, text
+    assert resolved.iso == iso, text
+
+
+def test_the_day_of_a_sentence_month_carries_to_a_day_alone() -> None:
+    mentions = extract("博览会5月3日开幕，8日闭幕。", THU).mentions
+    assert [m.date.iso for m in mentions] == ["2024-05-03", "2024-05-08"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "商场周一至周五营业，每周一例会。",
+        "Black Friday sales rose sharply.",
+        "The museum is closed on Mondays.",
+        "门票售价100日元。",
+        "须在30日内完成整改。",
+        "火箭9号发射成功。",
+    ],
+)
+def test_recurring_days_amounts_and_numbers_are_not_dates(text: str) -> None:
+    assert extract(text, THU).mentions == ()
+
+
+@pytest.mark.parametrize(
+    "text", ["2月30日发布", "The launch on Feb. 30 was a hoax.", "Feb. 30, 2024", "0000年", "99999年"]
+)
+def test_impossible_dates_and_years_are_left_out(text: str) -> None:
+    assert extract(text, THU).mentions == ()
+
+
+def test_an_abbreviation_does_not_end_the_sentence() -> None:
+    text = "WASHINGTON (Example) — U.S. Trade Representative Jane Roe on Monday said tariffs would stay. Mr. Lee left."
+    [mention] = extract(text, THU).mentions
+    assert mention.date.iso == "2024-05-13"
+    assert text[mention.sentence[0] : mention.sentence[1]].startswith("WASHINGTON (Example) — U.S. Trade")
+
+
+def test_an_outlet_and_date_line_is_a_dateline_not_an_event() -> None:
+    [dateline] = extract("Example Wire, published 2024-03-05", None).mentions
+    assert dateline.anchor and extract("Example Wire, published 2024-03-05", None).reference == date(2024, 3, 5)
+    [event] = extract("Acme released Rocket 9 on May 20, 2025.", THU).mentions
+    assert not event.anchor

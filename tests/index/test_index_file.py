@@ -95,3 +95,32 @@ def test_truncated_index_is_unreadable_not_a_crash(tmp_path):
     path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
     with pytest.raises(IndexFileError):
         read_index(path)
+
+
+@pytest.mark.parametrize("member", ["doc_ids", "tfs", "indptr"])
+def test_a_mapped_array_with_flipped_bytes_is_detected_and_rebuilt(corpus, tmp_path, monkeypatch, caplog, member):
+    """Issue 14, point 4: flipped bytes in a memory-mapped postings array raised IndexError on every matching
+    query, and the file was never rebuilt. Every member is now checked against its zip CRC-32 at load."""
+    import logging
+    import zipfile
+
+    import index.indexfile
+
+    monkeypatch.setattr(index.indexfile, "_MAP_MIN_BYTES", 1)  # map the seeds' small arrays as a big index's
+    data = tmp_path / "data"
+    good = Engine.open(corpus, data)
+    expected = [r.passage.pid for r in good.ask("GPT-5.2 错误率", k=5).results]
+    path = index_path(corpus, data)
+    with zipfile.ZipFile(path) as archive:
+        info = archive.getinfo(f"{member}.npy")
+    raw = bytearray(path.read_bytes())
+    data_end = info.header_offset + 30 + len(info.filename) + len(info.extra) + info.file_size
+    for offset in range(data_end - 64, data_end, 3):  # the array's last bytes, past its .npy header
+        raw[offset] ^= 0xFF
+    path.write_bytes(bytes(raw))
+
+    caplog.set_level(logging.INFO)
+    reopened = Engine.open(corpus, data)
+    assert "checksum mismatch" in caplog.text
+    assert [r.passage.pid for r in reopened.ask("GPT-5.2 错误率", k=5).results] == expected
+    read_index(path)  # the rebuilt file is whole again

@@ -13,12 +13,11 @@ import pytest
 
 from index.engine import Engine
 from index.errors import QuestionError, UserFacingError
+from index.evaluate_extraction import evaluate_quotes, format_quotes
 from index.quotes import (
     UNATTRIBUTED,
     QuoteIndex,
-    evaluate,
     extract_quotes,
-    format_evaluation,
     format_text,
     quote_spans,
     to_json,
@@ -512,11 +511,11 @@ def test_text_output_is_numbered_with_citations(seeds_index):
 
 
 def test_annotated_seeds_meet_the_quality_bar(engine, seeds_index):
-    report = evaluate(engine, GOLD, seeds_index)
+    report = evaluate_quotes(engine, GOLD, seeds_index.quotes)
     assert report["annotated"] == 39
-    assert report["precision"] >= 0.95 and report["recall"] >= 0.85, format_evaluation(report)
+    assert report["precision"] >= 0.95 and report["recall"] >= 0.85, format_quotes(report)
     assert report["wrong_speaker"] == 0
-    assert evaluate(engine, GOLD) == report  # the same without a prebuilt index
+    assert evaluate_quotes(engine, GOLD) == report  # the same without a prebuilt index
 
 
 def test_rules_carry_to_other_news_articles(news, tmp_path):
@@ -527,19 +526,19 @@ def test_rules_carry_to_other_news_articles(news, tmp_path):
         ),
         encoding="utf-8",
     )
-    report = evaluate(news.engine, gold, news)
-    assert report["precision"] >= 0.95 and report["recall"] >= 0.9, format_evaluation(report)
+    report = evaluate_quotes(news.engine, gold, news.quotes)
+    assert report["precision"] >= 0.95 and report["recall"] >= 0.9, format_quotes(report)
     assert report["wrong_speaker"] == 0
 
 
 def test_gold_file_errors_are_clear(engine, tmp_path):
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"doc_id": "x", "quote": "y"}\n', encoding="utf-8")
-    with pytest.raises(UserFacingError, match="needs doc_id, quote and speaker"):
-        evaluate(engine, bad)
+    with pytest.raises(UserFacingError, match="needs doc_id or doc, quote, speaker"):
+        evaluate_quotes(engine, bad)
     bad.write_text("not json\n", encoding="utf-8")
     with pytest.raises(UserFacingError, match="not JSON"):
-        evaluate(engine, bad)
+        evaluate_quotes(engine, bad)
 
 
 def test_extraction_is_deterministic_and_never_imports_discord(engine, seeds_index):

@@ -33,8 +33,11 @@ async def store(database):
     await instance.close()
 
 
-def ask(conversation, question, scope="dm:1", user_id=1, guild_id=None):
-    return conversation.ask(scope=scope, user_id=user_id, guild_id=guild_id, channel_id=None, question=question, k=3)
+def ask(conversation, question, scope="dm:1", user_id=1, guild_id=None, private=False):
+    channel_id = int(scope.split(":")[3]) if scope.startswith("guild:") else None
+    return conversation.ask(
+        scope=scope, user_id=user_id, guild_id=guild_id, channel_id=channel_id, question=question, k=3, private=private
+    )
 
 
 @pytest.mark.asyncio
@@ -115,11 +118,84 @@ async def test_gaps_list_abstentions_and_dislikes_by_frequency(engine, store):
     disliked = await ask(conversation, "Sora 留存率", scope=guild_scope(5, 6, 1), user_id=1, guild_id=5)
     await store.record_feedback(disliked.answer_id, 1, -1)
     await ask(conversation, "What is the capital of France?", scope=guild_scope(9, 6, 1), user_id=1, guild_id=9)
-    gaps = await store.gaps(5)
+    gaps = await store.gaps(5, channels=[6])
     assert [(g.question, g.asked, g.abstained, g.disliked) for g in gaps] == [
         ("Who won the 2022 World Cup?", 3, 3, 0),
         ("Sora 留存率", 1, 0, 1),
     ]
+
+
+@pytest.mark.asyncio
+async def test_gaps_keep_private_questions_and_other_channels_out(engine, store):
+    """The privacy rules every store backend keeps: a private question is never listed nor counted; a public one
+    is listed only for an audience that reads its channel, and counted (never quoted) for the others."""
+    conversation = Conversation(engine, store)
+    await ask(conversation, "Zephyr merger codename?", scope=guild_scope(5, 7, 1), user_id=1, guild_id=5, private=True)
+    await ask(conversation, "Who won the 1998 chess olympiad?", scope=guild_scope(5, 7, 1), user_id=1, guild_id=5)
+    await ask(conversation, "Who won the 2022 World Cup?", scope=guild_scope(5, 6, 2), user_id=2, guild_id=5)
+    await ask(conversation, "Who won the 2022 World Cup?", scope=dm_scope(2), user_id=2)  # DMs are private
+    listed = lambda gaps: [(g.question, g.asked) for g in gaps]  # noqa: E731
+    assert listed(await store.gaps(5, channels=[6])) == [("Who won the 2022 World Cup?", 1)]
+    assert await store.gaps_elsewhere(5, channels=[6]) == 1  # the chess question, never the private one
+    assert listed(await store.gaps(5, channels=[6, 7])) == [
+        ("Who won the 1998 chess olympiad?", 1),
+        ("Who won the 2022 World Cup?", 1),
+    ] or listed(await store.gaps(5, channels=[6, 7])) == [
+        ("Who won the 2022 World Cup?", 1),
+        ("Who won the 1998 chess olympiad?", 1),
+    ]
+    assert await store.gaps_elsewhere(5, channels=[6, 7]) == 0
+    assert await store.gaps(5, channels=[]) == [] and await store.gaps_elsewhere(5, channels=[]) == 2
+    # A private question disliked by its asker is still private.
+    private = await ask(conversation, "Sora 留存率", scope=guild_scope(5, 6, 3), user_id=3, guild_id=5, private=True)
+    await store.record_feedback(private.answer_id, 3, -1)
+    assert "Sora 留存率" not in [g.question for g in await store.gaps(5, channels=[6, 7])]
+
+
+@pytest.mark.asyncio
+async def test_a_public_follow_up_never_resolves_against_a_private_question(engine, store):
+    conversation = Conversation(engine, store)
+    scope = guild_scope(5, 6, 1)
+    await ask(conversation, "Sora 留存率", scope=scope, user_id=1, guild_id=5)
+    await ask(conversation, "Mark Chen 怎么看红色警报", scope=scope, user_id=1, guild_id=5, private=True)
+    public = await ask(conversation, "why?", scope=scope, user_id=1, guild_id=5)
+    assert "Sora" in public.understood and "Mark Chen" not in public.understood
+    await ask(conversation, "Mark Chen 怎么看红色警报", scope=scope, user_id=1, guild_id=5, private=True)
+    private = await ask(conversation, "他后来怎么说", scope=scope, user_id=1, guild_id=5, private=True)
+    assert "Mark Chen" in private.understood  # a private follow-up may use the private question
+
+
+@pytest.mark.parametrize(
+    "chain",
+    [
+        ("What is code red?", "why?", "why?"),
+        ("What is code red?", "why?", "more"),
+        ("Mark Chen 怎么看红色警报", "他后来怎么说", "更多"),
+        ("Mark Chen 怎么看红色警报", "为什么", "他后来怎么说", "更多"),
+    ],
+)
+@pytest.mark.asyncio
+async def test_chained_follow_ups_keep_the_subject(engine, store, chain):
+    conversation = Conversation(engine, store)
+    first = await ask(conversation, chain[0])
+    subject = "code red" if "code red" in chain[0] else "Mark Chen"
+    shown = {r.passage.pid for r in first.answer.results}
+    for question in chain[1:]:
+        reply = await ask(conversation, question)
+        assert reply.resolution.kind in ("followup", "more") and subject in reply.understood, reply.understood
+        assert not reply.answer.abstained and reply.answer.results
+        if reply.resolution.kind == "more":  # the next page of the resolved question, nothing shown twice
+            assert not shown & {r.passage.pid for r in reply.answer.results}
+        shown |= {r.passage.pid for r in reply.answer.results}
+
+
+@pytest.mark.asyncio
+async def test_more_past_the_last_result_says_so(engine, store):
+    conversation = Conversation(engine, store)
+    await ask(conversation, "Mark Chen 怎么看红色警报")
+    with pytest.raises(UserFacingError, match="no more excerpts"):
+        for _ in range(30):
+            await ask(conversation, "more")
 
 
 @pytest.mark.asyncio

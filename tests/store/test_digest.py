@@ -182,3 +182,48 @@ async def test_a_claim_abandoned_by_a_dead_process_is_taken_over_after_the_lease
     finally:
         await first.close()
         await second.close()
+
+
+@pytest.mark.asyncio
+async def test_parts_are_fixed_once_and_recorded_one_by_one(digests):
+    await digests.set_schedule(1, 2, "09:00", "UTC", [], 7, utc(2025, 12, 1))
+    day, now = date(2025, 12, 10), utc(2025, 12, 10, 9)
+    assert await digests.claim(1, day, now)
+    payloads = [{"title": "Daily digest", "description": f"part {n}"} for n in range(3)]
+    parts = await digests.save_parts(1, day, payloads, ["passage:a:0", "gap:x"])
+    assert [p.payload["description"] for p in parts] == ["part 0", "part 1", "part 2"]
+    # A second build of the same day (a retry) keeps the parts fixed the first time.
+    again = await digests.save_parts(1, day, [{"description": "rebuilt"}], ["other"])
+    assert [p.payload for p in again] == payloads
+    await digests.part_attempted(1, day, 0, now)
+    await digests.part_sent(1, day, 0, 111, now)
+    await digests.part_attempted(1, day, 1, now)  # started, never recorded: the process died here
+    parts = await digests.parts(1, day)
+    assert [(p.sent, p.attempted_at is not None) for p in parts] == [(True, True), (False, True), (False, False)]
+    await digests.mark_sent(1, day, now)  # item keys: those fixed with the parts
+    assert await digests.recent_items(1, now) == {"passage:a:0", "gap:x"}
+
+
+@pytest.mark.asyncio
+async def test_by_default_a_claim_left_by_a_dead_process_is_taken_back_after_ten_minutes(digests):
+    from store.digest import CLAIM_LEASE_SECONDS as CLAIM_TIMEOUT
+
+    assert CLAIM_TIMEOUT == 600 and digests.lease_seconds == CLAIM_TIMEOUT
+    await digests.set_schedule(1, 2, "09:00", "UTC", [], 7, utc(2025, 12, 1))
+    day, now = date(2025, 12, 10), utc(2025, 12, 10, 9)
+    assert await digests.claim(1, day, now)  # and then the process is killed
+    assert await digests.due(now + CLAIM_TIMEOUT - 1) == [] and not await digests.claim(1, day, now + 60)
+    assert [d for _, d in await digests.due(now + CLAIM_TIMEOUT)] == [day]
+    assert await digests.claim(1, day, now + CLAIM_TIMEOUT)
+    assert not await digests.claim(1, day, now + CLAIM_TIMEOUT + 1)  # exactly one taker
+
+
+@pytest.mark.asyncio
+async def test_moving_the_digest_restarts_an_unfinished_day_in_the_new_channel(digests):
+    await digests.set_schedule(1, 2, "09:00", "UTC", [], 7, utc(2025, 12, 1))
+    day, now = date(2025, 12, 10), utc(2025, 12, 10, 9)
+    assert await digests.claim(1, day, now)
+    await digests.save_parts(1, day, [{"description": "a"}, {"description": "b"}], [])
+    await digests.part_sent(1, day, 0, 111, now)
+    await digests.set_schedule(1, 3, "09:00", "UTC", [], 7, now)
+    assert await digests.parts(1, day) == []

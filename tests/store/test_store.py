@@ -88,31 +88,45 @@ async def test_sqlite_uses_wal(tmp_path):
         assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
-async def _create_version_1(database: str) -> None:
-    version, name, first = migration_files("postgres" if database.startswith("postgresql://") else "sqlite")[0]
-    insert = (
-        "INSERT INTO answers (question, user_id, private, corpus_version, abstained, created_at)"
-        " VALUES ('old question', 5, 0, 'v0', 0, 0)"
-    )
-    if not database.startswith("postgresql://"):
+async def _create_version(database: str, upto: int, inserts: list[str]) -> None:
+    """A database as an older Footnote left it: the migrations up to `upto` applied (and recorded as each
+    database records them), then `inserts` run."""
+    postgres = database.startswith("postgresql://")
+    files = [(v, name, sql) for v, name, sql in migration_files("postgres" if postgres else "sqlite") if v <= upto]
+    if not postgres:
         with sqlite3.connect(database) as raw:
-            raw.executescript(first)
-            raw.execute(f"PRAGMA user_version = {version}")
-            raw.execute(insert)
+            for _, _, sql in files:
+                raw.executescript(sql)
+            raw.execute(f"PRAGMA user_version = {upto:d}")
+            for insert in inserts:
+                raw.execute(insert)
         return
     import asyncpg
 
     connection = await asyncpg.connect(database)
     try:
-        await connection.execute(first)
         await connection.execute(
             "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
             " applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
         )
-        await connection.execute("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", version, name)
-        await connection.execute(insert)
+        for version, name, sql in files:
+            await connection.execute(sql)
+            await connection.execute("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", version, name)
+        for insert in inserts:
+            await connection.execute(insert)
     finally:
         await connection.close()
+
+
+async def _create_version_1(database: str) -> None:
+    await _create_version(
+        database,
+        1,
+        [
+            "INSERT INTO answers (question, user_id, private, corpus_version, abstained, created_at)"
+            " VALUES ('old question', 5, 0, 'v0', 0, 0)"
+        ],
+    )
 
 
 @pytest.mark.asyncio
@@ -195,9 +209,112 @@ async def test_discord_snowflakes_and_times_keep_full_precision(database):
         await store.close()
 
 
+@pytest.mark.asyncio
+async def test_migrating_turns_takes_privacy_from_their_answers_and_keeps_the_unknown_private(database):
+    """Migration 0005 on either database: a turn from before it takes channel and privacy from its answer; a
+    turn without one cannot be shown to be public and stays private."""
+    answer = "INSERT INTO answers (id, question, user_id, guild_id, channel_id, private, corpus_version, abstained,"
+    turn = "INSERT INTO turns (scope, user_id, guild_id, question, query, abstained, answer_id, corpus_version,"
+    await _create_version(
+        database,
+        4,
+        [
+            answer + " created_at) VALUES (1, 'secret plan?', 1, 5, 9, 1, 'v', 1, 10)",
+            answer + " created_at) VALUES (2, 'public gap?', 2, 5, 9, 0, 'v', 1, 10)",
+            turn + " created_at) VALUES ('guild:5:channel:9:user:1', 1, 5, 'secret plan?', 'q', 1, 1, 'v', 10)",
+            turn + " created_at) VALUES ('guild:5:channel:9:user:2', 2, 5, 'public gap?', 'q', 1, 2, 'v', 10)",
+            turn + " created_at) VALUES ('guild:5:channel:9:user:3', 3, 5, 'unlinked?', 'q', 1, NULL, 'v', 10)",
+        ],
+    )
+    store = await Store.open(database)
+    try:
+        assert await store.schema_version() == migrations(store.dialect)[-1][0]
+        assert [g.question for g in await store.gaps(5, channels=[9])] == ["public gap?"]
+        assert await store.gaps_elsewhere(5, channels=[]) == 1
+        [public] = await store.history(2, guild_id=5)
+        assert (public.channel_id, public.private) == (9, False)
+        [unlinked] = await store.history(3, guild_id=5)
+        assert unlinked.private
+    finally:
+        await store.close()
+
+
 def test_placeholders_become_numbered_outside_literals():
     from store.postgres import to_postgres
 
     sql = "SELECT * FROM t WHERE a = ? AND b = 'what?' AND c IN (?, ?)"
     assert to_postgres(sql) == "SELECT * FROM t WHERE a = $1 AND b = 'what?' AND c IN ($2, $3)"
     assert not re.search(r"\?", to_postgres("UPDATE t SET a = ? WHERE b = ?"))
+
+
+@pytest.mark.asyncio
+async def test_the_database_is_readable_by_its_owner_only(tmp_path):
+    import os
+    import stat
+
+    path = tmp_path / "new.sqlite3"
+    store = await Store.open(path)
+    try:
+        await store.set_meta("k", "v")  # the WAL and shared-memory files exist now
+        for name in (path, f"{path}-wal", f"{path}-shm"):
+            assert stat.S_IMODE(os.stat(name).st_mode) == 0o600, name
+    finally:
+        await store.close()
+    # An existing database that others could read is tightened when opened.
+    os.chmod(path, 0o644)
+    store = await Store.open(path)
+    await store.close()
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+
+
+@pytest.mark.asyncio
+async def test_a_database_deleted_under_a_running_process_is_noticed_and_nothing_is_lost(tmp_path, caplog):
+    import os
+
+    path = tmp_path / "footnote.sqlite3"
+    store = await Store.open(path)
+    try:
+        before = [
+            await store.save_answer(
+                question=f"q{i}",
+                user_id=1,
+                guild_id=None,
+                channel_id=None,
+                private=False,
+                corpus_version="v",
+                abstained=False,
+            )
+            for i in range(5)
+        ]
+        for name in (path, f"{path}-wal", f"{path}-shm"):
+            if os.path.exists(name):
+                os.remove(name)
+        after = await store.save_answer(
+            question="after", user_id=1, guild_id=None, channel_id=None, private=False, corpus_version="v",
+            abstained=False,
+        )  # fmt: skip
+        assert "was deleted while Footnote was running" in caplog.text
+        assert (await store.get_answer(before[0])).question == "q0"
+    finally:
+        await store.close()
+    with sqlite3.connect(path) as raw:  # what a restart would read
+        questions = [row[0] for row in raw.execute("SELECT question FROM answers ORDER BY id")]
+    assert questions == [f"q{i}" for i in range(5)] + ["after"] and after == before[-1] + 1
+    assert oct(os.stat(path).st_mode & 0o777) == oct(0o600)
+
+
+@pytest.mark.asyncio
+async def test_a_deleted_database_is_noticed_without_a_write(tmp_path, caplog):
+    import os
+
+    path = tmp_path / "footnote.sqlite3"
+    store = await Store.open(path)
+    try:
+        await store.set_meta("kept", "yes")
+        os.remove(path)
+        await store.check_file()
+        assert "was deleted" in caplog.text and path.exists()
+    finally:
+        await store.close()
+    with sqlite3.connect(path) as raw:
+        assert raw.execute("SELECT value FROM meta WHERE key = 'kept'").fetchone() == ("yes",)

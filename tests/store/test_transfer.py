@@ -30,13 +30,19 @@ async def _fill(store: Store) -> None:
             scope=f"dm:{i % 7}" if guild is None else f"guild:{guild}:channel:{guild}:user:{i % 7}",
             user_id=SNOWFLAKE + i % 7, guild_id=guild, question=f"问题 {i % 9}", query=f"q{i}", kind="new",
             shown=[i, i + 1], abstained=i % 4 == 0, corpus_version="v1", answer_id=answer, now=1_765_000_000 + i,
+            channel_id=guild, private=i % 5 == 0, context=f"上下文 {i}" if i % 2 else "",
         )  # fmt: skip
     await store.set_meta("commands_hash", "abc")
     digests = DigestStore(store)
     for guild in range(SNOWFLAKE, SNOWFLAKE + 3):
         await digests.set_schedule(guild, guild + 10, "09:00", "Asia/Shanghai", ["Sora", "算力"], 7, 1_765_000_000)
         assert await digests.claim(guild, date(2025, 12, 10), 1_765_000_100)
-        await digests.mark_sent(guild, date(2025, 12, 10), 1_765_000_200, [f"passage:a:{guild % 5}"])
+        parts = [{"title": "Daily digest · 2025-12-10", "description": f"第 {n} 部分"} for n in range(2)]
+        await digests.save_parts(guild, date(2025, 12, 10), parts, [f"passage:a:{guild % 5}"])
+        for number in range(2):
+            await digests.part_attempted(guild, date(2025, 12, 10), number, 1_765_000_150)
+            await digests.part_sent(guild, date(2025, 12, 10), number, SNOWFLAKE + number, 1_765_000_160)
+        await digests.mark_sent(guild, date(2025, 12, 10), 1_765_000_200)
     await digests.note_documents({"a": "1", "b": "2"}, 1_765_000_000)
 
 
@@ -60,7 +66,7 @@ async def test_sqlite_database_moves_into_postgres_whole(stores):
     assert report.ok, "\n".join(report.lines())
     counts = {t.name: (t.source_rows, t.target_rows) for t in report.tables}
     assert counts["turns"] == (120, 120) and counts["answers"] == (120, 120) and counts["feedback"] == (20, 20)
-    assert counts["digest_posts"] == (3, 3) and counts["meta"] == (1, 1)
+    assert counts["digest_posts"] == (3, 3) and counts["digest_parts"] == (6, 6) and counts["meta"] == (1, 1)
     assert all(t.sampled == min(50, t.source_rows) for t in report.tables)
 
     # The copy is used exactly as the original: the same answers, history, gaps and digest state.
@@ -70,11 +76,15 @@ async def test_sqlite_database_moves_into_postgres_whole(stores):
         assert await target.history(SNOWFLAKE + user, guild_id=SNOWFLAKE + 1) == await source.history(
             SNOWFLAKE + user, guild_id=SNOWFLAKE + 1
         )
-    assert await target.gaps(SNOWFLAKE + 1) == await source.gaps(SNOWFLAKE + 1)
-    assert await target.gaps(None) == await source.gaps(None)
+    # The privacy of every turn came along: the same public gaps per channel, the same counts elsewhere.
+    for guild in range(SNOWFLAKE, SNOWFLAKE + 4):
+        assert await target.gaps(guild, channels=[guild]) == await source.gaps(guild, channels=[guild])
+        assert await target.gaps_elsewhere(guild, channels=[]) == await source.gaps_elsewhere(guild, channels=[])
+    assert await source.gaps(SNOWFLAKE, channels=[SNOWFLAKE])  # (there is something to compare)
     day = date(2025, 12, 10)
     assert not await DigestStore(target).claim(SNOWFLAKE, day, 1_765_000_300)  # already sent: not again
     assert await DigestStore(target).recent_items(SNOWFLAKE, 1_765_000_300) == {f"passage:a:{SNOWFLAKE % 5}"}
+    assert await DigestStore(target).parts(SNOWFLAKE, day) == await DigestStore(source).parts(SNOWFLAKE, day)
     # New rows continue after the copied ids.
     new_id = await target.save_answer(
         question="new", user_id=1, guild_id=None, channel_id=None, private=False, corpus_version="v2",

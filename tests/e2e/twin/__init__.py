@@ -39,6 +39,7 @@ from .builders import (
     make_text_channel,
     make_user,
 )
+from .faults import CALLBACK, CHANNEL_MESSAGES, WEBHOOK, WEBHOOK_MESSAGE, Fault
 from .gateway import DropMode, zstandard
 from .protocol import (
     ACK_DEADLINE_SECONDS,
@@ -84,6 +85,8 @@ __all__ = [
     "API_VERSION",
     "ATTACHMENT_SIZE_LIMIT",
     "BOT_ROLE_PERMISSIONS",
+    "CALLBACK",
+    "CHANNEL_MESSAGES",
     "CONTENT_LIMIT",
     "DEFAULT_SPEC_PATH",
     "DISCORD_EPOCH_MS",
@@ -96,10 +99,13 @@ __all__ = [
     "MESSAGE_FLAG_EPHEMERAL",
     "MESSAGE_FLAG_LOADING",
     "SPEC_ENV_VAR",
+    "WEBHOOK",
+    "WEBHOOK_MESSAGE",
     "BotRunner",
     "CallbackType",
     "DiscordTwin",
     "DropMode",
+    "Fault",
     "Intent",
     "InteractionRecord",
     "InteractionType",

@@ -43,6 +43,7 @@ class _GatewayConnection:
         self.number = number
         self.session: _GatewaySession | None = None
         self.dropped = False
+        self.zombie = False  # faults.py: open but silent (no heartbeat ACKs, no dispatches)
         self._lock = asyncio.Lock()
         self._zlib = zlib.compressobj() if compression == "zlib-stream" else None
         self._zstd = (
@@ -160,7 +161,8 @@ class GatewayMixin:
         data = payload.get("d")
         if op == 1:
             self.heartbeat_count += 1
-            await conn.send({"op": 11})
+            if not conn.zombie:
+                await conn.send({"op": 11})
         elif op == 2:
             await self._on_identify(conn, data if isinstance(data, Mapping) else {})
         elif op == 6:

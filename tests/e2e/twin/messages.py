@@ -231,9 +231,17 @@ class MessagesMixin:
         return _json_response(self._channel_of(call))
 
     async def _get_messages(self, call: _Call) -> web.Response:
+        """Newest first, as Discord answers; `after` gives the oldest `limit` messages after that id, `before`
+        the newest before it."""
         channel = self._channel_of(call)
-        limit = max(1, min(100, int(call.request.query.get("limit", "50"))))
+        query = call.request.query
+        limit = max(1, min(100, int(query.get("limit", "50"))))
         messages = [m for m in self.channel_messages(channel["id"]) if not m.get("flags", 0) & MESSAGE_FLAG_EPHEMERAL]
+        if "after" in query:
+            later = [m for m in messages if int(m["id"]) > int(query["after"])][:limit]
+            return _json_response(list(reversed(later)))
+        if "before" in query:
+            messages = [m for m in messages if int(m["id"]) < int(query["before"])]
         return _json_response(list(reversed(messages))[:limit])
 
     async def _post_message(self, call: _Call) -> web.Response:
@@ -244,7 +252,17 @@ class MessagesMixin:
             and not call.record.files
         ):
             raise _ApiError(400, 50006, "Cannot send an empty message", rule="empty_message", detail="nothing to send")
+        nonce = body.get("nonce")
+        if nonce is not None and body.get("enforce_nonce"):
+            # Discord returns the message it already created for this nonce (by this author, in the last minutes)
+            # instead of creating it again: what makes a retry after a lost answer safe.
+            for earlier in reversed(self.channel_messages(channel["id"])):
+                if earlier.get("nonce") == str(nonce) and earlier["author"]["id"] == self.bot_user["id"]:
+                    call.record.response = earlier
+                    return _json_response(earlier)
         message = self._bot_message(channel, body, call.record.files)
+        if nonce is not None:
+            message["nonce"] = str(nonce)
         reference = body.get("message_reference")
         if isinstance(reference, Mapping) and reference.get("message_id") is not None:
             referenced = self.messages.get(str(reference["message_id"]))

@@ -177,14 +177,23 @@ class RestMixin:
         params = match.groupdict()
         record.template = route.template
         self._tag_interaction(record, route, params)
-        if route.auth and request.headers.get("Authorization") != f"Bot {self.token}":
+        fault = self._fault_for(request.method, route.template)  # faults.py: an error the test injected
+        if fault is not None and not fault.handled:
+            return self._injected(fault, record)
+        authorization = request.headers.get("Authorization", "")
+        if route.auth and authorization.removeprefix("Bot ") in self.revoked_tokens:
+            raise _ApiError(401, 0, "401: Unauthorized")  # a token reset by the test (faults.py), not a bot bug
+        if route.auth and authorization != f"Bot {self.token}":
             raise _ApiError(401, 0, "401: Unauthorized", rule="unauthorized", detail="missing or wrong bot token")
         if parse_error is not None:
             raise _ApiError(
                 400, 50109, "The request body contains invalid JSON.", rule="invalid_json", detail=parse_error
             )
         self._validate(request.method, record, route)
-        return await route.handler(_Call(request, request.method, record.path, params, record.body, record))
+        response = await route.handler(_Call(request, request.method, record.path, params, record.body, record))
+        if fault is not None:  # handled: the request took effect, its answer is lost
+            return self._injected(fault, record)
+        return response
 
     def _tag_interaction(self, record: RecordedRequest, route: _Route, params: Mapping[str, str]) -> None:
         if "interaction_id" in params:

@@ -18,6 +18,7 @@ from aiohttp import web
 from discord.gateway import DiscordWebSocket
 
 from .builders import make_guild, make_user
+from .faults import Fault, FaultsMixin
 from .gateway import GatewayMixin, _GatewayConnection, _GatewaySession
 from .interactions import InteractionsMixin
 from .messages import MessagesMixin
@@ -48,7 +49,7 @@ ClientT = TypeVar("ClientT", bound=discord.Client)
 # The twin
 
 
-class DiscordTwin(TwinState, GatewayMixin, InteractionsMixin, MessagesMixin, RestMixin):
+class DiscordTwin(TwinState, GatewayMixin, InteractionsMixin, MessagesMixin, RestMixin, FaultsMixin):
     """A local Discord (HTTP API v10 + gateway) for end-to-end tests of a discord.py bot.
 
     Args:
@@ -92,6 +93,8 @@ class DiscordTwin(TwinState, GatewayMixin, InteractionsMixin, MessagesMixin, Res
         self.heartbeat_interval_ms = heartbeat_interval_ms
 
         self.violations: list[Violation] = []
+        self.faults: list[Fault] = []
+        self.revoked_tokens: set[str] = set()
         self.users: dict[str, JSON] = {self.bot_user["id"]: self.bot_user}
         self.guilds: dict[str, JSON] = {}
         self.channels: dict[str, JSON] = {}
