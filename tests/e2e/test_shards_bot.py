@@ -19,6 +19,7 @@ from store import Store
 from store.digest import DigestStore
 
 from .shards import QUESTIONS, answered, deployment, fire_asks, wait_answered
+from .twin import make_user
 
 pytestmark = pytest.mark.asyncio
 
@@ -102,13 +103,26 @@ async def test_killed_process_loses_nothing_and_the_other_keeps_serving(postgres
         await setup.wait_for_shards(victim)
         again = await fire_asks(twin, 16, QUESTIONS, "second")
         await wait_answered(twin, again, 60, "answers after the restart")
+        # DMs arrive on shard 0 only (the restarted process) and are answered with memory from the shared
+        # database: a question, then "more", which continues it.
+        asker = make_user("dm-asker")
+        dm_channel = twin.dm_channel(asker)["id"]
+        for text in ("What did Altman say about code red?", "more"):
+            sent = await twin.dm(asker, text)
+            await twin.wait_for_bot_message(dm_channel, after=sent, timeout=30)
 
         store = await Store.open(setup.database)
         try:
-            turns = await store._read("SELECT user_id, question, answer_id FROM turns")
+            turns = await store._read("SELECT user_id, question, answer_id FROM turns WHERE guild_id IS NOT NULL")
             answers = await store._read("SELECT id FROM answers")
+            dm_turns = await store.history(int(asker["id"]))
         finally:
             await store.close()
+        assert [t.kind for t in reversed(dm_turns)] == ["new", "more"] and all(t.private for t in dm_turns)
+        more, first = dm_turns  # newest first; "more" shows the next page after what the first turn showed
+        assert more.shown[: len(first.shown)] == first.shown and len(set(more.shown)) == len(more.shown) > len(
+            first.shown
+        )
         asked = {int(twin.interaction(i).user_id) for i in [*theirs, *answered_before, *again]}
         stored = [t["user_id"] for t in turns]
         # Nothing duplicated: one turn at most per question asked (each asker asked once)...
