@@ -323,3 +323,43 @@ async def test_a_refused_digest_pauses_and_tells_the_admin(
     await digest_command(twin, "set", {"channel": twin.channel["id"], "time": "08:00"})
     assert await cog.tick() == [int(twin.guild["id"])]
     assert twin.violations == []
+
+
+@pytest.mark.asyncio
+async def test_a_digest_sent_while_the_database_went_away_is_recorded_once_it_is_back(
+    twin, run_bot, engine, tmp_path, postgres_cluster
+):
+    """PostgreSQL stops right after the digest's parts went out, before the day is recorded as sent: nothing is
+    posted again while it is down, and the day is recorded (sent, once) as soon as it is back."""
+    import asyncio
+
+    from store import Store
+
+    store = await Store.open(postgres_cluster.url())
+    try:
+        clock = Clock(utc(2025, 12, 10, 7, 0))
+        channel, guild = twin.channel["id"], int(twin.guild["id"])
+        _, cog = await start_digest_bot(twin, run_bot, engine, store, tmp_path, clock)
+        await _long_gaps(store, twin)
+        await digest_command(twin, "set", {"channel": channel, "time": "08:00", "topics": MANY_TOPICS})
+        record = cog.digests.mark_sent
+
+        async def outage_then_record(*args, **kwargs):
+            await asyncio.to_thread(postgres_cluster.stop_server)
+            return await record(*args, **kwargs)
+
+        cog.digests.mark_sent = outage_then_record
+        clock.now = utc(2025, 12, 10, 8, 0)
+        assert await cog.tick() == [guild]  # posted; its record waits for the database
+        cog.digests.mark_sent = record
+        posted = _assert_each_part_once(twin, channel)
+        clock.now += 3600
+        assert await cog.tick() == []  # still down: nothing is sent again
+        await asyncio.to_thread(postgres_cluster.start_server)
+        assert await cog.tick() == []  # back: the day is recorded first, and is not due again
+        status = await cog.digests.post_status(guild, datetime(2025, 12, 10).date())
+        assert (status["status"], status["attempts"]) == ("sent", 1)
+        assert _assert_each_part_once(twin, channel) == posted
+        assert twin.violations == []
+    finally:
+        await store.close()
