@@ -10,6 +10,7 @@ and never import discord.py.
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
 from collections.abc import Sequence
 
@@ -18,13 +19,19 @@ from config import TOKEN_HELP, ConfigError, Settings
 
 
 async def start_bot(settings: Settings, token: str, sync_only: bool = False) -> None:
-    """Compose the bot: engine (loaded off the event loop, before any command is accepted), store, client."""
+    """Compose the bot: engine (loaded off the event loop, before any command is accepted), store, client.
+
+    The Message Content intent is asked for only when a help channel is configured (cogs/helpdesk.py reads posts
+    that do not mention the bot). If Discord refuses it (the gateway closes with 4014: the intent is not enabled
+    in the Developer Portal), the bot logs how to fix it and starts again without it, so everything else keeps
+    working; `footnote doctor` reports the refusal from the heartbeat."""
     import discord
 
     from client import FootnoteBot, ShardedFootnoteBot
     from index.engine import Engine
     from lifecycle import heartbeat_path, tune_for_serving
     from store import Store, StoreError
+    from store.helpdesk import help_channels_configured
 
     try:  # a DATABASE_URL that cannot be used is one line, before the index is loaded
         store = await Store.open(settings.database, pool_size=settings.database_pool_size)
@@ -35,21 +42,42 @@ async def start_bot(settings: Settings, token: str, sync_only: bool = False) -> 
             Engine.open, settings.corpus_dir, settings.data_dir, mode=settings.tokenizer_mode
         )
         tune_for_serving()
-        if settings.shard_count is None:
-            bot = FootnoteBot(settings=settings, store=store, engine=engine)
-        else:  # discord.AutoShardedBot over this process's shards (all of them without SHARD_IDS)
-            shard_ids = list(settings.shard_ids) if settings.shard_ids is not None else None
-            bot = ShardedFootnoteBot(
-                settings=settings, store=store, engine=engine, shard_count=settings.shard_count, shard_ids=shard_ids
-            )
-        async with bot:
-            if sync_only:
-                await bot.login(token)  # runs setup_hook, which syncs when the command set changed
-                print(await bot.sync_commands(force=True))
+        message_content = await help_channels_configured(store)
+        refused = False
+        heartbeat = heartbeat_path(settings.data_dir, settings.shard_ids)
+        while True:
+            if settings.shard_count is None:
+                bot = FootnoteBot(settings=settings, store=store, engine=engine, message_content=message_content)
+            else:  # discord.AutoShardedBot over this process's shards (all of them without SHARD_IDS)
+                bot = ShardedFootnoteBot(
+                    settings=settings,
+                    store=store,
+                    engine=engine,
+                    message_content=message_content,
+                    shard_count=settings.shard_count,
+                    shard_ids=list(settings.shard_ids) if settings.shard_ids is not None else None,
+                )
+            bot.message_content_refused = refused
+            try:
+                async with bot:
+                    if sync_only:
+                        await bot.login(token)  # runs setup_hook, which syncs when the command set changed
+                        print(await bot.sync_commands(force=True))
+                        return
+                    # SIGTERM / Ctrl-C: stop taking commands, finish answers in progress (bounded), close; see
+                    # lifecycle.py
+                    async with bot.lifecycle.running(bot, heartbeat=heartbeat):
+                        await bot.start(token)
                 return
-            # SIGTERM / Ctrl-C: stop taking commands, finish answers in progress (bounded), close; see lifecycle.py
-            async with bot.lifecycle.running(bot, heartbeat=heartbeat_path(settings.data_dir, settings.shard_ids)):
-                await bot.start(token)
+            except discord.PrivilegedIntentsRequired as exc:
+                if not message_content:
+                    raise ConfigError(f"Discord refused an intent: {exc}") from exc
+                logging.getLogger("footnote").error(
+                    "Discord refused the Message Content intent (gateway closed with 4014). Help channels need it to"
+                    " read posts: enable it at https://discord.com/developers/applications (your application, Bot,"
+                    " Privileged Gateway Intents, Message Content) and restart. Running without it meanwhile."
+                )
+                message_content, refused = False, True
     except discord.LoginFailure as exc:
         raise ConfigError(f"Discord refused the token ({exc}). {TOKEN_HELP}") from exc
     except discord.ConnectionClosed as exc:
@@ -59,8 +87,6 @@ async def start_bot(settings: Settings, token: str, sync_only: bool = False) -> 
         raise ConfigError(
             f"Discord closed the connection: the bot token was reset or revoked (gateway code 4004). {TOKEN_HELP}"
         ) from exc
-    except discord.PrivilegedIntentsRequired as exc:
-        raise ConfigError(f"Discord refused an intent: {exc}") from exc
     finally:
         await store.close()
 

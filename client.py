@@ -41,10 +41,13 @@ COMMANDS_HASH_KEY = "commands_hash"
 RELOAD_CHANNEL = "footnote_reload"
 
 
-def intents() -> discord.Intents:
+def intents(message_content: bool = False) -> discord.Intents:
     """Default intents: DMs and messages that mention the bot carry their content without the privileged
-    message-content intent, which Footnote does not ask for."""
-    return discord.Intents.default()
+    Message Content intent. Footnote asks for it only when a help channel is configured (`message_content`):
+    reading a forum post or a help channel's question needs the text of messages that do not mention it."""
+    chosen = discord.Intents.default()
+    chosen.message_content = message_content
+    return chosen
 
 
 class FootnoteTree(app_commands.CommandTree):
@@ -130,7 +133,8 @@ class ZombieWatch:
 
 
 class FootnoteBot(commands.Bot):
-    """`extensions` defaults to all of Footnote's cogs; tests pass the ones they exercise."""
+    """`extensions` defaults to all of Footnote's cogs; tests pass the ones they exercise. `message_content`: ask
+    Discord for the Message Content intent (bot.py does when a help channel is configured)."""
 
     def __init__(
         self,
@@ -140,9 +144,10 @@ class FootnoteBot(commands.Bot):
         engine: Engine,
         extensions: tuple[str, ...] = EXTENSIONS,
         clock: Callable[[], float] = time.time,
+        message_content: bool = False,
         **options: Any,
     ) -> None:
-        options.setdefault("intents", intents())
+        options.setdefault("intents", intents(message_content))
         options.setdefault("tree_cls", FootnoteTree)  # refuses commands while shutting down, tracks those running
         options.setdefault("enable_debug_events", True)  # socket_raw_receive: the heartbeat ACKs (ZombieWatch)
         super().__init__(
@@ -155,6 +160,9 @@ class FootnoteBot(commands.Bot):
         self.store = store
         self.engine = engine
         self.footnote_extensions = extensions
+        # Set by the composition root when Discord refused the Message Content intent (close code 4014) and the
+        # bot was started again without it; the heartbeat reports it to `footnote doctor`.
+        self.message_content_refused = False
         self.clock = clock
         self._reload_lock = asyncio.Lock()
         self.instance = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"

@@ -65,6 +65,7 @@ class Settings:
     # Sharding: None runs as one unsharded client; shard_ids None with a count runs all shards in this process.
     shard_count: int | None = None
     shard_ids: tuple[int, ...] | None = None
+    helpdesk_per_hour: int = 20
 
     @property
     def database(self) -> str | Path:
@@ -92,6 +93,7 @@ class Settings:
             database_url=_database_url(),
             database_pool_size=_int_setting("DATABASE_POOL_SIZE", 5) or 5,
             **_shards(),
+            helpdesk_per_hour=_int_setting("HELPDESK_PER_HOUR", 20) or 20,
         )
 
     def require_token(self) -> str:

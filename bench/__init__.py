@@ -11,9 +11,10 @@ passages are real.
 Systems, on the same tokens. Footnote builds its index from the corpus folder (tokenising with jieba, glossary
 concept terms included). Its index terms are exported per passage and given, unchanged, to rank-bm25
 (BM25Okapi; a query is `get_scores` + argsort) and to bm25s (method "robertson", the closest to BM25Okapi;
-a query is `retrieve(k=10)`). The queries are real questions (CMRC 2018, DRCD, the seed question set), turned
-into terms by the same function as passages. Footnote's query is `BM25Index.top_k` on those terms; its full
-`Engine.ask` (analysis, glossary and dictionary expansion, coverage, merging, excerpts) is timed separately.
+a query is `retrieve(k=10)`), both with Footnote's k1 and b (index/ranking.py). The queries are real questions
+(CMRC 2018, DRCD, the seed question set), turned into terms by the same function as passages. Footnote's query is
+`BM25Index.top_k` on those terms; its full `Engine.ask` (analysis, glossary and dictionary expansion, coverage,
+merging, excerpts) is timed separately.
 
 Fresh processes. Each system builds its index in one fresh process (`python -m bench --measure ...`) and
 loads it and answers the queries in another, so each peak RSS (ru_maxrss) is that process's own. A build's

@@ -1,6 +1,6 @@
 """The measurement processes: one fresh process per system and phase (`python -m bench --measure TASK`), so that
 each peak RSS is that process's own. Footnote builds from the corpus folder and exports its index terms; rank-bm25
-and bm25s are given the same tokens. Also top-10 agreement with rank-bm25."""
+and bm25s are given the same tokens and Footnote's k1 and b. Also top-10 agreement with rank-bm25."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from bench.results import LOADS, PROJECT_DIR, RESULT_PREFIX, BenchError
+from index.ranking import BM25_PARAMS  # rank-bm25 and bm25s score with Footnote's k1 and b: comparable top 10s
 
 log = logging.getLogger(__name__)
 
@@ -217,7 +218,7 @@ def _measure_rank_bm25(task: dict[str, Any]) -> dict[str, Any]:
     if task["phase"] == "build":
         corpus, _ = _load_tokens(task["export"])
         started = time.perf_counter()
-        bm25 = BM25Okapi(corpus, k1=1.5, b=0.75, epsilon=0.25)
+        bm25 = BM25Okapi(corpus, k1=BM25_PARAMS.k1, b=BM25_PARAMS.b, epsilon=BM25_PARAMS.epsilon)  # Footnote's
         seconds = time.perf_counter() - started
         with path.open("wb") as handle:  # rank-bm25 has no file format; its users pickle it (a temp file here)
             pickle.dump(bm25, handle, protocol=pickle.HIGHEST_PROTOCOL)
@@ -245,7 +246,7 @@ def _measure_bm25s(task: dict[str, Any]) -> dict[str, Any]:
     if task["phase"] == "build":
         corpus, _ = _load_tokens(task["export"])
         started = time.perf_counter()
-        retriever = bm25s.BM25(k1=1.5, b=0.75, method="robertson")
+        retriever = bm25s.BM25(k1=BM25_PARAMS.k1, b=BM25_PARAMS.b, method="robertson")
         retriever.index(corpus, show_progress=False)
         seconds = time.perf_counter() - started
         retriever.save(str(folder), show_progress=False)

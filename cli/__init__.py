@@ -91,6 +91,25 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--min", action="append", metavar="NAME=N", help="exit 1 when a figure is below N")
     evaluate.add_argument("--max", action="append", metavar="NAME=N", help="exit 1 when a figure is above N")
     evaluate.add_argument("--limit", type=int, default=None, help="only the first N questions (SQuAD)")
+    evaluate.add_argument(
+        "--abstention",
+        action="store_true",
+        help="with --squad: a share of the articles is the corpus; their questions must be answered, the others' "
+        "must abstain",
+    )
+    evaluate.add_argument("--corpus-share", type=float, default=0.67, help="with --abstention (default 0.67)")
+    evaluate.add_argument(
+        "--half", choices=("all", "fit", "test"), default="all", help="with --squad: the questions of these articles"
+    )
+    for name, what in (("hit1", "hit@1"), ("hit3", "hit@3"), ("hit5", "hit@5"), ("mrr", "MRR@10")):
+        evaluate.add_argument(f"--min-{name}", type=float, metavar="X", help=f"exit 1 if {what} is below X")
+    evaluate.add_argument(
+        "--max-false-abstain", type=float, metavar="X", help="exit 1 if more answerable questions abstain (a share)"
+    )
+    evaluate.add_argument(
+        "--max-false-answer", type=float, metavar="X", help="exit 1 if more unanswerable ones are answered (a share)"
+    )
+    evaluate.add_argument("--tag", help="apply the floors to the questions with this tag (question sets)")
     evaluate.add_argument("--json", action="store_true")
     evaluate.set_defaults(func=commands.cmd_eval)
 

@@ -120,7 +120,15 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
-    from index.evaluate import evaluate_questions, evaluate_squad, format_report
+    from index.errors import UserFacingError
+    from index.evaluate import (
+        FLOORS,
+        check_floors,
+        evaluate_abstention,
+        evaluate_questions,
+        evaluate_squad,
+        format_report,
+    )
 
     if args.quotes or args.timeline:
         from index import evaluate_extraction as extraction
@@ -137,15 +145,29 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
         for failure in failures:
             print(f"below the floor: {failure}", file=sys.stderr)
         return 1 if failures else 0
+    if args.abstention and not args.squad:
+        raise UserFacingError("--abstention builds its split from a SQuAD-format file: add --squad")
+    if args.min or args.max:
+        raise UserFacingError("--min/--max NAME=N go with --quotes or --timeline (question sets: --min-hit3 and such)")
     from index.progress import terminal_progress
 
     with terminal_progress() as progress:  # a bar on a terminal, a line now and then in a log
-        if args.squad:
-            report = evaluate_squad(Path(args.file), mode=settings.tokenizer_mode, limit=args.limit, progress=progress)
+        if args.squad and args.abstention:
+            report = evaluate_abstention(
+                Path(args.file), args.corpus_share, args.half, mode=settings.tokenizer_mode, limit=args.limit
+            )
+        elif args.squad:
+            report = evaluate_squad(
+                Path(args.file), mode=settings.tokenizer_mode, limit=args.limit, progress=progress, half=args.half
+            )
         else:
             report = evaluate_questions(open_engine(settings, progress=progress), Path(args.file), progress=progress)
     print(json.dumps(report, ensure_ascii=False, indent=2) if args.json else format_report(report))
-    return 0
+    floors = {name: getattr(args, name) for name in FLOORS if getattr(args, name) is not None}
+    failures = check_floors(report, floors, tag=args.tag)
+    for failure in failures:
+        print(f"footnote eval: below the floor: {failure}", file=sys.stderr)
+    return 1 if failures else 0
 
 
 def cmd_timeline(args: argparse.Namespace, settings: Settings) -> int:
@@ -172,7 +194,8 @@ def cmd_quote(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_compare(args: argparse.Namespace, settings: Settings) -> int:
-    from index.compare import compare, format_text, to_json
+    from index.compare import compare
+    from index.compare_output import format_text, to_json
 
     engine = open_engine(settings)
     comparison = compare(engine, args.a, args.b, args.aspect, k=args.k)

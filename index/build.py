@@ -41,6 +41,7 @@ from index.formats import prune_cache
 from index.glossary import Glossary
 from index.indexfile import _Built, _decode, _from_file, _info_fields, pack_links, read_index, save
 from index.progress import Progress, terminal_progress
+from index.ranking import BM25_PARAMS
 from index.romanize import han_name_keys, latin_names
 from index.sources import _catalog_key, _relative, _Sources, _tokenizer_spec, index_path, tokenizer_key
 from index.tokencache import CacheKeys, TokenCache, token_cache_path
@@ -227,7 +228,7 @@ def build(
     if cache is not None:
         cache.analysis = _Analysis.empty()
     del combined, cache_documents, decisions, ranks
-    bm25 = BM25Index.from_bags(vocab, bag_ptr, bag_terms, bag_counts, params or BM25Params())
+    bm25 = BM25Index.from_bags(vocab, bag_ptr, bag_terms, bag_counts, params or BM25_PARAMS)
     del bag_terms, bag_counts
     indexed = time.perf_counter()
     zh_vocab = {t for t in vocab if _ZH_TERM.fullmatch(t)}

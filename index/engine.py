@@ -8,16 +8,21 @@ is part of (Altman -> @sam-altman, which every 奥特曼 passage carries) and di
 芯片). A passage scores a concept by the best of its literal match and its weighted expansions, so expanded
 terms never outweigh the user's own words and never add up on top of them.
 
+Ranking. The 60 best candidates by BM25 are re-ranked with their paragraph's score and, for Latin-script
+questions, proximity (index/ranking.py).
+
 Abstention. A question's units are its maximal terms (not the sub-words jieba's search mode adds, nor the
 parts of a compound). Coverage of a passage = idf-weighted share of units it matches (literal 1, expansion its
-weight, sub-words only 0.5); an absent term counts with the idf of a term seen nowhere. When no candidate
-passage covers half of the question, the engine abstains; below `LOW_CONFIDENCE` the answer is labelled weak.
+weight, sub-words only 0.5); a term the corpus lacks weighs by how telling it is in the language. Candidates
+covering less than 15% of the question are dropped; whether the corpus answers at all, and whether the
+answer is a weak match, is the calibrated model of index/abstention.py over signals of the ranking.
 """
 
 from __future__ import annotations
 
 import functools
 import itertools
+import math
 import re
 import time
 import unicodedata
@@ -27,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
+from index.abstention import Decision, latin_informativeness
 from index.analysis import TokenizerSpec
 from index.analysis import passage_terms as passage_terms  # re-exported: index/timeline.py imports it from here
 from index.build import build, load_or_build
@@ -39,6 +45,19 @@ from index.indexfile import _Built, unpack_links
 from index.normalize import fold, fold_with_offsets
 from index.passages import Location, Passage
 from index.progress import Progress
+from index.ranking import (
+    PARAGRAPH_WEIGHT,
+    PHRASE_WEIGHT,
+    PROXIMITY_CACHE,
+    PROXIMITY_CANDIDATES,
+    PROXIMITY_WEIGHT,
+    Paragraphs,
+    latin_terms,
+    paragraph_scores,
+    proximity_applies,
+    proximity_credit,
+    term_positions,
+)
 from index.romanize import NameMatcher, latin_key
 from index.tokenize import HAN_CHARS, Analyzer, TermSpan
 
@@ -46,12 +65,14 @@ MAX_QUESTION_CHARS = 1000
 GLOSSARY_WEIGHT = 0.7
 NAME_WEIGHT = GLOSSARY_WEIGHT  # a romanised name is the same name, as sure as a glossary alias
 DICTIONARY_WEIGHT = 0.5
-CONTEXT_WEIGHT = 0.5
+CONTEXT_WEIGHT = 0.7  # as a glossary alias: the subject a follow-up leans on, below the words asked
 FOLLOW_UP_EASING = 0.8
-ABSTAIN_BELOW = 0.5
+ABSTAIN_BELOW = 0.5  # compare.py: the coverage an aspect needs
+MIN_EVIDENCE = 0.15  # a candidate covering less of the question is not evidence for it
 LOW_CONFIDENCE = 0.7
 CANDIDATES = 60
 SIGNATURE_CACHE = 1024  # passages whose merge signatures are kept (~30 KB each)
+_URL_ONLY_RE = re.compile(r"(?:<?(?:https?://|www\.)\S+>?\s*)+", re.I)
 _MENTION_RE = re.compile(r"<(?:@[!&]?|#)\d+>|@(?:everyone|here)\b", re.I)
 
 
@@ -156,10 +177,12 @@ class Engine:
         self.names = NameMatcher(
             names.get("han", {}), names.get("latin", {}), names.get("chars", {}), names.get("initials", {})
         )
-        self._topics = self._frequent_topics()
+        self._topic_terms = self._frequent_topics()
         # Signatures of recently ranked passages (a set of ~400 shingles each: caching every passage ever ranked
         # grew a 100k-passage bot by ~0.7 MB a question). lru_cache is thread-safe.
         self._signature = functools.lru_cache(maxsize=SIGNATURE_CACHE)(self._compute_signature)
+        self._folded = functools.lru_cache(maxsize=SIGNATURE_CACHE)(self._fold_passage)
+        self._positions = functools.lru_cache(maxsize=PROXIMITY_CACHE)(self._compute_positions)
 
     # -- construction ------------------------------------------------------------------------------------
 
@@ -210,14 +233,9 @@ class Engine:
         return self.fingerprint
 
     def search(self, question: str, limit: int = 10) -> list[int]:
-        """Passage ids ranked by score for a question (no abstention, no merging): for benchmarks."""
-        scores = self.scores(self.analyze(clean_question(question)))
-        positive = int(np.count_nonzero(scores > 0))
-        limit = min(limit, positive)
-        if limit == 0:
-            return []
-        top = np.argpartition(-scores, limit - 1)[:limit]
-        return [int(d) for d in top[np.lexsort((top, -scores[top]))]]
+        """Passage ids in ranking order for a question (no abstention, no merging): for benchmarks."""
+        top, _ranking, _scores = self._candidates(self.analyze(clean_question(question)), ())
+        return [int(d) for d in top[:limit]]
 
     # -- query analysis ----------------------------------------------------------------------------------
 
@@ -358,32 +376,15 @@ class Engine:
 
     def coverage(self, query: Query, doc_ids: np.ndarray) -> np.ndarray:
         """Idf-weighted share of the question's units matched by each of `doc_ids` (see module docstring)."""
-        total = 0.0
-        covered = np.zeros(len(doc_ids), dtype=np.float64)
-        # A passage reached only through dictionary translations is not evidence: it needs one unit matched
-        # literally or through the glossary.
-        anchored = np.zeros(len(doc_ids), dtype=bool)
-        for concept in query.concepts:
-            if not concept.unit:
-                continue
-            idf = self._unit_idf(concept, query.text)
-            total += idf
-            literal = self.bm25.contains(concept.term, doc_ids)
-            anchored |= literal
-            match = literal.astype(np.float64)
-            for term, factor in concept.expansions:
-                present = self.bm25.contains(term, doc_ids)
-                if term.startswith(CONCEPT_PREFIX) or factor >= NAME_WEIGHT:  # a glossary alias or the same name
-                    anchored |= present
-                match = np.maximum(match, _coverage_credit(term, factor) * present)
-            parts = [
-                c.term
-                for c in query.concepts
-                if not c.unit and concept.start <= c.start and c.end <= concept.end and c.term != concept.term
-            ]
-            for part in parts:
-                match = np.maximum(match, 0.5 * self.bm25.contains(part, doc_ids))
-            covered += idf * match
+        return self._coverage_of(query, doc_ids, *self._unit_credits(query, doc_ids))
+
+    def _coverage_of(
+        self, query: Query, doc_ids: np.ndarray, units: list[Concept], credit: np.ndarray, anchored: np.ndarray
+    ) -> np.ndarray:
+        anchored = anchored.copy()
+        weights = [self._unit_idf(concept, query.text) for concept in units]
+        total = sum(weights)
+        covered = np.asarray(weights) @ credit if units else np.zeros(len(doc_ids))
         for term, _factor in query.extra:
             idf = self.bm25.informativeness(term)
             total += idf
@@ -392,24 +393,135 @@ class Engine:
             covered += idf * present
         return np.where(anchored, covered / total if total else covered, 0.0)
 
+    def _unit_credits(self, query: Query, doc_ids: np.ndarray) -> tuple[list[Concept], np.ndarray, np.ndarray]:
+        """The question's units, how far each of `doc_ids` matches each unit (units x passages: literal 1, glossary
+        alias 1, dictionary link 0.8 x its quality, a sub-word only 0.5), and which passages are anchored: a passage
+        reached only through dictionary translations is not evidence, it needs one unit matched literally or
+        through the glossary (or a context term)."""
+        units = [concept for concept in query.concepts if concept.unit]
+        credit = np.zeros((len(units), len(doc_ids)), dtype=np.float64)
+        anchored = np.zeros(len(doc_ids), dtype=bool)
+        for row, concept in enumerate(units):
+            literal = self.bm25.contains(concept.term, doc_ids)
+            anchored |= literal
+            match = literal.astype(np.float64)
+            for term, factor in concept.expansions:
+                present = self.bm25.contains(term, doc_ids)
+                if term.startswith(CONCEPT_PREFIX) or factor >= NAME_WEIGHT:  # a glossary alias or the same name
+                    anchored |= present
+                match = np.maximum(match, _coverage_credit(term, factor) * present)
+            for part in self._parts(query, concept):
+                match = np.maximum(match, 0.5 * self.bm25.contains(part, doc_ids))
+            credit[row] = match
+        return units, credit, anchored
+
+    @staticmethod
+    def _parts(query: Query, concept: Concept) -> list[str]:
+        """The sub-words and compound parts of a unit (scored, but only half evidence of the unit)."""
+        return [
+            c.term
+            for c in query.concepts
+            if not c.unit and concept.start <= c.start and c.end <= concept.end and c.term != concept.term
+        ]
+
     def _unit_idf(self, concept: Concept, question: str) -> float:
         """How much a unit of the question weighs for coverage: its idf in the corpus; for a word the corpus
-        lacks, the idf of its best-known expansion, else an estimate of how telling the word is in general:
-        a name (a capitalised English word, a rare or unknown Chinese word) weighs like a term seen nowhere,
-        an ordinary word (lower-case English, a common Chinese word) much less."""
+        lacks, the idf of its best-known expansion, else the idf of a term seen nowhere scaled by how telling the
+        word is in the language (general_weight): a rare word or name weighs fully, an everyday word little."""
         if self.bm25.df(concept.term):
             return self.bm25.informativeness(concept.term)
         known = [self.bm25.informativeness(term) for term, _ in concept.expansions if self.bm25.df(term)]
         if known:
             return max(known)
-        top = self.bm25.max_informativeness
+        return self.bm25.max_informativeness * max(0.2, self.general_weight(concept, question))
+
+    def general_weight(self, concept: Concept, question: str) -> float:
+        """How telling a unit of the question is in its language, 0.05 (everyday) .. 1 (rare, a name, a number):
+        jieba's dictionary frequency for Chinese, wordfreq's for English (index/abstention.py). (Raising capitalised
+        words to a name's weight was measured on the fit halves: it made every set worse.)"""
+        if re.search(r"[\u3400-\u9fff]", concept.term):
+            return max(0.05, self.analyzer.rarity(concept.term))
         surface = question[concept.start : concept.end]
-        if re.fullmatch(r"[\u3400-\u9fff]+", concept.term):
-            rarity = self.analyzer.rarity(concept.term)
-            return top * max(0.3, rarity)
-        if surface[:1].isupper() or any(c.isdigit() for c in surface):
-            return top
-        return 0.5 * top
+        return max(0.05, min(latin_informativeness(surface), latin_informativeness(concept.term)))
+
+    def signals(
+        self,
+        query: Query,
+        ranked: Sequence[int],
+        ranking: dict[int, float],
+        raw: np.ndarray,
+        scored: Query | None = None,
+    ) -> np.ndarray:
+        """The abstention signals of index/abstention.py (FEATURES, in order) for a ranked candidate list of
+        `scored` (default: `query`), checking the units of `query`."""
+        top = np.asarray(ranked[:3], dtype=np.int32)
+        units, credit, anchored = self._unit_credits(query, top)
+        general = np.asarray([self.general_weight(c, query.text) for c in units])
+        total = float(general.sum()) or 1.0
+        missing_by_passage = (general @ (1.0 - credit)) / total if len(units) else np.zeros(len(top))
+        best = int(np.argmin(missing_by_passage))
+        gaps = general * (1.0 - credit[:, best]) if len(units) else np.zeros(0)
+        in_corpus = np.asarray(
+            [
+                bool(self.bm25.df(c.term))
+                or any(self.bm25.df(t) for t, _ in c.expansions)
+                or any(self.bm25.df(part) for part in self._parts(query, c))
+                for c in units
+            ],
+            dtype=bool,
+        )
+        capitals = np.asarray([c.start > 0 and query.text[c.start : c.start + 1].isupper() for c in units], dtype=bool)
+        reachable = self._reachable(scored or query)
+        first = ranking[ranked[0]]
+        second = ranking[ranked[1]] if len(ranked) > 1 else 0.0
+        return np.asarray(
+            [
+                float(missing_by_passage[best]),
+                float(gaps.max()) if len(gaps) else 0.0,
+                float(general @ ~in_corpus) / total if len(units) else 0.0,
+                float(self._coverage_of(query, top, units, credit, anchored).max()),
+                _relative(float(raw[ranked[0]]), reachable),
+                (first - second) / first if first > 0 else 0.0,
+                math.log1p(len(units)),
+                *self._surface_matches(query.text, units, self._folded(int(top[best]))),
+                float(general @ credit[:, best]) if len(units) else 0.0,
+                float((general * credit[:, best]).max()) if len(units) else 0.0,
+                float((1.0 - credit[capitals, best]).mean()) if capitals.any() else 0.0,
+                _answer_type_missing(query.text, self.passages[int(top[best])].text),
+            ]
+        )
+
+    @staticmethod
+    def _surface_matches(question: str, units: Sequence[Concept], folded: str) -> tuple[float, float]:
+        """(phrases, characters) signals: adjacent unit pairs of the question found verbatim in a passage's folded
+        text (white space collapsed), and the Chinese characters of the units found in it."""
+        pairs = [
+            fold(question[a.start : b.end])
+            for a, b in itertools.pairwise(sorted(units, key=lambda c: c.start))
+            if a.end <= b.start and not question[a.end : b.start].strip()
+        ]
+        phrases = sum(" ".join(pair.split()) in folded for pair in pairs) / len(pairs) if pairs else 0.0
+        han = [ch for c in units for ch in fold(question[c.start : c.end]) if "\u3400" <= ch <= "\u9fff"]
+        characters = sum(ch in folded for ch in han) / len(han) if han else 0.0
+        return phrases, characters
+
+    def _reachable(self, query: Query) -> float:
+        """The best BM25 score the question could reach here: each concept at the largest contribution any passage
+        gives it (its literal term or a weighted expansion), as if one passage had them all."""
+        total = 0.0
+        for concept in query.concepts:
+            best = None  # contributions can be negative (BM25Okapi's floored idf in a tiny corpus)
+            for term, factor in ((concept.term, 1.0), *concept.expansions):
+                weights = self.bm25.postings(term)[1]
+                if len(weights):
+                    value = factor * float(weights.max())
+                    best = value if best is None else max(best, value)
+            total += best or 0.0
+        for term, factor in query.extra:
+            weights = self.bm25.postings(term)[1]
+            if len(weights):
+                total += factor * float(weights.max())
+        return total
 
     # -- answering ---------------------------------------------------------------------------------------
 
@@ -428,6 +540,11 @@ class Engine:
             raise QuestionError(
                 f"The question is {len(cleaned):,} characters long; please keep it under {MAX_QUESTION_CHARS:,}."
             )
+        if _URL_ONLY_RE.fullmatch(cleaned):
+            raise QuestionError(
+                "That is a link, not a question: I answer from the corpus' documents and do not open web pages. "
+                "Ask in words what you want to know."
+            )
         query = self.analyze(cleaned)
         if context.strip():
             carried = self.analyze(clean_question(context))
@@ -439,20 +556,24 @@ class Engine:
                 extra.setdefault(term, CONTEXT_WEIGHT)
             query = Query(query.text, query.concepts, tuple(extra.items()))
         if not query.concepts and not query.extra:
-            raise QuestionError("I found no words to search for in that question. Try asking with a few words.")
-        ranked, score_of, coverage = self._rank(query, exclude)
-        best_coverage = max(coverage.values(), default=0.0)
-        # A follow-up leans on a subject the conversation already established, so its own (often generic)
-        # words need to be covered less.
-        threshold = ABSTAIN_BELOW * (FOLLOW_UP_EASING if context.strip() else 1.0)
-        if best_coverage < threshold:
+            raise QuestionError(self._nothing_to_search(cleaned))
+        ranked, score_of, coverage, raw = self._rank(query, exclude)
+        if context.strip():
+            # A follow-up leans on the subject the conversation established: whether the corpus answers it is
+            # decided for the question read with that subject's words ("他后来怎么说" + "Mark Chen"), and a
+            # little more leniently.
+            read_with = self.analyze(f"{cleaned} {clean_question(context)}")
+            decision = self.decide(read_with, ranked, score_of, raw, FOLLOW_UP_EASING, scored=query)
+        else:
+            decision = self.decide(query, ranked, score_of, raw)
+        if decision.abstain:
             return Answer(
                 question,
                 cleaned,
                 True,
                 "none",
                 (),
-                self.suggest(ranked[:10]),
+                self.suggest(ranked[:10], avoid=query),
                 0,
                 (time.perf_counter() - started) * 1000,
             )
@@ -462,13 +583,65 @@ class Engine:
             self._result(offset + i + 1, query, group, score_of[group[0]], coverage[group[0]])
             for i, group in enumerate(page)
         )
-        confidence = "high" if best_coverage >= LOW_CONFIDENCE else "low"
         return Answer(
-            question, cleaned, False, confidence, results, (), len(groups), (time.perf_counter() - started) * 1000
+            question,
+            cleaned,
+            False,
+            decision.confidence,
+            results,
+            (),
+            len(groups),
+            (time.perf_counter() - started) * 1000,
         )
 
-    def _rank(self, query: Query, exclude: Collection[int]) -> tuple[list[int], dict[int, float], dict[int, float]]:
-        """Candidate passage ids in score order, with their scores and coverage."""
+    def _nothing_to_search(self, cleaned: str) -> str:
+        """Why a question has no words to search for, in the user's terms."""
+        if not re.search(r"[^\W_]", cleaned):
+            return (
+                "I found no words to search for in that question: it has only emoji, symbols or punctuation. "
+                "Ask in a few words, for example about a name or a subject."
+            )
+        shown = cleaned if len(cleaned) <= 60 else cleaned[:59] + "…"
+        return (
+            f"I found no words to search for in that question: “{shown}” has only everyday words that every "
+            "document uses. Add what it is about, for example a name or a subject."
+        )
+
+    def decide(
+        self,
+        query: Query,
+        ranked: Sequence[int],
+        ranking: dict[int, float],
+        raw: np.ndarray,
+        easing: float = 1.0,
+        scored: Query | None = None,
+    ) -> Decision:
+        """Whether the corpus answers: the calibrated model of index/abstention.py over the ranking's signals
+        (no candidate covering MIN_EVIDENCE of the question is always an abstention). `scored`: the query the
+        ranking scored, when `query` (whose units are checked) differs from it."""
+        if not ranked:
+            return Decision((), 0.0, True, "none")
+        return Decision.of(self.signals(query, ranked, ranking, raw, scored), easing)
+
+    def _rank(
+        self, query: Query, exclude: Collection[int]
+    ) -> tuple[list[int], dict[int, float], dict[int, float], np.ndarray]:
+        """Candidate passage ids in ranking order, with their ranking scores and coverage, and the BM25 score of
+        every passage."""
+        top, ranking, raw = self._candidates(query, exclude)
+        if not len(top):
+            return [], {}, {}, raw
+        cover = self.coverage(query, top.astype(np.int32))
+        score_of = {int(d): float(s) for d, s in zip(top, ranking, strict=True)}
+        coverage = {int(d): float(c) for d, c in zip(top, cover, strict=True)}
+        # A candidate that covers too little of the question is not evidence for it.
+        ranked = [int(d) for d in top if coverage[int(d)] >= MIN_EVIDENCE]
+        return ranked, score_of, coverage, raw
+
+    def _candidates(self, query: Query, exclude: Collection[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The CANDIDATES best passages by BM25 among those matching any term, re-ranked with the paragraph
+        context and, for Latin-script questions, proximity (index/ranking.py): ids and ranking scores, best
+        first (ties by passage id), and the BM25 score of every passage."""
         scores = self.scores(query)
         terms = [t for c in query.concepts for t in (c.term, *(e for e, _ in c.expansions))]
         matched = self.bm25.matching([*terms, *(t for t, _ in query.extra)])
@@ -478,16 +651,41 @@ class Engine:
         # gives common terms a zero or negative idf, so "score > 0" would lose real matches.)
         candidates = np.flatnonzero(matched)
         if not len(candidates):
-            return [], {}, {}
+            return candidates, np.zeros(0), scores
         if len(candidates) > CANDIDATES:
             candidates = candidates[np.argpartition(-scores[candidates], CANDIDATES - 1)[:CANDIDATES]]
-        top = candidates[np.lexsort((candidates, -scores[candidates]))]
-        cover = self.coverage(query, top.astype(np.int32))
-        score_of = {int(d): float(scores[d]) for d in top}
-        coverage = {int(d): float(c) for d, c in zip(top, cover, strict=True)}
-        # A candidate that covers too little of the question is not evidence for it.
-        ranked = [int(d) for d in top if coverage[int(d)] >= ABSTAIN_BELOW / 2]
-        return ranked, score_of, coverage
+        own = scores[candidates]
+        if self.paragraphs.split:
+            concepts = [(c.term, c.expansions) for c in query.concepts]
+            context = paragraph_scores(self.bm25, self.paragraphs, concepts, query.extra, candidates)
+        else:
+            context = own  # every paragraph is one passage: its paragraph score is its own
+        ranking = own + PARAGRAPH_WEIGHT * context
+        units = [c.term for c in query.concepts if c.unit]
+        if proximity_applies(units):
+            order = np.lexsort((candidates, -ranking))[:PROXIMITY_CANDIDATES]
+            weight_of = {u: self.bm25.informativeness(u) for u in units}
+            for i in order:
+                phrase, near = proximity_credit(self._positions(int(candidates[i])), units, weight_of)
+                ranking[i] += PHRASE_WEIGHT * phrase + PROXIMITY_WEIGHT * near
+        order = np.lexsort((candidates, -ranking))
+        return candidates[order], ranking[order], scores
+
+    @functools.cached_property
+    def paragraphs(self) -> Paragraphs:
+        """Which passages form each paragraph (computed on first use)."""
+        return Paragraphs.of_passages(
+            [p.doc_id for p in self.passages], [p.paragraph for p in self.passages], self.bm25.doc_len
+        )
+
+    def _fold_passage(self, pid: int) -> str:
+        """A passage's folded text, white space collapsed (cached as `self._folded`)."""
+        return " ".join(fold(self.passages[pid].text).split())
+
+    def _compute_positions(self, pid: int) -> dict[str, list[int]]:
+        """A passage's Latin-script terms and their positions (cached as `self._positions`)."""
+        terms = latin_terms(self._folded(pid), self.analyzer.stem, self.analyzer.stopwords)
+        return term_positions(terms)
 
     def merge_same_content(self, ranked: Sequence[int]) -> list[list[int]]:
         """Group results that say the same thing: near-identical text stating the same facts (numbers and names,
@@ -500,7 +698,7 @@ class Engine:
             shingles, anchors = self._signature(pid)
             stated = facts(self.passages[pid].text)
             for group, (g_shingles, g_anchors, g_stated) in zip(groups, signatures, strict=True):
-                if (_jaccard(shingles, g_shingles) >= 0.6 and stated == g_stated) or (
+                if (_similar(shingles, g_shingles, 0.6) and stated == g_stated) or (
                     len(anchors) >= 3 and anchors == g_anchors
                 ):
                     group.append(pid)
@@ -561,30 +759,44 @@ class Engine:
 
     # -- topics ------------------------------------------------------------------------------------------
 
-    def _frequent_topics(self) -> list[str]:
+    def _frequent_topics(self) -> list[tuple[str, str]]:
+        """(concept term, name) of the glossary's topics the corpus mentions, most frequent first."""
         counted = [
-            (self.bm25.df(entry.term), entry.canonical)
+            (self.bm25.df(entry.term), entry.canonical, entry.term)
             for entry in self.glossary.entries
             if entry.kind in ("org", "product", "term", "person") and self.bm25.df(entry.term)
         ]
-        return [name for _, name in sorted(counted, key=lambda item: (-item[0], item[1]))]
+        return [(term, name) for _, name, term in sorted(counted, key=lambda item: (-item[0], item[1]))]
 
-    def suggest(self, near: Sequence[int] = (), limit: int = 3) -> tuple[str, ...]:
-        """Up to `limit` topics the corpus covers: those of the nearest passages first, then the most common."""
+    def suggest(self, near: Sequence[int] = (), limit: int = 3, avoid: Query | None = None) -> tuple[str, ...]:
+        """Up to `limit` topics the corpus covers: those of the nearest passages first, then the most common. With
+        `avoid` (the question just abstained on), never the subjects that question asked about: offering them
+        as "covered" would contradict the answer."""
+        asked: set[str] = set()
+        question = ""
+        if avoid is not None:
+            question = fold(avoid.text)
+            asked = {t for c in avoid.concepts for t, _ in c.expansions if t.startswith(CONCEPT_PREFIX)}
+            asked |= {t for t, _ in avoid.extra if t.startswith(CONCEPT_PREFIX)}
+            asked |= set(self.glossary.concept_terms(question))
+
+        def allowed(term: str, name: str) -> bool:
+            return term not in asked and fold(name) not in question
+
         names: list[str] = []
         for pid in near:
             for term in self.glossary.concept_terms(fold(self.passages[pid].text)):
                 entry = self.glossary.by_id[term[len(CONCEPT_PREFIX) :]]
-                if entry.canonical not in names and entry.kind != "person":
+                if entry.canonical not in names and entry.kind != "person" and allowed(term, entry.canonical):
                     names.append(entry.canonical)
-        for name in self._topics:
-            if name not in names:
+        for term, name in self._topic_terms:
+            if name not in names and allowed(term, name):
                 names.append(name)
         return tuple(names[:limit])
 
     @property
     def topics(self) -> list[str]:
-        return list(self._topics)
+        return [name for _term, name in self._topic_terms]
 
 
 _FIGURE_RE = re.compile(
@@ -616,6 +828,41 @@ def figures(folded: str) -> set[str]:
     return found
 
 
+# What kind of answer a question asks for, by its question words (English, Chinese, Cantonese): a number
+# (how many, 多少, 幾多) or a time (when, 何時, 幾時). A passage without any figure cannot answer the first.
+_ASKS_NUMBER = re.compile(
+    r"\bhow (?:many|much|long|old|far|big|tall|high|large|often)\b|\bwhat (?:percent|percentage|share)\b"
+    r"|多少|幾多|几多|多久|多長|多长|多大|多高|多遠|多远|幾個|几个|幾年|几年|百分之幾|百分之几",
+    re.I,
+)
+_ASKS_TIME = re.compile(
+    r"\bwhen\b|\bwhat (?:year|date|month|day|time)\b|\bwhich (?:year|month|day)\b"
+    r"|何時|何时|幾時|几时|什麼時候|什么时候|哪一?年|何年|哪一?天|哪個月|哪个月",
+    re.I,
+)
+_HAS_FIGURE = re.compile(
+    r"\d|[一二三四五六七八九十百千萬万億亿兩两]|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+    r"twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand|million|billion|dozen|half)\b",
+    re.I,
+)
+
+
+def _relative(score: float, reachable: float) -> float:
+    """The first passage's score over the best reachable one. In a corpus of a few passages BM25Okapi's idf is
+    zero or negative for every term (each is in half the passages or more), so the ratio means nothing: the
+    passage then counts as reaching the best when its score is the best reachable."""
+    if reachable > 0:
+        return min(1.0, max(0.0, score / reachable))
+    return 1.0 if score >= reachable - 1e-9 else 0.0
+
+
+def _answer_type_missing(question: str, text: str) -> float:
+    """1.0 when the question asks for a number or a time and the passage states no figure at all, else 0.0."""
+    if (_ASKS_NUMBER.search(question) or _ASKS_TIME.search(question)) and not _HAS_FIGURE.search(text):
+        return 1.0
+    return 0.0
+
+
 def _coverage_credit(term: str, factor: float) -> float:
     """How far a match through an expansion counts as the unit being present: a glossary alias is the same
     thing (full credit); a dictionary translation is likely the same (0.8 times its link quality)."""
@@ -631,6 +878,13 @@ def _char_shingles(text: str, size: int = 3) -> set[str]:
 
 def _jaccard(a: set[str], b: set[str]) -> float:
     return len(a & b) / len(a | b) if a and b else 0.0
+
+
+def _similar(a: set[str], b: set[str], threshold: float) -> bool:
+    """Jaccard(a, b) >= threshold, without the set operations when the sizes alone rule it out (the Jaccard of
+    two sets is at most the smaller size over the larger)."""
+    small, large = sorted((len(a), len(b)))
+    return bool(large) and small >= threshold * large and _jaccard(a, b) >= threshold
 
 
 _ZH_TERM = re.compile(f"[{HAN_CHARS}]{{2,}}")

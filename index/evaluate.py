@@ -12,15 +12,17 @@ the paragraph counts); each question must retrieve its paragraph. Reported: hit@
 from __future__ import annotations
 
 import json
+import random
 import time
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from index.corpus import Document, DocumentInfo
 from index.engine import Engine
-from index.errors import UserFacingError
+from index.errors import QuestionError, UserFacingError
 from index.progress import Progress
 
 
@@ -79,7 +81,44 @@ def _summary(rows: Iterable[dict[str, Any]]) -> dict[str, Any]:
         else None,
         "unanswerable_answered": sum(r["abstain"] and not r["abstained"] for r in rows),
         "answerable_abstained": sum(not r["abstain"] and r["abstained"] for r in rows),
+        "false_answer_rate": _rate(sum(r["abstain"] and not r["abstained"] for r in rows), len(rows) - n),
+        "false_abstain_rate": _rate(sum(not r["abstain"] and r["abstained"] for r in rows), n),
     }
+
+
+def _rate(count: int, total: int) -> float | None:
+    return round(count / total, 4) if total else None
+
+
+# Floors: `footnote eval --min-hit3 0.9 --max-false-abstain 0.02 ...` exits 1 when a figure is on the wrong side.
+FLOORS = {
+    "min_hit1": ("hit@1", 1),
+    "min_hit3": ("hit@3", 1),
+    "min_hit5": ("hit@5", 1),
+    "min_mrr": ("mrr@10", 1),
+    "max_false_abstain": ("false_abstain_rate", -1),
+    "max_false_answer": ("false_answer_rate", -1),
+}
+
+
+def check_floors(report: dict[str, Any], floors: dict[str, float], tag: str | None = None) -> list[str]:
+    """The floors a report does not meet, each as a sentence ("hit@3 0.840 < 0.900"); [] when all hold. With
+    `tag`, a question set's figures for that tag are checked instead of the overall ones."""
+    figures = report.get("overall", report)
+    if tag is not None:
+        if tag not in report.get("by_tag", {}):
+            return [f"no questions tagged {tag!r} in {report.get('file')}"]
+        figures = report["by_tag"][tag]
+    failures = []
+    for option, bound in floors.items():
+        metric, sign = FLOORS[option]
+        value = figures.get(metric)
+        if value is None:
+            failures.append(f"{metric} is not measured by this evaluation (--{option.replace('_', '-')})")
+        elif sign * (value - bound) < -1e-12:
+            where = f" ({tag})" if tag else ""
+            failures.append(f"{metric} {value:.3f} {'<' if sign > 0 else '>'} {bound:.3f}{where}")
+    return failures
 
 
 def _percentiles(samples_ms: list[float]) -> dict[str, float]:
@@ -143,44 +182,81 @@ def evaluate_questions(
     }
 
 
-def squad_documents(path: Path) -> tuple[list[Document], list[tuple[str, str]]]:
-    """Documents (one per paragraph) and (question, paragraph doc id) pairs of a SQuAD-format file."""
+SPLIT_SEED = 15  # the fixed seed of every fit / held-out split of ../shared/bench
+HALVES = ("all", "fit", "test")
+
+
+def article_halves(count: int, seed: int = SPLIT_SEED) -> tuple[frozenset[int], frozenset[int]]:
+    """Article indices split into a fit half and a held-out (test) half, shuffled with a fixed seed. Weights and
+    thresholds are fitted on the fit half only (index/fit.py); figures are reported on the test half."""
+    order = list(range(count))
+    random.Random(seed).shuffle(order)
+    return frozenset(order[: count // 2]), frozenset(order[count // 2 :])
+
+
+def articles_of(half: str, count: int, seed: int = SPLIT_SEED) -> frozenset[int]:
+    if half not in HALVES:
+        raise EvaluationError(f"--half must be one of {', '.join(HALVES)}, not {half!r}")
+    fit, test = article_halves(count, seed)
+    return fit if half == "fit" else test if half == "test" else fit | test
+
+
+def read_squad(path: Path) -> list[dict[str, Any]]:
+    """The articles of a SQuAD-format file, with one clear error for anything else."""
     try:
         data = json.loads(_read_text(path))
     except json.JSONDecodeError as exc:
         raise EvaluationError(f"{path}: not JSON ({exc.msg}, line {exc.lineno})") from exc
-    documents: list[Document] = []
-    questions: list[tuple[str, str]] = []
+    asked = 0
     try:
-        for a_index, article in enumerate(data["data"]):
-            for p_index, paragraph in enumerate(article["paragraphs"]):
-                doc_id = f"a{a_index}p{p_index}"
-                title = str(article.get("title", doc_id))
-                info = DocumentInfo(doc_id, str(path), title, "", "", (), "", fingerprint=doc_id)
+        articles = data["data"]
+        for article in articles:
+            for paragraph in article["paragraphs"]:
                 if not isinstance(paragraph["context"], str):
                     raise TypeError("a context is not text")
-                documents.append(Document(info, paragraph["context"], 0, doc_id))
-                questions.extend((str(qa["question"]), doc_id) for qa in paragraph["qas"])
+                asked += sum(1 for qa in paragraph["qas"] if str(qa["question"]))
     except (KeyError, TypeError, AttributeError) as exc:
         raise EvaluationError(
             f'{path}: not a SQuAD file ({exc}): expected {{"data": [{{"paragraphs": [{{"context", "qas": '
             '[{"question"}]}]}]}'
         ) from exc
-    if not questions:
+    if not asked:
         raise EvaluationError(f"{path}: a SQuAD file without questions")
+    return articles
+
+
+def squad_documents(path: Path, half: str = "all") -> tuple[list[Document], list[tuple[str, str]]]:
+    """Documents (one per paragraph) and (question, paragraph doc id) pairs of a SQuAD-format file. Every paragraph
+    is a document; with `half`, only the questions of that half's articles are returned."""
+    articles = read_squad(path)
+    asked = articles_of(half, len(articles))
+    documents: list[Document] = []
+    questions: list[tuple[str, str]] = []
+    for a_index, article in enumerate(articles):
+        for p_index, paragraph in enumerate(article["paragraphs"]):
+            doc_id = f"a{a_index}p{p_index}"
+            title = str(article.get("title", doc_id))
+            info = DocumentInfo(doc_id, str(path), title, "", "", (), "", fingerprint=doc_id)
+            documents.append(Document(info, paragraph["context"], 0, doc_id))
+            if a_index in asked:
+                questions.extend((str(qa["question"]), doc_id) for qa in paragraph["qas"])
     return documents, questions
 
 
 def evaluate_squad(
-    path: Path, mode: str = "search", limit: int | None = None, progress: Progress | None = None
+    path: Path,
+    mode: str = "search",
+    limit: int | None = None,
+    progress: Progress | None = None,
+    half: str = "all",
 ) -> dict[str, Any]:
-    documents, questions = squad_documents(path)
+    documents, questions = squad_documents(path, half)
     if limit:
         questions = questions[:limit]
     started = time.perf_counter()
     engine = Engine.from_documents(documents, mode=mode)
     build_seconds = time.perf_counter() - started
-    hits1 = hits5 = 0
+    hits1 = hits3 = hits5 = 0
     reciprocal = 0.0
     if progress is not None:
         progress.stage("eval", total=len(questions), unit="questions")
@@ -196,19 +272,22 @@ def evaluate_squad(
                 docs.append(doc)
         rank = docs.index(doc_id) + 1 if doc_id in docs else 0
         hits1 += rank == 1
+        hits3 += 0 < rank <= 3
         hits5 += 0 < rank <= 5
         reciprocal += 1 / rank if rank else 0.0
     seconds = time.perf_counter() - started
     n = len(questions)
     return {
         "file": str(path),
+        "questions_of": "every article" if half == "all" else f"the {half} half of the articles (seed {SPLIT_SEED})",
         "paragraphs": len(documents),
         "passages": len(engine.passages),
         "questions": n,
-        "hit@1": round(hits1 / n, 3),
-        "hit@5": round(hits5 / n, 3),
-        "mrr@10": round(reciprocal / n, 3),
-        "queries_per_second": round(n / seconds, 1),
+        "hit@1": round(hits1 / n, 3) if n else None,
+        "hit@3": round(hits3 / n, 3) if n else None,
+        "hit@5": round(hits5 / n, 3) if n else None,
+        "mrr@10": round(reciprocal / n, 3) if n else None,
+        "queries_per_second": round(n / seconds, 1) if seconds else None,
         "build_seconds": round(build_seconds, 2),
     }
 
@@ -244,3 +323,117 @@ def format_report(report: dict[str, Any]) -> str:
         state = "abstained" if miss["abstained"] else f"first hit at rank {miss['rank'] or '>10'}"
         lines.append(f"  {miss['id']}: {miss['q']} — {state}")
     return "\n".join(lines)
+
+
+# -- abstention split ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SplitQuestion:
+    question: str
+    answerable: bool
+    doc_id: str  # the article's document ("" for an article outside the corpus)
+    start: int  # the paragraph's span in that document
+    end: int
+
+
+def abstention_split(
+    path: Path, share: float = 0.67, half: str = "test", seed: int = SPLIT_SEED
+) -> tuple[list[Document], list[SplitQuestion]]:
+    """A corpus folder's worth of documents and labelled questions from a SQuAD-format file: of the articles of
+    `half`, a `share` (shuffled with `seed`) become documents (one per article: its title, then its paragraphs,
+    one per line); their questions are answerable, the questions of the other articles must abstain."""
+    if not 0 < share < 1:
+        raise EvaluationError(f"--corpus-share must be between 0 and 1 (exclusive), not {share}")
+    articles = read_squad(path)
+    chosen = sorted(articles_of(half, len(articles), seed))
+    order = chosen[:]
+    random.Random(seed + 1).shuffle(order)
+    n_corpus = min(len(order) - 1, max(1, round(share * len(order))))
+    in_corpus = set(order[:n_corpus])
+    documents: list[Document] = []
+    questions: list[SplitQuestion] = []
+    for a_index in chosen:
+        article = articles[a_index]
+        doc_id = f"a{a_index}"
+        title = str(article.get("title") or doc_id).replace("_", " ")
+        parts = [title, ""]
+        position = len(title) + 2
+        for paragraph in article["paragraphs"]:
+            context = " ".join(paragraph["context"].split())
+            start, end = position, position + len(context)
+            parts.append(context)
+            position = end + 1
+            for qa in paragraph["qas"]:
+                if a_index in in_corpus:
+                    questions.append(SplitQuestion(qa["question"], True, doc_id, start, end))
+                else:
+                    questions.append(SplitQuestion(qa["question"], False, "", 0, 0))
+        if a_index in in_corpus:
+            text = "\n".join(parts)
+            info = DocumentInfo(doc_id, f"{path}#{doc_id}", title, "", "", (), "", fingerprint=f"{path.name}:{doc_id}")
+            documents.append(Document(info, text, 0, text))
+    return documents, questions
+
+
+def _hit(engine: Engine, pid: int, item: SplitQuestion) -> bool:
+    passage = engine.passages[pid]
+    return any(
+        loc.doc_id == item.doc_id and loc.start < item.end and item.start < loc.end
+        for loc in (passage.location, *passage.duplicates)
+    )
+
+
+def evaluate_abstention(
+    path: Path,
+    share: float = 0.67,
+    half: str = "test",
+    mode: str = "search",
+    limit: int | None = None,
+    seed: int = SPLIT_SEED,
+) -> dict[str, Any]:
+    """hit@k over the answerable questions of an abstention split (an abstention is a miss), and how many
+    answerable questions abstained and off-corpus questions were answered."""
+    documents, questions = abstention_split(path, share, half, seed)
+    if limit:
+        questions = questions[:limit]
+    engine = Engine.from_documents(documents, mode=mode)
+    rows = []
+    latencies: list[float] = []
+    for item in questions:
+        started = time.perf_counter()
+        try:
+            answer = engine.ask(item.question, k=10)
+        except QuestionError:  # a question with no searchable words: the user is told so, nothing is answered
+            rows.append({"abstain": not item.answerable, "abstained": True, "confidence": "none", "rank": 0})
+            continue
+        latencies.append((time.perf_counter() - started) * 1000)
+        rank = 0
+        if item.answerable:
+            rank = next((r.rank for r in answer.results if _hit(engine, r.passage.pid, item)), 0)
+        row = {"abstain": not item.answerable, "abstained": answer.abstained, "confidence": answer.confidence}
+        rows.append({**row, "rank": rank})
+    summary = _summary(rows)
+    answerable = [r for r in rows if not r["abstain"]]
+    unanswerable = [r for r in rows if r["abstain"]]
+    n = len(answerable)
+    return {
+        "file": str(path),
+        "split": f"{half} half of the articles (seed {seed}), corpus share {share}",
+        "corpus_articles": len(documents),
+        "passages": len(engine.passages),
+        "questions": len(rows),
+        "answerable": n,
+        "unanswerable": len(unanswerable),
+        "hit@1": summary["hit@1"],
+        "hit@3": summary["hit@3"],
+        "hit@5": round(sum(0 < r["rank"] <= 5 for r in answerable) / n, 3) if n else None,
+        "mrr@10": summary["mrr@10"],
+        "answerable_abstained": summary["answerable_abstained"],
+        "false_abstain_rate": summary["false_abstain_rate"],
+        "unanswerable_answered": summary["unanswerable_answered"],
+        "false_answer_rate": summary["false_answer_rate"],
+        "unanswerable_answered_high_confidence": sum(r["abstain"] and r["confidence"] == "high" for r in rows),
+        "weak_matches": sum(r["confidence"] == "low" for r in rows),
+        "warm_query_ms": _percentiles(latencies),
+    }

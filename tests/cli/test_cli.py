@@ -31,9 +31,10 @@ def test_ask_json_contract(env):
 
 
 def test_ask_abstains_in_json_and_text(env):
-    payload = json.loads(footnote(env, "ask", "Who won the 2022 World Cup?", "--json", check=True).stdout)
+    question = "Who won the Nobel Prize in Physics in 2024?"
+    payload = json.loads(footnote(env, "ask", question, "--json", check=True).stdout)
     assert payload["abstained"] is True and payload["results"] == [] and payload["suggestions"]
-    text = footnote(env, "ask", "Who won the 2022 World Cup?", check=True).stdout
+    text = footnote(env, "ask", question, check=True).stdout
     assert "does not cover" in text
 
 
@@ -105,6 +106,20 @@ def test_eval_squad_on_a_small_file(env, tmp_path):
     path.write_text(json.dumps(squad, ensure_ascii=False), encoding="utf-8")
     payload = json.loads(footnote(env, "eval", "--squad", str(path), "--json", check=True).stdout)
     assert payload["questions"] == 3 and payload["hit@1"] == 1.0 and payload["queries_per_second"] > 0
+
+
+def test_eval_exits_1_below_a_floor_and_says_which(env):
+    mini = str(ROOT / "tests" / "data" / "mini_eval.jsonl")
+    held = footnote(env, "eval", mini, "--min-hit3", "0.9", "--max-false-abstain", "0.02", "--max-false-answer", "0")
+    assert held.returncode == 0 and "below the floor" not in held.stderr
+    below = footnote(env, "eval", mini, "--min-hit3", "1.01")
+    assert below.returncode == 1 and "below the floor: hit@3 1.000 < 1.010" in below.stderr
+    assert "hit@1" in below.stdout and "Traceback" not in below.stderr
+
+
+def test_eval_abstention_needs_a_squad_file(env):
+    out = footnote(env, "eval", str(ROOT / "tests" / "data" / "mini_eval.jsonl"), "--abstention")
+    assert out.returncode != 0 and "add --squad" in out.stderr and "Traceback" not in out.stderr
 
 
 @pytest.mark.parametrize(

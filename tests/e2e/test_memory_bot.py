@@ -49,7 +49,11 @@ async def test_forget_history_and_gaps(twin, run_bot, engine, store, tmp_path):
     owner = twin.default_user  # owns the guild: has Manage Server
     member = make_user("member")
     twin.add_member(twin.guild["id"], member)
-    for question in ("Sora 留存率", "Who won the 2022 World Cup?", "Who won the 2022 World Cup?"):
+    for question in (
+        "Sora 留存率",
+        "Who won the Nobel Prize in Physics in 2024?",
+        "Who won the Nobel Prize in Physics in 2024?",
+    ):
         await ask(twin, question, user=member)
 
     history = await twin.slash_command("history", user=member)
@@ -65,7 +69,7 @@ async def test_forget_history_and_gaps(twin, run_bot, engine, store, tmp_path):
     allowed = await twin.slash_command("gaps", user=owner)
     [reply] = await twin.wait_for_responses(allowed, 1)
     assert "embeds" in reply.message, reply.message
-    assert reply.message["embeds"][0]["description"].startswith("**2×** Who won the 2022 World Cup?")
+    assert reply.message["embeds"][0]["description"].startswith("**2×** Who won the Nobel Prize in Physics in 2024?")
     gaps_command = next(c for c in twin.commands(twin.guild["id"]) if c["name"] == "gaps")
     assert int(gaps_command["default_member_permissions"]) == 1 << 5  # Manage Server
 

@@ -23,7 +23,7 @@ MANAGE_GUILD = 1 << 5
 
 SECRET = "What is the Zephyr merger codename of the staff plan?"  # private, in #staff
 STAFF_PUBLIC = "Who won the 1998 chess olympiad?"  # public, in #staff (hidden from #general's readers)
-GENERAL_PUBLIC = "Who won the 2022 World Cup?"  # public, in #general
+GENERAL_PUBLIC = "Who won the Nobel Prize in Physics in 2024?"  # public, in #general
 
 
 class Clock:

@@ -97,6 +97,27 @@ def test_questions_with_nothing_to_search_get_a_clear_message(engine, question):
     assert str(info.value) and "Traceback" not in str(info.value)
 
 
+@pytest.mark.parametrize(
+    ("question", "says"),
+    [
+        ("what is the", "only everyday words"),
+        ("Who? What is it?", "only everyday words"),
+        ("是什么呢", "only everyday words"),
+        ("😀🎉 !!", "only emoji, symbols or punctuation"),
+        ("…。？", "only emoji, symbols or punctuation"),
+        ("https://example.com/article?id=3", "a link, not a question"),
+        ("<https://example.com/a> www.example.org", "a link, not a question"),
+    ],
+)
+def test_questions_without_a_subject_say_why_instead_of_abstaining(engine, question, says):
+    with pytest.raises(QuestionError, match=says):
+        engine.ask(question)
+
+
+def test_a_link_inside_a_real_question_is_searched_with_it(engine):
+    assert not engine.ask("Sora 留存率 https://example.com/sora").abstained
+
+
 def test_huge_question_gets_a_clear_message(engine):
     with pytest.raises(QuestionError, match="characters long"):
         engine.ask("OpenAI " * 2000)

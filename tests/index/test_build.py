@@ -17,6 +17,7 @@ from index.duplicates import _duplicate_key, _match_key, collapse_duplicates
 from index.engine import Engine
 from index.normalize import fold
 from index.passages import split_document
+from index.ranking import BM25_PARAMS
 from index.sources import index_path
 from index.tokencache import token_cache_path
 
@@ -43,7 +44,7 @@ def reference(engine):
     loaded = load_corpus(engine.corpus_dir)
     raw = [p for doc in loaded.documents for p in split_document(doc.doc_id, doc.text, doc.body_start)]
     passages = collapse_duplicates(raw)
-    bm25 = BM25Index.build(passage_terms(engine.analyzer, engine.glossary, p.text) for p in passages)
+    bm25 = BM25Index.build((passage_terms(engine.analyzer, engine.glossary, p.text) for p in passages), BM25_PARAMS)
     return passages, bm25
 
 

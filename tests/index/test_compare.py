@@ -12,12 +12,11 @@ import pytest
 from index.compare import (
     compare,
     figure_spans,
-    format_text,
     resolve_subject,
     split_versus,
     subject_catalog,
-    to_json,
 )
+from index.compare_output import format_text, to_json
 from index.engine import Engine
 from index.errors import UserFacingError
 from index.normalize import fold

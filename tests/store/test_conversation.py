@@ -114,13 +114,19 @@ async def test_forget_and_retention(engine, store):
 async def test_gaps_list_abstentions_and_dislikes_by_frequency(engine, store):
     conversation = Conversation(engine, store)
     for user in (1, 2, 3):
-        await ask(conversation, "Who won the 2022 World Cup?", scope=guild_scope(5, 6, user), user_id=user, guild_id=5)
+        await ask(
+            conversation,
+            "Who won the Nobel Prize in Physics in 2024?",
+            scope=guild_scope(5, 6, user),
+            user_id=user,
+            guild_id=5,
+        )
     disliked = await ask(conversation, "Sora 留存率", scope=guild_scope(5, 6, 1), user_id=1, guild_id=5)
     await store.record_feedback(disliked.answer_id, 1, -1)
     await ask(conversation, "What is the capital of France?", scope=guild_scope(9, 6, 1), user_id=1, guild_id=9)
     gaps = await store.gaps(5, channels=[6])
     assert [(g.question, g.asked, g.abstained, g.disliked) for g in gaps] == [
-        ("Who won the 2022 World Cup?", 3, 3, 0),
+        ("Who won the Nobel Prize in Physics in 2024?", 3, 3, 0),
         ("Sora 留存率", 1, 0, 1),
     ]
 
@@ -132,16 +138,20 @@ async def test_gaps_keep_private_questions_and_other_channels_out(engine, store)
     conversation = Conversation(engine, store)
     await ask(conversation, "Zephyr merger codename?", scope=guild_scope(5, 7, 1), user_id=1, guild_id=5, private=True)
     await ask(conversation, "Who won the 1998 chess olympiad?", scope=guild_scope(5, 7, 1), user_id=1, guild_id=5)
-    await ask(conversation, "Who won the 2022 World Cup?", scope=guild_scope(5, 6, 2), user_id=2, guild_id=5)
-    await ask(conversation, "Who won the 2022 World Cup?", scope=dm_scope(2), user_id=2)  # DMs are private
+    await ask(
+        conversation, "Who won the Nobel Prize in Physics in 2024?", scope=guild_scope(5, 6, 2), user_id=2, guild_id=5
+    )
+    await ask(
+        conversation, "Who won the Nobel Prize in Physics in 2024?", scope=dm_scope(2), user_id=2
+    )  # DMs are private
     listed = lambda gaps: [(g.question, g.asked) for g in gaps]  # noqa: E731
-    assert listed(await store.gaps(5, channels=[6])) == [("Who won the 2022 World Cup?", 1)]
+    assert listed(await store.gaps(5, channels=[6])) == [("Who won the Nobel Prize in Physics in 2024?", 1)]
     assert await store.gaps_elsewhere(5, channels=[6]) == 1  # the chess question, never the private one
     assert listed(await store.gaps(5, channels=[6, 7])) == [
         ("Who won the 1998 chess olympiad?", 1),
-        ("Who won the 2022 World Cup?", 1),
+        ("Who won the Nobel Prize in Physics in 2024?", 1),
     ] or listed(await store.gaps(5, channels=[6, 7])) == [
-        ("Who won the 2022 World Cup?", 1),
+        ("Who won the Nobel Prize in Physics in 2024?", 1),
         ("Who won the 1998 chess olympiad?", 1),
     ]
     assert await store.gaps_elsewhere(5, channels=[6, 7]) == 0

@@ -19,6 +19,7 @@ from discord.gateway import DiscordWebSocket
 
 from .builders import make_guild, make_user
 from .faults import Fault, FaultsMixin
+from .forums import ForumsMixin
 from .gateway import GatewayMixin, _GatewayConnection, _GatewaySession
 from .interactions import InteractionsMixin
 from .messages import MessagesMixin
@@ -49,7 +50,7 @@ ClientT = TypeVar("ClientT", bound=discord.Client)
 # The twin
 
 
-class DiscordTwin(TwinState, GatewayMixin, InteractionsMixin, MessagesMixin, RestMixin, FaultsMixin):
+class DiscordTwin(TwinState, GatewayMixin, InteractionsMixin, MessagesMixin, ForumsMixin, RestMixin, FaultsMixin):
     """A local Discord (HTTP API v10 + gateway) for end-to-end tests of a discord.py bot.
 
     Args:
@@ -67,6 +68,8 @@ class DiscordTwin(TwinState, GatewayMixin, InteractionsMixin, MessagesMixin, Res
             ``[shard_id, shard_count]`` when it is above 1). Each shard is a session of its own, possibly from
             another process; guild events go to shard ``(guild_id >> 22) % shard_count`` and DMs to shard 0, as
             Discord does.
+        message_content_allowed: whether the application may use the privileged Message Content intent (enabled
+            in the Developer Portal). When False, an IDENTIFY asking for it is closed with 4014, as on Discord.
     """
 
     def __init__(
@@ -80,6 +83,7 @@ class DiscordTwin(TwinState, GatewayMixin, InteractionsMixin, MessagesMixin, Res
         spec_path: Path | str | None = None,
         heartbeat_interval_ms: int = HEARTBEAT_INTERVAL_MS,
         shard_count: int = 1,
+        message_content_allowed: bool = True,
     ) -> None:
         if shard_count < 1:
             raise ValueError("shard_count must be at least 1")
@@ -91,6 +95,8 @@ class DiscordTwin(TwinState, GatewayMixin, InteractionsMixin, MessagesMixin, Res
         self.resumable = resumable
         self.echo_bot_messages = echo_bot_messages
         self.heartbeat_interval_ms = heartbeat_interval_ms
+        self.message_content_allowed = message_content_allowed
+        self.refused_intents_count = 0
 
         self.violations: list[Violation] = []
         self.faults: list[Fault] = []

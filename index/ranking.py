@@ -1,0 +1,167 @@
+"""Ranking on top of BM25: the paragraph a passage stands in, and how close the question's words stand.
+
+A long paragraph is cut into passages of at most 480 characters, so a question whose words are spread over the
+paragraph finds each piece only partly. The paragraph-context score puts that back: every candidate passage is
+also scored as its whole paragraph (BM25 over the term frequencies of all the paragraph's passages, with the
+paragraph's length), and ranked by ``passage score + PARAGRAPH_WEIGHT * paragraph score``. An answer sentence
+is therefore never separated from the context that names its subject. (Measured against the alternative of
+overlapping windows of sentences, which doubles the index and recovered a fifth as much: docs/quality.md.)
+
+Proximity: for questions in Latin script, the first PROXIMITY_CANDIDATES passages also get credit for the
+question's words standing together: a phrase bonus for two consecutive question words within two positions, in
+order, and a proximity bonus of informativeness / distance² for every pair of question words present. Chinese
+questions are left alone: re-tokenising Chinese candidates costs ~3 ms a passage with jieba, and on the Chinese
+benchmarks the paragraph context gave what proximity would.
+
+Every constant here was fitted on the *fit* halves of ../shared/bench (CMRC 2018, DRCD, SQuAD-A, split by
+article with a fixed seed; ``python -m index.fit ranking``) and is reported on the held-out halves
+(docs/quality.md). The BM25 parameters shape the index file, so this module is part of the index's source key.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from index.bm25 import BM25Index, BM25Params
+
+# Fitted on the fit halves (`python -m index.fit ranking`: the grid of index/fit.py, best mean hit@1 of the three
+# fit halves, 0.975 / 0.938 / 0.796). One k1/b pair for every language: the Chinese sets' optimum lies in the
+# same flat region (k1 0.5-0.9, b 0.3-0.5).
+BM25_PARAMS = BM25Params(k1=0.5, b=0.5)
+PARAGRAPH_WEIGHT = 2.0
+PHRASE_WEIGHT = 0.5
+PROXIMITY_WEIGHT = 0.25
+PROXIMITY_CANDIDATES = 10
+PROXIMITY_CACHE = 2048  # passages whose term positions are kept (a few hundred bytes each)
+
+_LATIN_UNIT = re.compile(r"[a-z0-9][a-z0-9.%'-]*")
+_HAN = re.compile(r"[\u3400-\u9fff]")
+_WORD_OR_HAN = re.compile(r"[a-z0-9]+|[\u3400-\u9fff]+")
+
+
+@dataclass(frozen=True)
+class Paragraphs:
+    """Which passages make up each paragraph: passage -> paragraph id, and the paragraphs' lengths in terms."""
+
+    of: np.ndarray  # passage id -> paragraph id
+    ptr: np.ndarray  # paragraph id -> its passages, members[ptr[g]:ptr[g+1]]
+    members: np.ndarray
+    length: np.ndarray  # terms in the paragraph
+    average: float
+    split: bool  # some paragraph has more than one passage
+
+    @classmethod
+    def of_passages(cls, doc_ids: Sequence[str], paragraphs: Sequence[int], doc_len: np.ndarray) -> Paragraphs:
+        ids: dict[tuple[str, int], int] = {}
+        of = np.fromiter(
+            (ids.setdefault(key, len(ids)) for key in zip(doc_ids, paragraphs, strict=True)), np.int64, len(doc_ids)
+        )
+        members = np.argsort(of, kind="stable")
+        counts = np.bincount(of, minlength=len(ids))
+        ptr = np.zeros(len(ids) + 1, dtype=np.int64)
+        np.cumsum(counts, out=ptr[1:])
+        length = np.bincount(of, weights=doc_len, minlength=len(ids))
+        average = float(length.mean()) if len(length) else 0.0
+        return cls(of, ptr, members, length, average, bool(len(counts) and counts.max() > 1))
+
+
+def term_frequencies(bm25: BM25Index, term: str, doc_ids: np.ndarray) -> np.ndarray:
+    """How often `term` occurs in each of `doc_ids` (ascending or not), 0 where it does not."""
+    term_id = bm25.term_ids.get(term)
+    if term_id is None or not len(doc_ids):
+        return np.zeros(len(doc_ids), dtype=np.float64)
+    lo, hi = int(bm25.indptr[term_id]), int(bm25.indptr[term_id + 1])
+    ids = bm25.doc_ids[lo:hi]
+    positions = np.searchsorted(ids, doc_ids)
+    positions[positions >= len(ids)] = 0
+    found = ids[positions] == doc_ids
+    return np.where(found, bm25.tfs[lo:hi][positions], 0).astype(np.float64)
+
+
+def paragraph_scores(
+    bm25: BM25Index,
+    paragraphs: Paragraphs,
+    concepts: Sequence[tuple[str, Sequence[tuple[str, float]]]],
+    extra: Sequence[tuple[str, float]],
+    candidates: np.ndarray,
+) -> np.ndarray:
+    """BM25 of each candidate's whole paragraph for the query's concepts (a concept scores the best of its literal
+    term and its weighted expansions, as in Engine.scores), with the corpus' idf and the paragraph's length."""
+    groups, back = np.unique(paragraphs.of[candidates], return_inverse=True)
+    starts, stops = paragraphs.ptr[groups], paragraphs.ptr[groups + 1]
+    sizes = stops - starts
+    member_of = np.repeat(np.arange(len(groups)), sizes)
+    offsets = np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    members = paragraphs.members[np.repeat(starts, sizes) + offsets]
+    order = np.argsort(members, kind="stable")
+    members, member_of = members[order].astype(np.int32), member_of[order]
+    k1, b = bm25.params.k1, bm25.params.b
+    norm = k1 * (1.0 - b + b * paragraphs.length[groups] / (paragraphs.average or 1.0))
+
+    def score(term: str) -> np.ndarray:
+        term_id = bm25.term_ids.get(term)
+        if term_id is None:
+            return np.zeros(len(groups))
+        tf = np.bincount(member_of, weights=term_frequencies(bm25, term, members), minlength=len(groups))
+        return float(bm25.idf[term_id]) * tf * (k1 + 1.0) / (tf + norm)
+
+    total = np.zeros(len(groups))
+    for term, expansions in concepts:
+        best = score(term)
+        for other, factor in expansions:
+            best = np.maximum(best, factor * score(other))
+        total += best
+    for term, factor in extra:
+        total += factor * score(term)
+    return total[back]
+
+
+def proximity_applies(units: Sequence[str]) -> bool:
+    """Proximity is computed for questions with at least two Latin-script units and no Chinese ones."""
+    return sum(bool(_LATIN_UNIT.fullmatch(u)) for u in units) >= 2 and not any(_HAN.search(u) for u in units)
+
+
+def latin_terms(folded: str, stem: Callable[[str], str], stopwords: Collection[str]) -> list[str]:
+    """The Latin-script index terms of a folded text in order, without running jieba over its Chinese (each Han
+    run is one position, so words on either side of it are not adjacent)."""
+    terms: list[str] = []
+    for match in _WORD_OR_HAN.finditer(folded):
+        word = match.group()
+        if word[0] >= "\u3400":
+            terms.append("")
+        elif word not in stopwords:
+            terms.append(stem(word) if word.isalpha() else word)
+    return terms
+
+
+def proximity_credit(
+    positions: dict[str, list[int]], units: Sequence[str], weight_of: dict[str, float]
+) -> tuple[float, float]:
+    """(phrase, proximity) credit of a passage given its term positions: consecutive question units found in
+    order within two positions add the smaller informativeness of the two; every pair of distinct units found
+    adds the smaller informativeness over the square of their nearest distance."""
+    phrase = 0.0
+    for first, second in itertools.pairwise(units):
+        a, c = positions.get(first), positions.get(second)
+        if a and c and first != second and any(0 < j - i <= 2 for i in a for j in c):
+            phrase += min(weight_of[first], weight_of[second])
+    found = [u for u in dict.fromkeys(units) if u in positions]
+    near = 0.0
+    for i, first in enumerate(found):
+        for second in found[i + 1 :]:
+            distance = min(abs(x - y) for x in positions[first] for y in positions[second])
+            if distance:
+                near += min(weight_of[first], weight_of[second]) / (distance * distance)
+    return phrase, near
+
+
+def term_positions(terms: Sequence[str]) -> dict[str, list[int]]:
+    positions: dict[str, list[int]] = {}
+    for index, term in enumerate(terms):
+        positions.setdefault(term, []).append(index)
+    return positions
