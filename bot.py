@@ -68,6 +68,11 @@ async def start_bot(settings: Settings, token: str, sync_only: bool = False) -> 
                     # lifecycle.py
                     async with bot.lifecycle.running(bot, heartbeat=heartbeat):
                         await bot.start(token)
+                    if bot.token_rejected:  # a REST request learnt it first (client.py): the same line as for 4004
+                        raise ConfigError(
+                            "Discord answered a request with 401 Unauthorized: the bot token was reset or revoked. "
+                            + TOKEN_HELP
+                        )
                 return
             except discord.PrivilegedIntentsRequired as exc:
                 if not message_content:

@@ -174,6 +174,29 @@ class FootnoteBot(commands.Bot):
         self.question_cooldown = QuestionCooldown.from_settings(settings)
         # Engine calls run here, one at a time (cogs/engine_thread.py says why).
         self.engine_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="footnote-engine")
+        # Set when Discord answered a REST request with 401 while the bot ran: the token was reset or revoked.
+        self.token_rejected = False
+        self._stopping: asyncio.Task[None] | None = None
+        self._watch_for_token_rejection()
+
+    def _watch_for_token_rejection(self) -> None:
+        """Discord answers every request with 401 Unauthorized (no error code) once the bot token was reset or
+        revoked. The gateway usually closes with 4004 too (bot.py turns that into one clear line); when a REST
+        request learns it first, the bot stops the same way instead of failing request after request. Login (before
+        READY names the bot user) has its own message, discord.LoginFailure; interaction webhooks use no bot token."""
+        request = self.http.request
+
+        async def checked(route: Any, **kwargs: Any) -> Any:
+            try:
+                return await request(route, **kwargs)
+            except discord.HTTPException as exc:
+                if exc.status == 401 and not exc.code and self.user is not None and not self.token_rejected:
+                    self.token_rejected = True
+                    log.info("Discord answered %s %s with 401 Unauthorized: stopping", route.method, route.path)
+                    self._stopping = asyncio.get_running_loop().create_task(self.close())  # held: not collected
+                raise
+
+        self.http.request = checked  # type: ignore[method-assign]
 
     async def close(self) -> None:
         self.zombie_watch.stop()
