@@ -31,6 +31,7 @@ from index.analysis import (
 )
 from index.arrays import offsets, ranges
 from index.bm25 import BM25Index, BM25Params
+from index.buildlock import build_lock
 from index.children import end_with_parent
 from index.corpus import Document, DocumentInfo, corpus_fingerprint, load_catalog, load_document, printable_path
 from index.crosslang import Lexicon, best_links, link_candidates
@@ -72,29 +73,43 @@ def load_or_build(
             index_file = read_index(path, source_key=sources.source_key)
         except IndexFileError as exc:
             log.info("building index: %s", exc)
-    if index_file is None and sources.spec.cache_dir is not None and sources.size >= analysis.PARALLEL_MIN_CHARS:
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(1, mp_context=context, initializer=end_with_parent, initargs=(os.getpid(),)) as pool:
-            future = pool.submit(
-                _build_index_file, str(sources.corpus_dir), str(data_dir), mode, rebuild, workers, progress is not None
-            )
-            analyzer = sources.spec.analyzer()  # meanwhile
+    # One builder at a time per index file (index/buildlock.py): a process that waited for another's build looks
+    # again, and loads what it built.
+    building = index_file is None and path is not None and sources.spec.cache_dir is not None
+    with build_lock(path) if building else contextlib.nullcontext(False) as waited:
+        if waited and not rebuild:
             try:
-                stats = future.result()
                 index_file = read_index(path, source_key=sources.source_key)
-                built_elsewhere = True
-                log.info(_BUILT_MESSAGE + " in a separate process", *stats)
-            except (BrokenProcessPool, OSError, IndexFileError) as exc:
-                log.warning("building in a separate process failed (%s); building here", exc)
-    else:
-        analyzer = sources.spec.analyzer()
-    if index_file is not None:
-        built = _from_file(index_file, sources.blobs, sources.extracted_dir)
-        log.info("index loaded from %s (%d passages)", path, len(built.passages))
-        for skipped_path, why in [] if built_elsewhere else built.skipped:  # every load names them, not only a build
-            log.warning("skipping document %s: %s (unreadable when the index was built)", skipped_path, why)
-    if built is None:
-        built = _build_here(sources, analyzer, rebuild=rebuild, workers=workers, progress=progress)
+                log.info("index built by another process meanwhile")
+            except IndexFileError:
+                pass
+        if index_file is None and sources.spec.cache_dir is not None and sources.size >= analysis.PARALLEL_MIN_CHARS:
+            context = multiprocessing.get_context("spawn")
+            with ProcessPoolExecutor(
+                1, mp_context=context, initializer=end_with_parent, initargs=(os.getpid(),)
+            ) as pool:
+                future = pool.submit(
+                    _build_index_file, str(sources.corpus_dir), str(data_dir), mode, rebuild, workers,
+                    progress is not None,
+                )  # fmt: skip
+                analyzer = sources.spec.analyzer()  # meanwhile
+                try:
+                    stats = future.result()
+                    index_file = read_index(path, source_key=sources.source_key)
+                    built_elsewhere = True
+                    log.info(_BUILT_MESSAGE + " in a separate process", *stats)
+                except (BrokenProcessPool, OSError, IndexFileError) as exc:
+                    log.warning("building in a separate process failed (%s); building here", exc)
+        else:
+            analyzer = sources.spec.analyzer()
+        if index_file is not None:
+            built = _from_file(index_file, sources.blobs, sources.extracted_dir)
+            log.info("index loaded from %s (%d passages)", path, len(built.passages))
+            # Every load names them, not only a build (a build process named them itself).
+            for skipped_path, why in [] if built_elsewhere else built.skipped:
+                log.warning("skipping document %s: %s (unreadable when the index was built)", skipped_path, why)
+        if built is None:
+            built = _build_here(sources, analyzer, rebuild=rebuild, workers=workers, progress=progress)
     log.info(
         "corpus %s: %d documents, %d passages, version %s (%.2f s)",
         sources.corpus_dir,
