@@ -509,6 +509,12 @@ class AliasTable:
             return True
         return any(same_person(x, y) for x in self.forms(a) for y in self.forms(b))
 
+    def groups(self) -> list[tuple[str, ...]]:
+        """Every group of two or more forms, each form as first written (in a stable order)."""
+        return [
+            tuple(self._written[m] for m in members) for _, members in sorted(self._members.items()) if len(members) > 1
+        ]
+
     def known(self, name: str) -> bool:
         return self._root(name) is not None
 
