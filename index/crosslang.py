@@ -46,6 +46,23 @@ NAME = 2.0  # the quality of a proper-name link (above every dictionary quality,
 Links = dict[str, list[tuple[str, float]]]
 
 
+@functools.cache
+def _regional_converters() -> tuple[object, object]:
+    import opencc
+
+    return opencc.OpenCC("tw2sp"), opencc.OpenCC("s2twp")
+
+
+def regional_variants(surface: str) -> tuple[str, ...]:
+    """The same word in the other region's vocabulary, folded: Taiwan's 晶片 軟體 網路 簡訊 are the mainland's
+    芯片 软件 网络 短信 and the other way round (OpenCC's phrase tables tw2sp and s2twp; plain folding only changes
+    the characters' script). Words both regions write alike give nothing. A few microseconds a word."""
+    to_mainland, to_taiwan = _regional_converters()
+    own = fold(surface)
+    variants = (fold(to_mainland.convert(surface)), fold(to_taiwan.convert(surface)))  # type: ignore[attr-defined]
+    return tuple(v for v in dict.fromkeys(variants) if v != own)
+
+
 def cedict_entries() -> Iterator[tuple[str, list[str], bool]]:
     """(folded simplified headword, senses, proper noun) for every CC-CEDICT entry (a proper noun's pinyin is
     capitalised); nothing when the package is missing."""

@@ -38,6 +38,7 @@ from index.analysis import passage_terms as passage_terms  # re-exported: index/
 from index.build import build, load_or_build
 from index.corpus import Document, corpus_fingerprint
 from index.crosslang import NAME as NAME_LINK
+from index.crosslang import regional_variants
 from index.duplicates import facts, same_text
 from index.errors import QuestionError
 from index.excerpt import Excerpt, make_excerpt
@@ -247,6 +248,8 @@ class Engine:
     def analyze(self, question: str) -> Query:
         """Turn a cleaned question into concepts with their expansions."""
         spans = self.analyzer.spans(question)
+        if _CANTONESE_MARK.search(question):  # a Cantonese question: 係 is "is", not 系 "system"
+            spans = [s for s in spans if question[s.start : s.end] not in _CANTONESE_FOLDED]
         mentions = self.glossary.find(question)
         named = self._name_links(question, spans)
         phrases = self._phrase_links(spans)
@@ -257,6 +260,12 @@ class Engine:
             shorthand = self.names.initials.get(span.term) if not self.bm25.df(span.term) else None
             for term in shorthand.split(" ") if shorthand else ():  # mbp -> macbook pro, when the corpus has no mbp
                 expansions.setdefault(term, NAME_WEIGHT)
+            if not span.gram and _HAN_CHAR.search(
+                span.term
+            ):  # 晶片 (Taiwan) -> 芯片 (mainland), when the corpus has it
+                for variant in regional_variants(question[span.start : span.end]):
+                    if variant != span.term and self.bm25.df(variant):
+                        expansions.setdefault(variant, NAME_WEIGHT)
             for m_index, mention in enumerate(mentions):
                 if mention.start <= span.start and span.end <= mention.end:
                     expansions[mention.entry.term] = GLOSSARY_WEIGHT
@@ -904,4 +913,10 @@ def _similar(a: set[str], b: set[str], threshold: float) -> bool:
 _ZH_TERM = re.compile(f"[{HAN_CHARS}]{{2,}}")
 _ZH_RUN = re.compile(f"[{HAN_CHARS}]{{2,}}")
 _EN_WORD = re.compile(r"[a-z]+")
+_HAN_CHAR = re.compile(f"[{HAN_CHARS}]")
+# Characters only Cantonese writes (嘅 咗 喺 冇 佢 啲 咩 嚟 嗰 㗎 唔 嘢), and the Cantonese function words that fold
+# onto a written-Chinese word (係 "is" -> 系, 點 "how" -> 点, 邊 "which" -> 边, 晒 "all"): in a question that has
+# the first, a lone one of the second is a function word (index/data/stopwords_yue.txt drops the rest).
+_CANTONESE_MARK = re.compile("[嘅咗喺冇佢啲咩嚟嗰㗎唔嘢]")
+_CANTONESE_FOLDED = frozenset({"係", "點", "邊", "晒"})
 _LATIN_WORD_RE = re.compile(r"[A-Za-z]+")

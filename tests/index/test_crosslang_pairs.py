@@ -89,3 +89,32 @@ def test_an_english_question_about_a_chinese_article_is_answered_through_a_prope
     assert not answer.abstained and "华为" in answer.results[0].passage.text
     answer = engine.ask("hanoi metro expansion")
     assert not answer.abstained and "河内" in answer.results[0].passage.text
+
+
+def test_taiwan_and_mainland_words_for_one_thing_meet(tmp_path):
+    engine = _engine(
+        tmp_path,
+        {
+            "hans.txt": "标题\n\n这家工厂今年生产的芯片大多卖给了汽车厂商。\n\n工厂附近新开了一家咖啡馆。\n",
+            "hant.txt": "標題\n\n該公司的軟體更新延後到明年三月。\n\n公司附近的公園整修完畢。\n",
+            "other.txt": "天气\n\n本周天气晴朗。\n\n周末有雨。\n",
+        },
+    )
+    # 晶片 (Taiwan) is the mainland's 芯片; 软件 (mainland) is Taiwan's 軟體: folding the script alone meets neither.
+    assert any("芯片" in dict(c.expansions) for c in engine.analyze("這家工廠的晶片賣給誰").concepts)
+    assert "芯片大多卖给" in _first_text(engine, "晶片賣給了誰")
+    assert "軟體更新延後" in _first_text(engine, "软件更新推迟到什么时候")
+
+
+def test_a_cantonese_question_drops_the_copula_that_folds_onto_a_written_word(tmp_path):
+    engine = _engine(tmp_path, {"a.txt": "T\n\n系統升級之後，網站速度快了一倍。\n\n另一段講天氣。\n"})
+    cantonese = [c.term for c in engine.analyze("網站係咪快咗一倍？係唔係真㗎").concepts]
+    assert "系" not in cantonese and "网站" in cantonese
+    # Without a Cantonese mark, 係 stays what written Chinese makes of it.
+    assert "系" in [c.term for c in engine.analyze("本法所稱勞工係 指受僱者").concepts]
+
+
+def _first_text(engine: Engine, question: str) -> str:
+    ids = engine.search(question, limit=1)
+    assert ids, f"nothing found for {question!r}"
+    return engine.passages[ids[0]].text
