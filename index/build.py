@@ -35,7 +35,7 @@ from index.arrays import offsets, ranges
 from index.bm25 import BM25Index, BM25Params
 from index.children import end_with_parent
 from index.corpus import Document, DocumentInfo, corpus_fingerprint, load_catalog, load_document
-from index.crosslang import Lexicon, best_links, link_candidates
+from index.crosslang import Lexicon, best_links, link_candidates, regional_variants
 from index.duplicates import UNDECIDED, _collapse, _previous_decisions
 from index.errors import CorpusError, IndexFileError
 from index.formats import prune_cache
@@ -233,6 +233,7 @@ def build(
     links = best_links(candidates[0], candidates[1], zh_vocab=zh_vocab, en_vocab=en_vocab)
     en_to_zh, zh_to_en = (pack_links(side) for side in links)
     names = name_tables(zh_vocab, documents, candidates[2], analyzer, bm25.df)
+    names["regional"] = regional_variants(zh_vocab)
     names["paired"] = paired_forms(documents, analyzer, bm25.vocab, bm25.df, candidates[2].ordinary)
     stats = (
         len(passages),

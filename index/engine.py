@@ -38,7 +38,6 @@ from index.analysis import passage_terms as passage_terms  # re-exported: index/
 from index.build import build, load_or_build
 from index.corpus import Document, corpus_fingerprint
 from index.crosslang import NAME as NAME_LINK
-from index.crosslang import regional_variants
 from index.duplicates import facts, same_text
 from index.errors import QuestionError
 from index.excerpt import Excerpt, make_excerpt
@@ -183,6 +182,8 @@ class Engine:
         # glossary finds its aliases: folded form -> the index terms of its other forms.
         self.paired: dict[str, str] = names.get("paired", {})
         self._paired_forms = Glossary(Entry(form, form, "paired", (form,)) for form in self.paired)
+        # The other region's word for a corpus term (index.crosslang.regional_variants): 晶片 -> 芯片.
+        self.regional: dict[str, str] = names.get("regional", {})
         self._topic_terms = self._frequent_topics()
         # Signatures of recently ranked passages (a set of ~400 shingles each: caching every passage ever ranked
         # grew a 100k-passage bot by ~0.7 MB a question). lru_cache is thread-safe.
@@ -260,12 +261,9 @@ class Engine:
             shorthand = self.names.initials.get(span.term) if not self.bm25.df(span.term) else None
             for term in shorthand.split(" ") if shorthand else ():  # mbp -> macbook pro, when the corpus has no mbp
                 expansions.setdefault(term, NAME_WEIGHT)
-            if not span.gram and _HAN_CHAR.search(
-                span.term
-            ):  # 晶片 (Taiwan) -> 芯片 (mainland), when the corpus has it
-                for variant in regional_variants(question[span.start : span.end]):
-                    if variant != span.term and self.bm25.df(variant):
-                        expansions.setdefault(variant, NAME_WEIGHT)
+            regional = self.regional.get(span.term) if not span.gram else None
+            for term in regional.split(" ") if regional else ():  # 晶片 (Taiwan) -> the corpus' 芯片 (mainland)
+                expansions.setdefault(term, NAME_WEIGHT)
             for m_index, mention in enumerate(mentions):
                 if mention.start <= span.start and span.end <= mention.end:
                     expansions[mention.entry.term] = GLOSSARY_WEIGHT
@@ -913,7 +911,6 @@ def _similar(a: set[str], b: set[str], threshold: float) -> bool:
 _ZH_TERM = re.compile(f"[{HAN_CHARS}]{{2,}}")
 _ZH_RUN = re.compile(f"[{HAN_CHARS}]{{2,}}")
 _EN_WORD = re.compile(r"[a-z]+")
-_HAN_CHAR = re.compile(f"[{HAN_CHARS}]")
 # Characters only Cantonese writes (嘅 咗 喺 冇 佢 啲 咩 嚟 嗰 㗎 唔 嘢), and the Cantonese function words that fold
 # onto a written-Chinese word (係 "is" -> 系, 點 "how" -> 点, 邊 "which" -> 边, 晒 "all"): in a question that has
 # the first, a lone one of the second is a function word (index/data/stopwords_yue.txt drops the rest).
