@@ -10,6 +10,7 @@ and never import discord.py.
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
 from collections.abc import Sequence
 
@@ -18,27 +19,54 @@ from config import TOKEN_HELP, ConfigError, Settings
 
 
 async def start_bot(settings: Settings, token: str, sync_only: bool = False) -> None:
-    """Compose the bot: engine (loaded off the event loop, before any command is accepted), store, client."""
+    """Compose the bot: engine (loaded off the event loop, before any command is accepted), store, client.
+
+    The Message Content intent is asked for only when a help channel is configured (cogs/helpdesk.py reads posts
+    that do not mention the bot). If Discord refuses it (the gateway closes with 4014: the intent is not enabled
+    in the Developer Portal), the bot logs how to fix it and starts again without it, so everything else keeps
+    working; `footnote doctor` reports the refusal from the heartbeat."""
     import discord
 
     from client import FootnoteBot
     from index.engine import Engine
     from lifecycle import heartbeat_path, tune_for_serving
     from store import Store
+    from store.helpdesk import help_channels_configured
 
     engine = await asyncio.to_thread(Engine.open, settings.corpus_dir, settings.data_dir, mode=settings.tokenizer_mode)
     tune_for_serving()
     store = await Store.open(settings.database_path)
     try:
-        bot = FootnoteBot(settings=settings, store=store, engine=engine)
-        async with bot:
-            if sync_only:
-                await bot.login(token)  # runs setup_hook, which syncs when the command set changed
-                print(await bot.sync_commands(force=True))
+        message_content = await help_channels_configured(store)
+        refused = False
+        while True:
+            bot = FootnoteBot(settings=settings, store=store, engine=engine, message_content=message_content)
+            bot.message_content_refused = refused
+            try:
+                async with bot:
+                    if sync_only:
+                        await bot.login(token)  # runs setup_hook, which syncs when the command set changed
+                        print(await bot.sync_commands(force=True))
+                        return
+                    # SIGTERM / Ctrl-C: stop taking commands, finish answers in progress (bounded), close; see
+                    # lifecycle.py
+                    async with bot.lifecycle.running(bot, heartbeat=heartbeat_path(settings.data_dir)):
+                        await bot.start(token)
+                    if bot.token_rejected:  # a REST request learnt it first (client.py): the same line as for 4004
+                        raise ConfigError(
+                            "Discord answered a request with 401 Unauthorized: the bot token was reset or revoked. "
+                            + TOKEN_HELP
+                        )
                 return
-            # SIGTERM / Ctrl-C: stop taking commands, finish answers in progress (bounded), close; see lifecycle.py
-            async with bot.lifecycle.running(bot, heartbeat=heartbeat_path(settings.data_dir)):
-                await bot.start(token)
+            except discord.PrivilegedIntentsRequired as exc:
+                if not message_content:
+                    raise ConfigError(f"Discord refused an intent: {exc}") from exc
+                logging.getLogger("footnote").error(
+                    "Discord refused the Message Content intent (gateway closed with 4014). Help channels need it to"
+                    " read posts: enable it at https://discord.com/developers/applications (your application, Bot,"
+                    " Privileged Gateway Intents, Message Content) and restart. Running without it meanwhile."
+                )
+                message_content, refused = False, True
     except discord.LoginFailure as exc:
         raise ConfigError(f"Discord refused the token ({exc}). {TOKEN_HELP}") from exc
     except discord.ConnectionClosed as exc:
@@ -48,8 +76,6 @@ async def start_bot(settings: Settings, token: str, sync_only: bool = False) -> 
         raise ConfigError(
             f"Discord closed the connection: the bot token was reset or revoked (gateway code 4004). {TOKEN_HELP}"
         ) from exc
-    except discord.PrivilegedIntentsRequired as exc:
-        raise ConfigError(f"Discord refused an intent: {exc}") from exc
     finally:
         await store.close()
 

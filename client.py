@@ -35,10 +35,13 @@ log = logging.getLogger(__name__)
 COMMANDS_HASH_KEY = "commands_hash"
 
 
-def intents() -> discord.Intents:
+def intents(message_content: bool = False) -> discord.Intents:
     """Default intents: DMs and messages that mention the bot carry their content without the privileged
-    message-content intent, which Footnote does not ask for."""
-    return discord.Intents.default()
+    Message Content intent. Footnote asks for it only when a help channel is configured (`message_content`):
+    reading a forum post or a help channel's question needs the text of messages that do not mention it."""
+    chosen = discord.Intents.default()
+    chosen.message_content = message_content
+    return chosen
 
 
 class FootnoteTree(app_commands.CommandTree):
@@ -124,7 +127,8 @@ class ZombieWatch:
 
 
 class FootnoteBot(commands.Bot):
-    """`extensions` defaults to all of Footnote's cogs; tests pass the ones they exercise."""
+    """`extensions` defaults to all of Footnote's cogs; tests pass the ones they exercise. `message_content`: ask
+    Discord for the Message Content intent (bot.py does when a help channel is configured)."""
 
     def __init__(
         self,
@@ -134,9 +138,10 @@ class FootnoteBot(commands.Bot):
         engine: Engine,
         extensions: tuple[str, ...] = EXTENSIONS,
         clock: Callable[[], float] = time.time,
+        message_content: bool = False,
         **options: Any,
     ) -> None:
-        options.setdefault("intents", intents())
+        options.setdefault("intents", intents(message_content))
         options.setdefault("tree_cls", FootnoteTree)  # refuses commands while shutting down, tracks those running
         options.setdefault("enable_debug_events", True)  # socket_raw_receive: the heartbeat ACKs (ZombieWatch)
         super().__init__(
@@ -149,6 +154,9 @@ class FootnoteBot(commands.Bot):
         self.store = store
         self.engine = engine
         self.footnote_extensions = extensions
+        # Set by the composition root when Discord refused the Message Content intent (close code 4014) and the
+        # bot was started again without it; the heartbeat reports it to `footnote doctor`.
+        self.message_content_refused = False
         self.clock = clock
         self._reload_lock = asyncio.Lock()
         self.lifecycle = Lifecycle()
@@ -157,6 +165,29 @@ class FootnoteBot(commands.Bot):
         self.question_cooldown = QuestionCooldown.from_settings(settings)
         # Engine calls run here, one at a time (cogs/engine_thread.py says why).
         self.engine_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="footnote-engine")
+        # Set when Discord answered a REST request with 401 while the bot ran: the token was reset or revoked.
+        self.token_rejected = False
+        self._stopping: asyncio.Task[None] | None = None
+        self._watch_for_token_rejection()
+
+    def _watch_for_token_rejection(self) -> None:
+        """Discord answers every request with 401 Unauthorized (no error code) once the bot token was reset or
+        revoked. The gateway usually closes with 4004 too (bot.py turns that into one clear line); when a REST
+        request learns it first, the bot stops the same way instead of failing request after request. Login (before
+        READY names the bot user) has its own message, discord.LoginFailure; interaction webhooks use no bot token."""
+        request = self.http.request
+
+        async def checked(route: Any, **kwargs: Any) -> Any:
+            try:
+                return await request(route, **kwargs)
+            except discord.HTTPException as exc:
+                if exc.status == 401 and not exc.code and self.user is not None and not self.token_rejected:
+                    self.token_rejected = True
+                    log.info("Discord answered %s %s with 401 Unauthorized: stopping", route.method, route.path)
+                    self._stopping = asyncio.get_running_loop().create_task(self.close())  # held: not collected
+                raise
+
+        self.http.request = checked  # type: ignore[method-assign]
 
     async def close(self) -> None:
         self.zombie_watch.stop()

@@ -59,6 +59,7 @@ class Settings:
     digest_tick_seconds: float = 60.0
     reload_poll_seconds: float = 30.0
     upload_max_mb: float = 10.0  # the largest document /corpus add accepts
+    helpdesk_per_hour: int = 20
 
     @classmethod
     def from_env(cls, corpus: str | None = None) -> Settings:
@@ -78,6 +79,7 @@ class Settings:
             digest_tick_seconds=float(_int_setting("DIGEST_TICK_SECONDS", 60) or 0),
             reload_poll_seconds=float(_int_setting("CORPUS_POLL_SECONDS", 30) or 0),
             upload_max_mb=float(_int_setting("CORPUS_UPLOAD_MAX_MB", 10) or 10),
+            helpdesk_per_hour=_int_setting("HELPDESK_PER_HOUR", 20) or 20,
         )
 
     def require_token(self) -> str:

@@ -3,8 +3,9 @@
 Checks, in order: configuration, the folders in use (corpus, data, database, and why each), the Discord token
 (presence and shape; never printed), the corpus folder, the
 index file's freshness, the database, the data folder (jieba cache, index files), Discord's reachability (skipped
-with --offline or without a network) and, when a bot runs with this data folder, its heartbeat. Each check ends
-OK, WARN, FAIL or SKIP with a line on how to fix it; the exit code is 1 when a check failed, else 0.
+with --offline or without a network), when a bot runs with this data folder, its heartbeat, and when help channels
+are configured, the Message Content intent they need (from the heartbeat, and online from the application). Each
+check ends OK, WARN, FAIL or SKIP with a line on how to fix it; the exit code is 1 when a check failed, else 0.
 
 The Docker image's HEALTHCHECK runs `footnote doctor --offline --quiet` every minute, so this module stays cheap:
 no discord import, no jieba dictionary load, no index build (see docs/operations.md).
@@ -88,6 +89,7 @@ def run_doctor(
     checks.append(check_data_dir(settings.data_dir))
     checks.append(check_discord(settings, offline, api=discord_api, timeout=timeout))
     checks.append(check_heartbeat(settings.data_dir, now=now))
+    checks.append(check_message_content(settings, offline, api=discord_api, timeout=timeout, now=now))
     return checks
 
 
@@ -467,6 +469,103 @@ def check_heartbeat(data_dir: Path, *, now: Callable[[], float] = time.time) -> 
         Status.OK,
         f"bot {beat.user} ({where}) connected to {beat.guilds} servers, last heartbeat {age:.0f} s ago{latency}",
     )
+
+
+MESSAGE_CONTENT_FIX = (
+    "enable it at https://discord.com/developers/applications (your application, Bot, Privileged Gateway Intents,"
+    " Message Content), then restart the bot"
+)
+_APP_FLAGS_MESSAGE_CONTENT = (1 << 18) | (1 << 19)  # GATEWAY_MESSAGE_CONTENT, GATEWAY_MESSAGE_CONTENT_LIMITED
+
+
+def check_message_content(
+    settings: Settings,
+    offline: bool,
+    *,
+    api: str = DISCORD_API,
+    timeout: float = NETWORK_TIMEOUT,
+    now: Callable[[], float] = time.time,
+) -> Check:
+    """Help channels read posts that do not mention the bot, which needs the privileged Message Content intent.
+    Needed only when a help channel is configured. Refused when the running bot's heartbeat says Discord closed
+    its gateway with 4014, or (online) when the application's flags say the intent is not enabled."""
+    name = "message content"
+    count = _help_channel_count(settings.database_path)
+    if count is None:
+        return Check(name, Status.SKIP, "the database cannot be read (see the database check)")
+    if count == 0:
+        return Check(name, Status.OK, "not needed: no help channel is configured (/helpdesk set)")
+    channels = f"{count} help channel{'s' if count != 1 else ''}"
+    state = _live_message_content(settings.data_dir, now())
+    if state == "refused":
+        return Check(
+            name,
+            Status.FAIL,
+            f"Discord closed the gateway with 4014 when the bot asked for the Message Content intent: the {channels}"
+            " read forum titles only, and text help channels nothing",
+            MESSAGE_CONTENT_FIX,
+        )
+    portal = None if offline else _portal_allows_message_content(settings, api, timeout)
+    if portal is False:
+        return Check(
+            name,
+            Status.FAIL,
+            f"the Message Content intent is not enabled for this application, and {channels} need it",
+            MESSAGE_CONTENT_FIX,
+        )
+    if state == "off":
+        return Check(
+            name,
+            Status.WARN,
+            f"the running bot started before the {channels} were set, so it did not ask for the Message Content"
+            " intent: it reads forum titles only",
+            "restart the bot (it asks for the intent at start-up when a help channel is configured)",
+        )
+    where = " and enabled for the application" if portal else ""
+    running = "the running bot holds it" if state == "on" else "asked for at the bot's next start"
+    return Check(name, Status.OK, f"needed by {channels}: {running}{where}")
+
+
+def _help_channel_count(database: Path) -> int | None:
+    """How many help channels the database holds (read-only; 0 before the table exists)."""
+    if str(database) == ":memory:" or not database.is_file():
+        return 0
+    try:
+        connection = sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=5.0)
+        try:
+            (count,) = connection.execute("SELECT COUNT(*) FROM helpdesk_channels").fetchone()
+        finally:
+            connection.close()
+    except sqlite3.OperationalError as exc:
+        return 0 if "no such table" in str(exc) else None
+    except sqlite3.Error:
+        return None
+    return int(count)
+
+
+def _live_message_content(data_dir: Path, now: float) -> str | None:
+    """The running bot's Message Content state from its heartbeat (None when no bot runs, or an old one)."""
+    try:
+        beat = Heartbeat.read(heartbeat_path(data_dir))
+    except ValueError:
+        return None
+    if beat is None or now - beat.time > HEARTBEAT_STALE_SECONDS:
+        return None
+    if beat.host == socket.gethostname() and not _process_alive(beat.pid):
+        return None
+    return beat.message_content
+
+
+def _portal_allows_message_content(settings: Settings, api: str, timeout: float) -> bool | None:
+    """Whether the application may use the intent (its flags), or None when that cannot be asked."""
+    token = settings.discord_token
+    if not token or _token_mistake(token):
+        return None
+    try:
+        application = _get_json(f"{api}/oauth2/applications/@me", token, timeout)
+    except (urllib.error.URLError, OSError, ValueError):
+        return None
+    return bool(int(application.get("flags") or 0) & _APP_FLAGS_MESSAGE_CONTENT)
 
 
 def _process_alive(pid: int) -> bool:

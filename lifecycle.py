@@ -306,6 +306,9 @@ class Heartbeat:
     user: str
     guilds: int
     latency_ms: float | None
+    # The Message Content intent of this session: "on", "off" (not asked for: no help channel when the bot
+    # started), "refused" (asked for, and Discord closed the gateway with 4014); None from an older bot.
+    message_content: str | None = None
 
     def write(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -330,6 +333,7 @@ class Heartbeat:
                 user=str(raw.get("user", "")),
                 guilds=int(raw.get("guilds", 0)),
                 latency_ms=None if raw.get("latency_ms") is None else float(raw["latency_ms"]),
+                message_content=None if raw.get("message_content") is None else str(raw["message_content"]),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"missing or malformed field: {exc}") from exc
@@ -337,6 +341,14 @@ class Heartbeat:
 
 def heartbeat_path(data_dir: Path) -> Path:
     return data_dir / HEARTBEAT_FILE
+
+
+def message_content_state(bot: discord.Client) -> str:
+    """ "on", "off", or "refused" (FootnoteBot.message_content_refused: Discord closed the gateway with 4014 when
+    the bot asked for the intent, and it runs without)."""
+    if bot.intents.message_content:
+        return "on"
+    return "refused" if getattr(bot, "message_content_refused", False) else "off"
 
 
 def connected(bot: discord.Client) -> bool:
@@ -357,6 +369,7 @@ async def beat_heart(bot: discord.Client, path: Path, interval: float = HEARTBEA
                 user=str(bot.user),
                 guilds=len(bot.guilds),
                 latency_ms=None if math.isnan(latency) or math.isinf(latency) else round(latency * 1000, 1),
+                message_content=message_content_state(bot),
             )
             try:
                 await asyncio.to_thread(beat.write, path)

@@ -21,6 +21,7 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.digest",
     "cogs.admin",
     "cogs.corpus",
+    "cogs.helpdesk",
 )
 
 

@@ -297,9 +297,18 @@ class AskCog(commands.Cog, name="Ask"):
         target = max(0, min(target, pages_of(answer) - 1))
         await interaction.edit_original_response(
             embed=answer_embed(answer, question=answer.query, version=self.bot.engine.version, page=target),
-            view=answer_view(answer_id, answer, target),
+            view=self._view_for(record.kind, answer_id, answer, target),
             allowed_mentions=NO_MENTIONS,
         )
+
+    def _view_for(self, kind: str, answer_id: int, answer: Answer, page: int) -> discord.ui.View:
+        """The buttons of a stored answer: a cog whose `answer_kind` made it (the help channels' answers, with
+        their own feedback buttons) builds them; otherwise /ask's."""
+        if kind != "ask":
+            for cog in self.bot.cogs.values():
+                if getattr(cog, "answer_kind", None) == kind:
+                    return cog.answer_view(answer_id, answer, page)
+        return answer_view(answer_id, answer, page)
 
 
 async def setup(bot: commands.Bot) -> None:

@@ -137,13 +137,15 @@ class MemoryCog(commands.Cog, name="Memory"):
 
 def readable_channels(interaction: discord.Interaction) -> set[int]:
     """Channels (and public threads) of the interaction's server that its user can read; only the channel it
-    was used in when the server or member is not cached. A private thread counts only when used from it."""
+    was used in when the server or member is not cached. A private thread counts only when used from it. A forum
+    counts when its user can read it: its posts are public to its readers, and help-channel questions
+    (cogs/helpdesk.py) are stored under their forum."""
     channels = {interaction.channel_id} if interaction.channel_id else set()
     guild, member = interaction.guild, interaction.user
     if guild is None or not isinstance(member, discord.Member):
         return channels
     for channel in [*guild.channels, *guild.threads]:
-        if isinstance(channel, discord.CategoryChannel | discord.ForumChannel):
+        if isinstance(channel, discord.CategoryChannel):
             continue
         if isinstance(channel, discord.Thread) and channel.is_private():
             continue

@@ -34,7 +34,7 @@ from index.analysis import (
 from index.arrays import offsets, ranges
 from index.bm25 import BM25Index, BM25Params
 from index.children import end_with_parent
-from index.corpus import Document, DocumentInfo, corpus_fingerprint, load_catalog, load_document
+from index.corpus import Document, DocumentInfo, corpus_fingerprint, load_catalog, load_document, printable_path
 from index.crosslang import Lexicon, best_links, link_candidates, regional_variants
 from index.duplicates import UNDECIDED, _collapse, _previous_decisions
 from index.errors import CorpusError, IndexFileError
@@ -69,6 +69,7 @@ def load_or_build(
     built = None
     path = sources.index_file
     index_file = None
+    built_elsewhere = False  # by a build process, which named the documents it skipped
     if path is not None and not rebuild:
         try:
             index_file = read_index(path, source_key=sources.source_key)
@@ -84,6 +85,7 @@ def load_or_build(
             try:
                 stats = future.result()
                 index_file = read_index(path, source_key=sources.source_key)
+                built_elsewhere = True
                 log.info(_BUILT_MESSAGE + " in a separate process", *stats)
             except (BrokenProcessPool, OSError, IndexFileError) as exc:
                 log.warning("building in a separate process failed (%s); building here", exc)
@@ -92,6 +94,8 @@ def load_or_build(
     if index_file is not None:
         built = _from_file(index_file, sources.blobs, sources.extracted_dir)
         log.info("index loaded from %s (%d passages)", path, len(built.passages))
+        for skipped_path, why in [] if built_elsewhere else built.skipped:  # every load names them, not only a build
+            log.warning("skipping document %s: %s (unreadable when the index was built)", skipped_path, why)
     if built is None:
         built = _build_here(sources, analyzer, rebuild=rebuild, workers=workers, progress=progress)
     log.info(
@@ -380,8 +384,16 @@ def _build_here(
     path = sources.index_file
     keys = CacheKeys(tokenizer_key(sources.extra), _catalog_key(sources.corpus_dir), str(sources.corpus_dir))
     cache = TokenCache.load(token_cache_path(path), keys) if path is not None and not rebuild else None
+    skipped: list[tuple[str, str]] = []
     documents = _load_documents(
-        sources.corpus_dir, sources.files, sources.contents, sources.blobs, cache, progress, sources.extracted_dir
+        sources.corpus_dir,
+        sources.files,
+        sources.contents,
+        sources.blobs,
+        cache,
+        progress,
+        sources.extracted_dir,
+        skipped=skipped,
     )
     if sources.extracted_dir is not None:
         prune_cache(sources.extracted_dir, {doc.fingerprint for doc in documents})
@@ -407,6 +419,7 @@ def _build_here(
         helper=helper,
         progress=progress,
     )
+    built.skipped = skipped
     if progress is not None:
         progress.close()
     if path is not None:
@@ -461,11 +474,15 @@ def _load_documents(
     cache: TokenCache | None,
     progress: Progress | None = None,
     extracted_dir: Path | None = None,
+    *,
+    skipped: list[tuple[str, str]] | None = None,
 ) -> list[Document]:
     """The corpus' documents, as `load_corpus` reads them, but reusing the catalog fields of unchanged documents
     from the token cache (inferring titles, dates and languages reads every character of every document).
     `progress` counts the documents read; the text extracted from PDF, HTML, .docx and EPUB files is kept in
-    `extracted_dir` (the data folder's), so that loading the index does not extract it again."""
+    `extracted_dir` (the data folder's), so that loading the index does not extract it again. Documents that
+    cannot be read are named in a warning and appended, with why, to `skipped` (the index keeps the list, so
+    that every later load names them again)."""
     catalog = load_catalog(corpus_dir)
     known: dict[str, tuple[DocumentInfo, int]] = {}
     if (
@@ -495,6 +512,8 @@ def _load_documents(
             documents.append(load_document(path, doc_id, entry, blobs.pop(str(path), None), extracted_dir))
         except (CorpusError, OSError) as exc:
             log.warning("skipping document %s: %s", path, exc)
+            if skipped is not None:
+                skipped.append((printable_path(path), str(exc)))
     if not documents:
         raise CorpusError(f"no readable documents in {corpus_dir}")
     return documents

@@ -181,6 +181,7 @@ class _Built:
     fingerprint: str
     stats: tuple = ()  # the figures of the build's log line (_BUILT_MESSAGE)
     names: dict[str, dict[str, str]] = field(default_factory=dict)  # index.build.name_tables
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, why) of documents the build could not read
 
 
 # Links as stored and held: each term's targets as one "target quality target quality ..." string (terms are
@@ -217,6 +218,7 @@ def save(path: Path, built: _Built, mode: str, *, source_key: str = "") -> None:
         "en_to_zh": built.en_to_zh,
         "zh_to_en": built.zh_to_en,
         "names": built.names,
+        "skipped": [list(item) for item in built.skipped],
     }
     arrays = {
         "indptr": bm25.indptr,
@@ -282,7 +284,14 @@ def _from_file(
         )
     ]
     return _Built(
-        documents, passages, bm25, meta["en_to_zh"], meta["zh_to_en"], meta["fingerprint"], names=meta.get("names", {})
+        documents,
+        passages,
+        bm25,
+        meta["en_to_zh"],
+        meta["zh_to_en"],
+        meta["fingerprint"],
+        names=meta.get("names", {}),
+        skipped=[(str(path), str(why)) for path, why in meta.get("skipped", [])],
     )
 
 

@@ -44,7 +44,8 @@ def index_path(corpus_dir: Path, data_dir: Path) -> Path:
 # The code whose behaviour shapes the index: a change to any of it invalidates index files and token caches.
 _INDEX_CODE = (
     "corpus.py", "passages.py", "duplicates.py", "tokenize.py", "normalize.py", "glossary.py", "crosslang.py",
-    "romanize.py", "aliases.py", "build.py", "bm25.py", "ranking.py", *FORMAT_CODE,  # ranking.py: BM25 parameters
+    "romanize.py", "aliases.py", "build.py", "bm25.py", "ranking.py", "indexfile.py",  # BM25 parameters; an index
+    *FORMAT_CODE,
 )  # fmt: skip
 _TOKEN_CODE = ("passages.py", "duplicates.py", "tokenize.py", "normalize.py", "glossary.py")
 

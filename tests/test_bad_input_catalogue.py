@@ -109,6 +109,18 @@ def test_the_command_line_survives_every_hostile_document(hostile_corpus, tmp_pa
         assert _name(name) in skipped, name
 
 
+def test_a_current_index_still_names_every_document_it_skipped(hostile_corpus, tmp_path):
+    """`footnote index` on an index built earlier names the unreadable documents again: not only the run that
+    built it (which alone read their bytes) said it skipped them."""
+    env = {**os.environ, "DATA_DIR": str(tmp_path / "data"), "CORPUS_DIR": str(hostile_corpus), "LOG_LEVEL": "WARNING"}
+    env.pop("DISCORD_TOKEN", None)
+    assert _footnote(env, "index").returncode == 0
+    again = _footnote(env, "index")
+    assert again.returncode == 0
+    for name in HOSTILE:
+        assert len([line for line in again.stderr.splitlines() if _name(name) in line]) == 1, (name, again.stderr)
+
+
 def _footnote(env, *args):
     return subprocess.run(
         [sys.executable, str(ROOT / "bot.py"), *args], env=env, cwd=ROOT, capture_output=True, text=True

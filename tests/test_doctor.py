@@ -90,6 +90,7 @@ def test_a_healthy_setup_passes_every_check(engine, data_dir, tmp_path):
         "jieba cache",
         "discord",
         "bot heartbeat",
+        "message content",
     ]
     assert {n: c.status for n, c in found.items()} == {
         "configuration": Status.OK,
@@ -101,7 +102,9 @@ def test_a_healthy_setup_passes_every_check(engine, data_dir, tmp_path):
         "jieba cache": Status.OK,
         "discord": Status.SKIP,
         "bot heartbeat": Status.SKIP,
+        "message content": Status.OK,
     }
+    assert "no help channel" in found["message content"].detail
     assert engine.version in found["index"].detail
     assert f"{len(engine.documents)} documents" in found["corpus"].detail
     assert "123456789012345678" in found["token"].detail
@@ -112,7 +115,7 @@ def test_a_healthy_setup_passes_every_check(engine, data_dir, tmp_path):
     text = format_checks(checks)
     assert TOKEN not in text and TOKEN.split(".")[2] not in text
     assert format_checks(checks, quiet=True) == "", "quiet prints nothing when nothing is wrong"
-    assert "0 failing, 0 to look at, 7 fine, 2 skipped" in text
+    assert "0 failing, 0 to look at, 8 fine, 2 skipped" in text
 
 
 def test_settings_that_parse_but_cannot_work_fail_the_configuration_check(tmp_path):
@@ -352,6 +355,64 @@ def test_heartbeat_states(tmp_path):
 
     path.write_text("{not json", encoding="utf-8")
     assert check_heartbeat(tmp_path).status is Status.WARN
+
+
+# -- the Message Content intent of help channels ------------------------------------------------------------------
+
+
+def with_help_channel(database: Path) -> None:
+    from store import Store
+    from store.helpdesk import HelpChannel, HelpdeskStore
+
+    async def add() -> None:
+        store = await Store.open(database)
+        try:
+            await HelpdeskStore(store).set_channel(HelpChannel(2, 1, "forum"), user_id=None, now=0.0)
+        finally:
+            await store.close()
+
+    asyncio.run(add())
+
+
+def intent_beat(state: str | None) -> Heartbeat:
+    return Heartbeat(os.getpid(), socket.gethostname(), time.time() - 5, "Footnote#0", 2, 41, message_content=state)
+
+
+def test_message_content_is_checked_only_when_a_help_channel_needs_it(tmp_path):
+    from doctor import check_message_content
+
+    config = settings(SEEDS, tmp_path)
+    assert "not needed" in check_message_content(config, True).detail
+    with_help_channel(config.database_path)
+    waiting = check_message_content(config, True)
+    assert waiting.status is Status.OK and "1 help channel" in waiting.detail and "next start" in waiting.detail
+
+    intent_beat("on").write(heartbeat_path(tmp_path))
+    held = check_message_content(config, True)
+    assert held.status is Status.OK and "the running bot holds it" in held.detail
+
+    intent_beat("refused").write(heartbeat_path(tmp_path))
+    refused = check_message_content(config, True)
+    assert refused.status is Status.FAIL and "4014" in refused.detail
+    assert "Privileged Gateway Intents" in refused.fix and "Message Content" in refused.fix
+
+    intent_beat("off").write(heartbeat_path(tmp_path))
+    stale_session = check_message_content(config, True)
+    assert stale_session.status is Status.WARN and "restart the bot" in stale_session.fix
+
+
+@pytest.mark.asyncio
+async def test_message_content_not_enabled_for_the_application_fails_online(tmp_path):
+    from doctor import check_message_content
+
+    await asyncio.to_thread(with_help_channel, tmp_path / "footnote.sqlite3")
+    for allowed, status in ((False, Status.FAIL), (True, Status.OK)):
+        async with DiscordTwin(message_content_allowed=allowed) as twin:
+            config = settings(SEEDS, tmp_path, discord_token=twin.token)
+            check = await asyncio.to_thread(check_message_content, config, False, api=twin.api_base)
+            assert check.status is status, check
+            assert ("not enabled for this application" in check.detail) is not allowed
+            assert twin.violations == []
 
 
 # -- the command line --------------------------------------------------------------------------------------------

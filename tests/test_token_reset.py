@@ -8,12 +8,15 @@ import sys
 
 import pytest
 
-from .e2e.twin import DiscordTwin
+from .e2e.twin import CHANNEL_MESSAGES, DiscordTwin, make_user
 from .test_shutdown import HARNESS, harness_env
 
 
 @pytest.mark.asyncio
-async def test_a_token_reset_mid_run_ends_footnote_run_with_one_clear_line(engine, data_dir, tmp_path):
+@pytest.mark.parametrize("first", ["gateway", "rest"])
+async def test_a_token_reset_mid_run_ends_footnote_run_with_one_clear_line(engine, data_dir, tmp_path, first):
+    """`gateway`: the reset as Discord does it (REST 401 and the gateway closed with 4004); `rest`: a REST
+    request is answered 401 before the gateway says anything."""
     harness = tmp_path / "harness.py"
     harness.write_text(HARNESS, encoding="utf-8")
     async with DiscordTwin() as twin:
@@ -24,8 +27,17 @@ async def test_a_token_reset_mid_run_ends_footnote_run_with_one_clear_line(engin
         )  # fmt: skip
         try:
             await twin.wait_until_ready(timeout=30)
-            twin.reset_token()
+            if first == "gateway":
+                twin.reset_token()
+            else:
+                twin.fail(CHANNEL_MESSAGES, 401, method="POST")
+                mention = f"{twin.mention(twin.bot_user)} code red"
+                await twin.guild_message(twin.channel["id"], make_user("reader"), mention, mentions=[twin.bot_user])
             code = await asyncio.wait_for(process.wait(), 30)
+        except TimeoutError:
+            process.kill()
+            print((await process.stdout.read()).decode()[-5000:])
+            raise
         finally:
             if process.returncode is None:
                 process.kill()

@@ -88,6 +88,7 @@ async def serve(args: argparse.Namespace) -> None:
     from config import Settings
     from lifecycle import tune_for_serving
     from store import Store
+    from store.helpdesk import help_channels_configured
 
     # What DiscordTwin.run_bot does in-process: point discord.py at the twin.
     discord.http.Route.BASE = args.api
@@ -108,7 +109,9 @@ async def serve(args: argparse.Namespace) -> None:
     store = await Store.open(settings.database_path)
     lag = LoopLag()
     try:
-        bot = FootnoteBot(settings=settings, store=store, engine=engine)
+        # as bot.start_bot: the Message Content intent only when a help channel is configured
+        message_content = await help_channels_configured(store)
+        bot = FootnoteBot(settings=settings, store=store, engine=engine, message_content=message_content)
         async with bot:
             runner = asyncio.create_task(bot.start(args.token))
             ready = asyncio.create_task(bot.wait_until_ready())

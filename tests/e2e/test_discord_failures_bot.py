@@ -267,3 +267,18 @@ async def test_a_reset_token_stops_the_bot_with_one_clear_line(twin, run_bot, en
     twin.reset_token()
     await twin.wait_for(bot.is_closed, timeout=10, what="the bot to stop")
     assert_no_traceback_logged(caplog)
+
+
+@pytest.mark.asyncio
+async def test_a_token_rejected_by_a_rest_request_stops_the_bot(twin, run_bot, engine, store, tmp_path, caplog):
+    """A REST request can learn of the reset before the gateway does: the bot stops too, with no traceback."""
+    caplog.set_level(logging.INFO)
+    bot = await start(twin, run_bot, engine, store, tmp_path)
+    fault = twin.fail(CHANNEL_MESSAGES, 401, method="POST")
+    await twin.guild_message(
+        twin.channel["id"], make_user("reader"), f"{twin.mention(twin.bot_user)} {QUESTION}", mentions=[twin.bot_user]
+    )
+    await twin.wait_for(bot.is_closed, timeout=15, what="the bot to stop")
+    assert fault.hits == 1 and bot.token_rejected
+    assert len([r for r in caplog.records if "401 Unauthorized: stopping" in r.getMessage()]) == 1
+    assert_no_traceback_logged(caplog)

@@ -24,14 +24,16 @@ Typical use (see ``conftest.py`` for the fixtures)::
 The package, by purpose (tests/e2e/README.md says which file to open for which Discord behaviour):
 protocol.py (constants, enums, snowflakes), builders.py (`make_*` payloads), validation.py (OpenAPI and the extra
 rules), records.py (what tests inspect), state.py (world, queries, waiting), gateway.py, rest.py (routing and
-simple routes), interactions.py, messages.py, and server.py (`DiscordTwin`, which combines them). Import from the
-package: ``from .twin import DiscordTwin, make_user``.
+simple routes), interactions.py, messages.py, forums.py (forum channels, threads, tags, channel permissions),
+and server.py (`DiscordTwin`, which combines them). Import from the package:
+``from .twin import DiscordTwin, make_user``.
 """
 
 from __future__ import annotations
 
 from .builders import make_dm_channel, make_guild, make_member, make_role, make_text_channel, make_user
 from .faults import CALLBACK, CHANNEL_MESSAGES, WEBHOOK, WEBHOOK_MESSAGE, Fault
+from .forums import make_forum_channel, make_forum_tag, make_overwrite, make_thread
 from .gateway import DropMode, zstandard
 from .protocol import (
     ACK_DEADLINE_SECONDS,
@@ -113,10 +115,14 @@ __all__ = [
     "iter_components",
     "make_bot_token",
     "make_dm_channel",
+    "make_forum_channel",
+    "make_forum_tag",
     "make_guild",
     "make_member",
+    "make_overwrite",
     "make_role",
     "make_text_channel",
+    "make_thread",
     "make_user",
     "message_rule_problems",
     "new_snowflake",

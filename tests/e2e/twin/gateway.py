@@ -189,6 +189,12 @@ class GatewayMixin:
             self._violate("gateway_identify", "IDENTIFY without integer intents", "WS", GATEWAY_PATH)
             await conn.close(4013, "Invalid intent(s).")
             return
+        if intents & Intent.MESSAGE_CONTENT and not self.message_content_allowed:
+            # Not a violation: asking is how a bot learns the intent is not enabled in the Developer Portal.
+            log.info("IDENTIFY asks for MESSAGE_CONTENT, which the application may not use: closing with 4014")
+            self.refused_intents_count += 1
+            await conn.close(4014, "Disallowed intent(s).")
+            return
         identify = {k: v for k, v in data.items() if k != "token"}
         self.identify_payloads.append(identify)
         session = _GatewaySession(secrets.token_hex(16), self.token, intents, identify)
@@ -263,8 +269,8 @@ class GatewayMixin:
 
     @property
     def _application_flags(self) -> int:
-        # GATEWAY_GUILD_MEMBERS_LIMITED | GATEWAY_MESSAGE_CONTENT_LIMITED | APPLICATION_COMMAND_BADGE
-        return (1 << 15) | (1 << 19) | (1 << 23)
+        # GATEWAY_GUILD_MEMBERS_LIMITED | GATEWAY_MESSAGE_CONTENT_LIMITED (when allowed) | APPLICATION_COMMAND_BADGE
+        return (1 << 15) | ((1 << 19) if self.message_content_allowed else 0) | (1 << 23)
 
     def _guild_create_payload(self, guild: JSON, intents: int) -> JSON:
         payload = copy.deepcopy(guild)
@@ -282,7 +288,7 @@ class GatewayMixin:
                 "member_count": len(guild["members"]),
                 "voice_states": [],
                 "presences": [],
-                "threads": [],
+                "threads": self._active_threads(guild["id"]),
                 "stage_instances": [],
                 "guild_scheduled_events": [],
                 "soundboard_sounds": [],

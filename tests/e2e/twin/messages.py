@@ -246,6 +246,7 @@ class MessagesMixin:
 
     async def _post_message(self, call: _Call) -> web.Response:
         channel = self._channel_of(call)
+        self._check_thread_post(channel)  # forums.py: permission and lock of a thread
         body = call.json_body
         if (
             not any(body.get(k) for k in ("content", "embeds", "components", "sticker_ids", "poll"))

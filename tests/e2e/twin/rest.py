@@ -106,6 +106,7 @@ class RestMixin:
         r("GET", "/guilds/{guild_id}", self._get_guild)
         r("GET", "/guilds/{guild_id}/channels", self._get_guild_channels)
         r("GET", "/guilds/{guild_id}/members/{user_id}", self._get_member)
+        self._install_forum_routes()  # forums.py: thread edits, threads opened on messages
 
     async def _read_body(self, request: web.Request) -> tuple[Any, list[RecordedFile], str | None]:
         if not request.body_exists:

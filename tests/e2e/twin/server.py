@@ -19,6 +19,7 @@ from discord.gateway import DiscordWebSocket
 
 from .builders import make_guild, make_user
 from .faults import Fault, FaultsMixin
+from .forums import ForumsMixin
 from .gateway import GatewayMixin, _GatewayConnection, _GatewaySession
 from .interactions import InteractionsMixin
 from .messages import MessagesMixin
@@ -49,7 +50,7 @@ ClientT = TypeVar("ClientT", bound=discord.Client)
 # The twin
 
 
-class DiscordTwin(TwinState, GatewayMixin, InteractionsMixin, MessagesMixin, RestMixin, FaultsMixin):
+class DiscordTwin(TwinState, GatewayMixin, InteractionsMixin, MessagesMixin, ForumsMixin, RestMixin, FaultsMixin):
     """A local Discord (HTTP API v10 + gateway) for end-to-end tests of a discord.py bot.
 
     Args:
@@ -63,6 +64,8 @@ class DiscordTwin(TwinState, GatewayMixin, InteractionsMixin, MessagesMixin, Res
         spec_path: OpenAPI spec to validate against; default :func:`resolve_spec_path`.  A missing file disables
             schema validation with a warning; the extra rules still apply.
         heartbeat_interval_ms: the interval announced in HELLO.
+        message_content_allowed: whether the application may use the privileged Message Content intent (enabled
+            in the Developer Portal). When False, an IDENTIFY asking for it is closed with 4014, as on Discord.
     """
 
     def __init__(
@@ -75,6 +78,7 @@ class DiscordTwin(TwinState, GatewayMixin, InteractionsMixin, MessagesMixin, Res
         echo_bot_messages: bool = True,
         spec_path: Path | str | None = None,
         heartbeat_interval_ms: int = HEARTBEAT_INTERVAL_MS,
+        message_content_allowed: bool = True,
     ) -> None:
         self.bot_user: JSON = make_user(bot_name, bot=True)
         self.application_id: str = self.bot_user["id"]
@@ -83,6 +87,8 @@ class DiscordTwin(TwinState, GatewayMixin, InteractionsMixin, MessagesMixin, Res
         self.resumable = resumable
         self.echo_bot_messages = echo_bot_messages
         self.heartbeat_interval_ms = heartbeat_interval_ms
+        self.message_content_allowed = message_content_allowed
+        self.refused_intents_count = 0
 
         self.violations: list[Violation] = []
         self.faults: list[Fault] = []
