@@ -20,6 +20,10 @@ Forum posts arrive as THREAD_CREATE and the starter message's MESSAGE_CREATE, in
 second finds the other (the thread in the cache, or the starter message in the message cache) and handles the
 post. Every outcome is one log line and a status in the store (/helpdesk show counts them): nothing fails in
 front of a user, and a post Discord refused (a missing permission, a locked or deleted post) is recorded, not lost.
+
+Why one module of ~770 lines: the listener and the `/helpdesk` commands share the process's filter of help channels
+(`_help_ids`, which set and off update at once) and the Message Content state; what a post asks lives in
+index/helpdesk.py and the once-only claims in store/helpdesk.py.
 """
 
 from __future__ import annotations
