@@ -41,10 +41,11 @@ def index_path(corpus_dir: Path, data_dir: Path) -> Path:
     return data_dir / "index" / f"{corpus_dir.name or 'corpus'}-{key}.npz"
 
 
-# The code whose behaviour shapes the index: a change to any of it invalidates index files and token caches.
+# The code whose behaviour shapes the index: a change to any of it invalidates index files and token caches
+# (ranking.py: its BM25 parameters; indexfile.py: what an index keeps; build.py: the name tables it builds).
 _INDEX_CODE = (
     "corpus.py", "passages.py", "duplicates.py", "tokenize.py", "normalize.py", "glossary.py", "crosslang.py",
-    "romanize.py", "bm25.py", "ranking.py", "indexfile.py", *FORMAT_CODE,  # BM25 parameters; what an index keeps
+    "romanize.py", "aliases.py", "build.py", "bm25.py", "ranking.py", "indexfile.py", *FORMAT_CODE,
 )  # fmt: skip
 _TOKEN_CODE = ("passages.py", "duplicates.py", "tokenize.py", "normalize.py", "glossary.py")
 
