@@ -28,20 +28,36 @@ async def start_bot(settings: Settings, token: str, sync_only: bool = False) -> 
 
     import discord
 
-    from client import FootnoteBot
+    from client import FootnoteBot, ShardedFootnoteBot
     from index.engine import Engine
     from lifecycle import heartbeat_path, tune_for_serving
-    from store import Store
+    from store import Store, StoreError
     from store.helpdesk import help_channels_configured
 
-    engine = await asyncio.to_thread(Engine.open, settings.corpus_dir, settings.data_dir, mode=settings.tokenizer_mode)
-    tune_for_serving()
-    store = await Store.open(settings.database_path)
+    try:  # a DATABASE_URL that cannot be used is one line, before the index is loaded
+        store = await Store.open(settings.database, pool_size=settings.database_pool_size)
+    except StoreError as exc:
+        raise ConfigError(str(exc)) from exc
     try:
+        engine = await asyncio.to_thread(
+            Engine.open, settings.corpus_dir, settings.data_dir, mode=settings.tokenizer_mode
+        )
+        tune_for_serving()
         message_content = await help_channels_configured(store)
         refused = False
+        heartbeat = heartbeat_path(settings.data_dir, settings.shard_ids)
         while True:
-            bot = FootnoteBot(settings=settings, store=store, engine=engine, message_content=message_content)
+            if settings.shard_count is None:
+                bot = FootnoteBot(settings=settings, store=store, engine=engine, message_content=message_content)
+            else:  # discord.AutoShardedBot over this process's shards (all of them without SHARD_IDS)
+                bot = ShardedFootnoteBot(
+                    settings=settings,
+                    store=store,
+                    engine=engine,
+                    message_content=message_content,
+                    shard_count=settings.shard_count,
+                    shard_ids=list(settings.shard_ids) if settings.shard_ids is not None else None,
+                )
             bot.message_content_refused = refused
             try:
                 async with bot:
@@ -51,7 +67,7 @@ async def start_bot(settings: Settings, token: str, sync_only: bool = False) -> 
                         return
                     # SIGTERM / Ctrl-C: stop taking commands, finish answers in progress (bounded), close; see
                     # lifecycle.py
-                    async with bot.lifecycle.running(bot, heartbeat=heartbeat_path(settings.data_dir)):
+                    async with bot.lifecycle.running(bot, heartbeat=heartbeat):
                         await bot.start(token)
                     if bot.token_rejected:  # a REST request learnt it first (client.py): the same line as for 4004
                         raise ConfigError(

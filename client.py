@@ -4,10 +4,14 @@ tree (`FootnoteTree`), which counts every command as work in progress for the gr
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import logging
+import os
+import socket
 import time
+import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
@@ -33,6 +37,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 COMMANDS_HASH_KEY = "commands_hash"
+# Every process on one PostgreSQL database hears about a reload here: {"version": ..., "sender": ...}.
+RELOAD_CHANNEL = "footnote_reload"
 
 
 def intents(message_content: bool = False) -> discord.Intents:
@@ -159,6 +165,9 @@ class FootnoteBot(commands.Bot):
         self.message_content_refused = False
         self.clock = clock
         self._reload_lock = asyncio.Lock()
+        self.instance = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self._listening = contextlib.AsyncExitStack()
+        self._background: set[asyncio.Task[Any]] = set()
         self.lifecycle = Lifecycle()
         self.zombie_watch = ZombieWatch(self)
         # One question budget for every way of asking (cogs/cooldown.py), configured once from the settings.
@@ -194,6 +203,9 @@ class FootnoteBot(commands.Bot):
         try:
             await super().close()
         finally:
+            for task in self._background:
+                task.cancel()
+            await self._listening.aclose()
             self.engine_executor.shutdown(wait=False, cancel_futures=True)
 
     async def on_socket_raw_receive(self, message: str) -> None:
@@ -202,6 +214,7 @@ class FootnoteBot(commands.Bot):
     async def setup_hook(self) -> None:
         self.zombie_watch.start()
         self.tree.error(on_app_command_error)
+        await self.listen_for_reloads()
         await self.note_documents()
         for name in self.footnote_extensions:
             try:
@@ -218,8 +231,43 @@ class FootnoteBot(commands.Bot):
         except StoreError as exc:
             log.warning("could not record the corpus documents: %s", exc)
 
-    async def reload_engine(self) -> str:
-        """Rebuild the index off the event loop and swap it in at once; on failure keep the old one.
+    async def listen_for_reloads(self) -> None:
+        """Hear the reloads of the other processes on the same database (PostgreSQL LISTEN; a SQLite store has
+        no other processes to hear, and each process watches CORPUS_DIR itself)."""
+        try:
+            shared = await self._listening.enter_async_context(self.store.listen(RELOAD_CHANNEL, self._reload_notice))
+        except StoreError as exc:
+            log.warning("cannot hear other processes' reloads (%s); each still watches the corpus folder", exc)
+            return
+        if shared:
+            log.info("listening for reloads of other processes on %s", self.store.describe())
+
+    def _reload_notice(self, payload: str) -> None:
+        """Another process reloaded (or the listener reconnected, payload ""): load the same index here."""
+        try:
+            notice = json.loads(payload) if payload else {}
+        except ValueError:
+            log.warning("ignoring a malformed reload notice: %r", payload[:200])
+            return
+        if notice.get("sender") == self.instance or notice.get("version") == self.engine.version:
+            return
+        log.info(
+            "reload: %s", f"process {notice['sender']} loaded corpus {notice['version']}" if notice else "catch-up"
+        )
+        task = asyncio.create_task(self._follow_reload(), name="footnote-follow-reload")
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _follow_reload(self) -> None:
+        try:
+            await self.reload_engine(announce=False)
+        except UserFacingError as exc:
+            log.warning("%s", exc)
+
+    async def reload_engine(self, *, announce: bool = True) -> str:
+        """Rebuild the index off the event loop and swap it in at once; on failure keep the old one. A new
+        corpus version is announced to the other processes on the same database (`announce`), which load it
+        too (the build lock makes them load the index this process built rather than build it again).
         Returns a one-line summary; raises UserFacingError with the reason when the rebuild failed."""
         async with self._reload_lock:
             old = self.engine
@@ -244,6 +292,11 @@ class FootnoteBot(commands.Bot):
             else f"corpus {new.version} unchanged ({len(new.documents)} documents)"
         )
         log.info("reload: %s", summary)
+        if announce and new.version != old.version:
+            try:
+                await self.store.notify(RELOAD_CHANNEL, json.dumps({"version": new.version, "sender": self.instance}))
+            except StoreError as exc:
+                log.warning("could not tell the other processes about the reload: %s", exc)
         return summary
 
     async def on_message(self, message: discord.Message) -> None:
@@ -280,3 +333,9 @@ class FootnoteBot(commands.Bot):
             len(engine.passages),
             ", ".join("/" + c.name for c in self.tree.get_commands()),
         )
+
+
+class ShardedFootnoteBot(FootnoteBot, commands.AutoShardedBot):
+    """FootnoteBot over several shards (`discord.AutoShardedBot`): `shard_count` of the whole application and the
+    `shard_ids` this process runs (None: all of them). Built by bot.py when SHARD_COUNT is set; several processes,
+    each with its own SHARD_IDS, serve one application together (docs/scaling.md)."""

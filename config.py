@@ -59,7 +59,18 @@ class Settings:
     digest_tick_seconds: float = 60.0
     reload_poll_seconds: float = 30.0
     upload_max_mb: float = 10.0  # the largest document /corpus add accepts
+    # PostgreSQL instead of the SQLite file (several processes sharing state); it may hold a password.
+    database_url: str = field(default="", repr=False)
+    database_pool_size: int = 5
+    # Sharding: None runs as one unsharded client; shard_ids None with a count runs all shards in this process.
+    shard_count: int | None = None
+    shard_ids: tuple[int, ...] | None = None
     helpdesk_per_hour: int = 20
+
+    @property
+    def database(self) -> str | Path:
+        """What `Store.open` opens: the DATABASE_URL when set, else the SQLite file."""
+        return self.database_url or self.database_path
 
     @classmethod
     def from_env(cls, corpus: str | None = None) -> Settings:
@@ -79,6 +90,9 @@ class Settings:
             digest_tick_seconds=float(_int_setting("DIGEST_TICK_SECONDS", 60) or 0),
             reload_poll_seconds=float(_int_setting("CORPUS_POLL_SECONDS", 30) or 0),
             upload_max_mb=float(_int_setting("CORPUS_UPLOAD_MAX_MB", 10) or 10),
+            database_url=_database_url(),
+            database_pool_size=_int_setting("DATABASE_POOL_SIZE", 5) or 5,
+            **_shards(),
             helpdesk_per_hour=_int_setting("HELPDESK_PER_HOUR", 20) or 20,
         )
 
@@ -88,6 +102,48 @@ class Settings:
         if not _TOKEN_RE.match(self.discord_token):
             raise ConfigError(f"DISCORD_TOKEN does not look like a bot token (three dot-separated parts). {TOKEN_HELP}")
         return self.discord_token
+
+
+def _database_url() -> str:
+    url = os.environ.get("DATABASE_URL", "").strip()
+    if url and not url.startswith(("postgresql://", "postgres://")):
+        raise ConfigError(
+            "DATABASE_URL must be a PostgreSQL URL (postgresql://user:password@host:5432/database); "
+            "leave it empty to use the SQLite file at DATABASE_PATH."
+        )
+    return url
+
+
+def parse_shard_ids(value: str, shard_count: int) -> tuple[int, ...]:
+    """SHARD_IDS as ranges and lists: "0-3", "4,5,6,7", "0-1,6"; each below `shard_count`, none twice."""
+    ids: list[int] = []
+    for part in (p.strip() for p in value.split(",")):
+        low, dash, high = part.partition("-")
+        if not low.strip().isdigit() or (dash and not high.strip().isdigit()):
+            raise ConfigError(f"SHARD_IDS must list shard numbers like 0-3 or 4,5,6,7, not {value!r}.")
+        first, last = int(low), int(high) if dash else int(low)
+        if last < first:
+            raise ConfigError(f"SHARD_IDS: the range {part!r} runs backwards.")
+        ids.extend(range(first, last + 1))
+    if len(set(ids)) != len(ids):
+        raise ConfigError(f"SHARD_IDS names a shard twice: {value!r}.")
+    if max(ids) >= shard_count:
+        raise ConfigError(
+            f"SHARD_IDS {value!r}: shards are numbered 0 to {shard_count - 1} (SHARD_COUNT={shard_count})."
+        )
+    return tuple(sorted(ids))
+
+
+def _shards() -> dict[str, object]:
+    count = _int_setting("SHARD_COUNT", None)
+    raw_ids = os.environ.get("SHARD_IDS", "").strip()
+    if count is None:
+        if raw_ids:
+            raise ConfigError("SHARD_IDS needs SHARD_COUNT, the total number of shards of all processes.")
+        return {}
+    if count < 1:
+        raise ConfigError("SHARD_COUNT must be at least 1.")
+    return {"shard_count": count, "shard_ids": parse_shard_ids(raw_ids, count) if raw_ids else None}
 
 
 def _int_setting(name: str, default: int | None) -> int | None:

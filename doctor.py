@@ -85,10 +85,12 @@ def run_doctor(
     corpus, loaded = check_corpus(settings.corpus_dir)
     checks.append(corpus)
     checks.append(check_index(settings, loaded))
-    checks.append(check_database(settings.database_path))
+    checks.append(
+        check_postgres(settings.database_url) if settings.database_url else check_database(settings.database_path)
+    )
     checks.append(check_data_dir(settings.data_dir))
     checks.append(check_discord(settings, offline, api=discord_api, timeout=timeout))
-    checks.append(check_heartbeat(settings.data_dir, now=now))
+    checks.append(check_heartbeat(settings.data_dir, now=now, shard_ids=settings.shard_ids))
     checks.append(check_message_content(settings, offline, api=discord_api, timeout=timeout, now=now))
     return checks
 
@@ -123,11 +125,17 @@ def check_configuration(settings: Settings) -> Check:
             "fix these settings in .env or the environment (the table is in README.md)",
         )
     sync = f"commands sync to server {settings.dev_guild_id}" if settings.dev_guild_id else "commands sync globally"
+    if settings.shard_count is None:
+        shards = "unsharded"
+    elif settings.shard_ids is None:
+        shards = f"all {settings.shard_count} shards in this process"
+    else:
+        shards = f"shards {','.join(map(str, settings.shard_ids))} of {settings.shard_count}"
     return Check(
         "configuration",
         Status.OK,
         f"settings parsed: corpus {settings.corpus_dir}, data {settings.data_dir}, tokenizer "
-        f"{settings.tokenizer_mode}, {sync}",
+        f"{settings.tokenizer_mode}, {sync}, {shards}",
     )
 
 
@@ -322,6 +330,58 @@ def check_database(path: Path) -> Check:
     return Check("database", Status.OK, f"{detail}, {free // 2**20} MB free")
 
 
+def check_postgres(url: str) -> Check:
+    """Connect to DATABASE_URL (without changing anything) and compare its schema with this Footnote's."""
+    from store import StoreError, migrations
+    from store.postgres import PostgresStore, redact
+
+    async def inspect() -> tuple[int, str]:
+        store = await PostgresStore.connect(url, pool_size=1, migrate=False)
+        try:
+            version = await store.schema_version()
+            row = await store._one(
+                "SELECT current_setting('max_connections'), (SELECT COUNT(*) FROM pg_stat_activity"
+                " WHERE datname = current_database()), current_setting('server_version')"
+            )
+            assert row is not None
+            return version, f"PostgreSQL {row[2]}, {row[1]} of {row[0]} connections in use"
+        finally:
+            await store.close()
+
+    where = redact(url)
+    try:
+        with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+            version, server = pool.submit(asyncio.run, inspect()).result()
+    except StoreError as exc:
+        return Check(
+            "database",
+            Status.FAIL,
+            str(exc),
+            "fix DATABASE_URL (postgresql://user:password@host:5432/database), or unset it to use SQLite",
+        )
+    latest = max(v for v, _ in migrations("postgres"))
+    detail = f"{where}: {server}, schema version {version}"
+    if version == 0:
+        return Check(
+            "database",
+            Status.WARN,
+            f"{where}: {server}, Footnote's tables are not created yet",
+            "run `footnote db migrate` (the bot also creates them at start, if its user may)",
+        )
+    if version < latest:
+        return Check(
+            "database", Status.WARN, f"{detail}, older than this Footnote's {latest}", "run `footnote db migrate`"
+        )
+    if version > latest:
+        return Check(
+            "database",
+            Status.WARN,
+            f"{detail}, newer than this Footnote knows ({latest})",
+            "the database was used by a newer Footnote; upgrade this one",
+        )
+    return Check("database", Status.OK, detail)
+
+
 def _probe_write(path: Path) -> None:
     """Take (and release) the write lock in WAL mode, as the store does; a running bot only delays it."""
     connection = sqlite3.connect(path, timeout=5.0, isolation_level=None)
@@ -439,9 +499,12 @@ def _network_problem(api: str, exc: BaseException, timeout: float) -> Check:
     )
 
 
-def check_heartbeat(data_dir: Path, *, now: Callable[[], float] = time.time) -> Check:
-    """Is a bot running with this data folder, and connected to Discord? (SKIP when none runs.)"""
-    path = heartbeat_path(data_dir)
+def check_heartbeat(
+    data_dir: Path, *, now: Callable[[], float] = time.time, shard_ids: tuple[int, ...] | None = None
+) -> Check:
+    """Is a bot running with this data folder (and these shards), and connected to Discord? (SKIP when none
+    runs.)"""
+    path = heartbeat_path(data_dir, shard_ids)
     try:
         beat = Heartbeat.read(path)
     except ValueError as exc:
@@ -491,13 +554,17 @@ def check_message_content(
     Needed only when a help channel is configured. Refused when the running bot's heartbeat says Discord closed
     its gateway with 4014, or (online) when the application's flags say the intent is not enabled."""
     name = "message content"
-    count = _help_channel_count(settings.database_path)
+    count = (
+        _postgres_help_channel_count(settings.database_url)
+        if settings.database_url
+        else _help_channel_count(settings.database_path)
+    )
     if count is None:
         return Check(name, Status.SKIP, "the database cannot be read (see the database check)")
     if count == 0:
         return Check(name, Status.OK, "not needed: no help channel is configured (/helpdesk set)")
     channels = f"{count} help channel{'s' if count != 1 else ''}"
-    state = _live_message_content(settings.data_dir, now())
+    state = _live_message_content(settings.data_dir, now(), settings.shard_ids)
     if state == "refused":
         return Check(
             name,
@@ -544,10 +611,34 @@ def _help_channel_count(database: Path) -> int | None:
     return int(count)
 
 
-def _live_message_content(data_dir: Path, now: float) -> str | None:
-    """The running bot's Message Content state from its heartbeat (None when no bot runs, or an old one)."""
+def _postgres_help_channel_count(url: str) -> int | None:
+    """How many help channels the PostgreSQL database holds (read-only; 0 before the table exists)."""
+    from store import StoreError
+    from store.postgres import PostgresStore
+
+    async def count() -> int:
+        store = await PostgresStore.connect(url, pool_size=1, migrate=False)
+        try:
+            exists = await store._one("SELECT to_regclass('helpdesk_channels') IS NOT NULL")
+            if exists is None or not exists[0]:
+                return 0
+            row = await store._one("SELECT COUNT(*) FROM helpdesk_channels")
+            return int(row[0]) if row is not None else 0
+        finally:
+            await store.close()
+
     try:
-        beat = Heartbeat.read(heartbeat_path(data_dir))
+        with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+            return pool.submit(asyncio.run, count()).result()
+    except StoreError:
+        return None
+
+
+def _live_message_content(data_dir: Path, now: float, shard_ids: tuple[int, ...] | None = None) -> str | None:
+    """The running bot's Message Content state from its heartbeat (this process's shards' heartbeat when sharded;
+    None when no bot runs, or an old one)."""
+    try:
+        beat = Heartbeat.read(heartbeat_path(data_dir, shard_ids))
     except ValueError:
         return None
     if beat is None or now - beat.time > HEARTBEAT_STALE_SECONDS:

@@ -339,8 +339,12 @@ class Heartbeat:
             raise ValueError(f"missing or malformed field: {exc}") from exc
 
 
-def heartbeat_path(data_dir: Path) -> Path:
-    return data_dir / HEARTBEAT_FILE
+def heartbeat_path(data_dir: Path, shard_ids: tuple[int, ...] | None = None) -> Path:
+    """The heartbeat file of the bot using `data_dir`; one per shard set when sharded, since the processes that
+    split an application's shards share the data folder (and its index) but must each be checked."""
+    if shard_ids is None:
+        return data_dir / HEARTBEAT_FILE
+    return data_dir / f"heartbeat-shards-{'-'.join(map(str, shard_ids))}.json"
 
 
 def message_content_state(bot: discord.Client) -> str:
@@ -352,8 +356,16 @@ def message_content_state(bot: discord.Client) -> str:
 
 
 def connected(bot: discord.Client) -> bool:
+    """Ready and on the gateway: the connection of an unsharded client, every shard of a sharded one (an
+    AutoShardedClient keeps one websocket per shard and never sets `bot.ws`)."""
+    import discord
+
+    if not bot.is_ready() or bot.is_closed():
+        return False
+    if isinstance(bot, discord.AutoShardedClient):
+        return bool(bot.shards) and all(not shard.is_closed() for shard in bot.shards.values())
     ws = bot.ws
-    return bot.is_ready() and not bot.is_closed() and ws is not None and bool(ws.open)
+    return ws is not None and bool(ws.open)
 
 
 async def beat_heart(bot: discord.Client, path: Path, interval: float = HEARTBEAT_SECONDS) -> None:

@@ -166,6 +166,19 @@ def build_parser() -> argparse.ArgumentParser:
     sync = sub.add_parser("sync", help="sync the slash commands with Discord now, then exit")
     sync.set_defaults(func=commands.cmd_sync, default_log_level="INFO")
 
+    db = sub.add_parser("db", help="the database: migrate it, or move it to PostgreSQL")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    migrate = db_sub.add_parser("migrate", help="apply the schema migrations (the bot does it at start)")
+    migrate.set_defaults(func=commands.cmd_db_migrate)
+    migrate_to = db_sub.add_parser(
+        "migrate-to",
+        help="copy the configured database into an empty one (a postgresql:// URL or a new SQLite file), then "
+        "check counts and sampled rows",
+    )
+    migrate_to.add_argument("target", help="postgresql://user:password@host/database, or a new .sqlite3 file")
+    migrate_to.add_argument("--sample", type=int, default=200, help="rows compared per table (default 200)")
+    migrate_to.set_defaults(func=commands.cmd_db_migrate_to)
+
     doctor = sub.add_parser(
         "doctor",
         help="check configuration, token, corpus, index, database and Discord",

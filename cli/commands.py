@@ -241,14 +241,13 @@ async def chat(settings: Settings, stdin: TextIO, stdout: TextIO) -> int:
     import getpass
 
     from index.errors import UserFacingError
-    from store import Store
     from store.conversation import Conversation
 
     interactive = stdin.isatty() and stdout.isatty()
     if interactive:
         import readline  # noqa: F401  (importing it gives input() line editing and history)
     engine = await asyncio.to_thread(open_engine, settings)
-    store = await Store.open(settings.database_path)
+    store = await _open_store(settings)
     conversation = Conversation(engine, store, window_minutes=settings.memory_window_minutes)
     scope = f"cli:{getpass.getuser()}"
     if interactive:
@@ -283,6 +282,72 @@ async def chat(settings: Settings, stdin: TextIO, stdout: TextIO) -> int:
     finally:
         await store.close()
     return 0
+
+
+async def _open_store(settings: Settings, target: str | Path | None = None, **options: Any) -> Any:
+    """The configured store (or `target`); a PostgreSQL URL that cannot be used is a ConfigError (one line)."""
+    from store import Store, StoreError
+
+    where = settings.database if target is None else target
+    try:
+        return await Store.open(where, **options)
+    except StoreError as exc:
+        raise ConfigError(str(exc)) from exc
+
+
+def cmd_db_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    """Apply the store's migrations (what the bot does at start) and say which version the database is at."""
+    import asyncio
+
+    async def migrate() -> str:
+        store = await _open_store(settings)
+        try:
+            return f"{store.describe()}: schema version {await store.schema_version()}"
+        finally:
+            await store.close()
+
+    print(asyncio.run(migrate()))
+    return 0
+
+
+def cmd_db_migrate_to(args: argparse.Namespace, settings: Settings) -> int:
+    """Copy the configured database into TARGET (a postgresql:// URL, or a new SQLite file) and prove the copy."""
+    import asyncio
+
+    from store.transfer import TransferError, copy_store
+
+    target = args.target if args.target.startswith(("postgresql://", "postgres://")) else Path(args.target)
+    if isinstance(target, Path) and target.exists():
+        raise ConfigError(f"{target} exists already: migrate into a new file")
+
+    async def migrate() -> int:
+        source = await _open_store(settings)
+        try:
+            if not source.persistent:
+                raise ConfigError(f"the configured database ({settings.database}) could not be opened")
+            destination = await _open_store(settings, target)
+            if not destination.persistent:
+                await destination.close()
+                raise ConfigError(f"{target} cannot be created (see the log line above)")
+            try:
+                report = await copy_store(source, destination, sample=args.sample, progress=print)
+            except TransferError as exc:
+                raise ConfigError(str(exc)) from exc
+            finally:
+                await destination.close()
+        finally:
+            await source.close()
+        print("\n".join(report.lines()))
+        if not report.ok:
+            print("footnote: the copy differs from the original (above); keep using the original", file=sys.stderr)
+            return 1
+        if isinstance(target, str):
+            print("ok: every row copied and checked; set DATABASE_URL to the target and restart the bot")
+        else:
+            print(f"ok: every row copied and checked into {target}")
+        return 0
+
+    return asyncio.run(migrate())
 
 
 # pyproject.toml's `bench` extra (rank-bm25, the other baseline, is a core dependency), and what each adds.

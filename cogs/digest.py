@@ -29,6 +29,17 @@ log = logging.getLogger(__name__)
 
 COLOR = discord.Colour(0x1565C0)
 MAX_TOPICS = 5
+STOP_WAIT_SECONDS = 10.0
+
+
+def serves_guild(bot: commands.Bot, guild_id: int) -> bool:
+    """Whether this process runs the shard of `guild_id` (always, unsharded): only that process posts the
+    server's digest, as Discord's own rule maps a server to a shard: (guild_id >> 22) % shard_count."""
+    shard_count = getattr(bot, "shard_count", None)
+    shard_ids = getattr(bot, "shard_ids", None)
+    if not shard_count or shard_ids is None:
+        return True
+    return (guild_id >> 22) % shard_count in shard_ids
 
 
 def item_block(number: int, item: DigestItem) -> str:
@@ -96,6 +107,10 @@ class DigestCog(commands.GroupCog, group_name="digest", group_description="The d
         settings = getattr(bot, "settings", None)
         self.tick_seconds = float(getattr(settings, "digest_tick_seconds", 60) or 0)
         self._tick_lock = asyncio.Lock()
+        self._stopping = False
+        # Digests sent while the database was unreachable, recorded as sent once it is back (before anything else).
+        # (guild, day, sent at, claimed at); the items posted are those fixed with the day's parts.
+        self._unrecorded: list[tuple[int, date, float, float]] = []
         self._events: TimelineIndex | None = None
         super().__init__()
 
@@ -105,6 +120,15 @@ class DigestCog(commands.GroupCog, group_name="digest", group_description="The d
             self.ticker.start()
 
     async def cog_unload(self) -> None:
+        """On shutdown, let a digest being sent finish (bounded) rather than cut it off between its claim and
+        its record: the next process would otherwise find the day claimed and wait out the lease."""
+        self._stopping = True
+        self.ticker.stop()
+        try:
+            async with asyncio.timeout(STOP_WAIT_SECONDS), self._tick_lock:
+                pass
+        except TimeoutError:
+            log.warning("digest still sending after %.0f s at shutdown; stopping it", STOP_WAIT_SECONDS)
         self.ticker.cancel()
 
     # -- scheduling --------------------------------------------------------------------------------------
@@ -118,10 +142,13 @@ class DigestCog(commands.GroupCog, group_name="digest", group_description="The d
         await self.bot.wait_until_ready()
 
     async def tick(self) -> list[int]:
-        """Post every digest that is due now; returns the guild ids posted to. Safe to call concurrently and
-        from several processes: a day is claimed in SQLite before anything is sent."""
-        posted = []
+        """Post every digest that is due now in the servers this process serves (its shards); returns the guild
+        ids posted to. Safe to call concurrently and from several processes: a day is claimed in the database
+        before anything is sent."""
+        posted: list[int] = []
         async with self._tick_lock:
+            if self._stopping or not await self._record_unrecorded():
+                return posted
             now = self.clock()
             try:
                 due = await self.digests.due(now)
@@ -129,9 +156,32 @@ class DigestCog(commands.GroupCog, group_name="digest", group_description="The d
                 log.warning("digest schedules unavailable: %s", exc)
                 return posted
             for schedule, day in due:
-                if await self.digests.claim(schedule.guild_id, day, now) and await self.post(schedule, day):
+                if self._stopping:
+                    break
+                if not serves_guild(self.bot, schedule.guild_id):
+                    continue
+                try:
+                    won = await self.digests.claim(schedule.guild_id, day, now)
+                except StoreError as exc:
+                    log.warning("digest claims unavailable: %s", exc)
+                    break
+                if won and await self.post(schedule, day, claimed_at=now):
                     posted.append(schedule.guild_id)
         return posted
+
+    async def _record_unrecorded(self) -> bool:
+        """Record the digests sent while the database was away; False while it still is."""
+        while self._unrecorded:
+            guild_id, day, sent_at, claimed_at = self._unrecorded[0]
+            try:
+                await self.digests.mark_sent(guild_id, day, sent_at, claimed_at=claimed_at)
+            except StoreError as exc:
+                log.warning(
+                    "database still unavailable (%s); %d sent digests wait to be recorded", exc, len(self._unrecorded)
+                )
+                return False
+            self._unrecorded.pop(0)
+        return True
 
     async def build(self, schedule: Schedule, day: date, now: float) -> Digest:
         since = schedule.last_digest_at
@@ -167,12 +217,13 @@ class DigestCog(commands.GroupCog, group_name="digest", group_description="The d
             self._events = await asyncio.to_thread(build_index, engine)
         return self._events
 
-    async def post(self, schedule: Schedule, day: date) -> bool:
-        """Send the claimed digest of `day`; record success, a retry, a give-up, or a pause.
+    async def post(self, schedule: Schedule, day: date, *, claimed_at: float | None = None) -> bool:
+        """Send the claimed digest of `day`; record success, a retry, a give-up, or a pause. `claimed_at` is
+        the claim (see DigestStore.claim): the record applies only while the claim is still this process's.
 
         The day's parts are fixed the first time (and rebuilt never after); each is recorded the moment Discord
-        accepts it, and sent with a nonce of its own, so a retry sends only what is missing and a resend of a
-        part whose answer was lost is deduplicated by Discord."""
+        accepts it, and sent with a nonce of its own, so a retry (or the process that takes a lapsed claim over)
+        sends only what is missing, and a resend of a part whose answer was lost is deduplicated by Discord."""
         now = self.clock()
         channel = self.bot.get_channel(schedule.channel_id)
         try:
@@ -203,10 +254,24 @@ class DigestCog(commands.GroupCog, group_name="digest", group_description="The d
             await self._pause(schedule, day, "I am not allowed to post in the digest channel")
             return False
         except (discord.HTTPException, StoreError) as exc:
-            status = await self.digests.mark_failed(schedule.guild_id, day, now, str(exc))
+            try:
+                status = await self.digests.mark_failed(schedule.guild_id, day, now, str(exc), claimed_at=claimed_at)
+            except StoreError as again:  # nothing was recorded: the claim lapses after the lease and is retried
+                status = f"not recorded: {again}"
             log.warning("digest for guild %s on %s failed (%s): %s", schedule.guild_id, day, status, exc)
             return False
-        await self.digests.mark_sent(schedule.guild_id, day, self.clock())
+        sent_at = self.clock()
+        try:
+            recorded = await self.digests.mark_sent(schedule.guild_id, day, sent_at, claimed_at=claimed_at)
+        except StoreError as exc:
+            # Sent, but not recorded: keep it, and record it before anything else once the database is back.
+            self._unrecorded.append((schedule.guild_id, day, sent_at, claimed_at or now))
+            log.warning("digest posted to guild %s but not recorded yet (%s)", schedule.guild_id, exc)
+            return True
+        if not recorded:
+            log.warning(
+                "digest of guild %s for %s was taken over by another process (lease expired)", schedule.guild_id, day
+            )
         log.info("digest posted to guild %s channel %s for %s", schedule.guild_id, schedule.channel_id, day)
         return True
 

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-MEMORY_TROUBLE = "My memory store is unavailable right now; answers still work, but nothing can be listed or deleted."
+MEMORY_TROUBLE = "My memory store is unavailable right now, so nothing can be listed or deleted; try again in a minute."
 
 
 class MemoryCog(commands.Cog, name="Memory"):

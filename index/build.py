@@ -5,6 +5,7 @@ CC-CEDICT links) and `_build_here` saves the index file and the token cache."""
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import logging
 import os
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from index import analysis
+from index.aliases import AliasTable
 from index.analysis import (
     TokenizerSpec,
     _analyse,
@@ -28,14 +30,16 @@ from index.analysis import (
 )
 from index.arrays import offsets, ranges
 from index.bm25 import BM25Index, BM25Params
+from index.buildlock import build_lock
 from index.children import end_with_parent
 from index.corpus import Document, DocumentInfo, corpus_fingerprint, load_catalog, load_document, printable_path
-from index.crosslang import Lexicon, best_links, link_candidates
+from index.crosslang import Lexicon, best_links, link_candidates, regional_variants
 from index.duplicates import UNDECIDED, _collapse, _previous_decisions
 from index.errors import CorpusError, IndexFileError
 from index.formats import prune_cache
 from index.glossary import Glossary
 from index.indexfile import _Built, _decode, _from_file, _info_fields, pack_links, read_index, save
+from index.normalize import fold
 from index.progress import Progress, terminal_progress
 from index.ranking import BM25_PARAMS
 from index.romanize import han_name_keys, latin_names
@@ -72,34 +76,48 @@ def load_or_build(
             index_file = read_index(path, source_key=sources.source_key)
         except IndexFileError as exc:
             log.info("building index: %s", exc)
-    if index_file is None and sources.spec.cache_dir is not None and sources.size >= analysis.PARALLEL_MIN_CHARS:
-        # multiprocessing is imported only by builds: loading a current index (a cold `footnote ask`) skips it
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-        from concurrent.futures.process import BrokenProcessPool
-
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(1, mp_context=context, initializer=end_with_parent, initargs=(os.getpid(),)) as pool:
-            future = pool.submit(
-                _build_index_file, str(sources.corpus_dir), str(data_dir), mode, rebuild, workers, progress is not None
-            )
-            analyzer = sources.spec.analyzer()  # meanwhile
+    # One builder at a time per index file (index/buildlock.py): a process that waited for another's build looks
+    # again, and loads what it built.
+    building = index_file is None and path is not None and sources.spec.cache_dir is not None
+    with build_lock(path) if building else contextlib.nullcontext(False) as waited:
+        if waited and not rebuild:
             try:
-                stats = future.result()
                 index_file = read_index(path, source_key=sources.source_key)
-                built_elsewhere = True
-                log.info(_BUILT_MESSAGE + " in a separate process", *stats)
-            except (BrokenProcessPool, OSError, IndexFileError) as exc:
-                log.warning("building in a separate process failed (%s); building here", exc)
-    else:
-        analyzer = sources.spec.analyzer()
-    if index_file is not None:
-        built = _from_file(index_file, sources.blobs, sources.extracted_dir)
-        log.info("index loaded from %s (%d passages)", path, len(built.passages))
-        for skipped_path, why in [] if built_elsewhere else built.skipped:  # every load names them, not only a build
-            log.warning("skipping document %s: %s (unreadable when the index was built)", skipped_path, why)
-    if built is None:
-        built = _build_here(sources, analyzer, rebuild=rebuild, workers=workers, progress=progress)
+                log.info("index built by another process meanwhile")
+            except IndexFileError:
+                pass
+        if index_file is None and sources.spec.cache_dir is not None and sources.size >= analysis.PARALLEL_MIN_CHARS:
+            # multiprocessing is imported only by builds: loading a current index (a cold `footnote ask`) skips it
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+            from concurrent.futures.process import BrokenProcessPool
+
+            context = multiprocessing.get_context("spawn")
+            with ProcessPoolExecutor(
+                1, mp_context=context, initializer=end_with_parent, initargs=(os.getpid(),)
+            ) as pool:
+                future = pool.submit(
+                    _build_index_file, str(sources.corpus_dir), str(data_dir), mode, rebuild, workers,
+                    progress is not None,
+                )  # fmt: skip
+                analyzer = sources.spec.analyzer()  # meanwhile
+                try:
+                    stats = future.result()
+                    index_file = read_index(path, source_key=sources.source_key)
+                    built_elsewhere = True
+                    log.info(_BUILT_MESSAGE + " in a separate process", *stats)
+                except (BrokenProcessPool, OSError, IndexFileError) as exc:
+                    log.warning("building in a separate process failed (%s); building here", exc)
+        else:
+            analyzer = sources.spec.analyzer()
+        if index_file is not None:
+            built = _from_file(index_file, sources.blobs, sources.extracted_dir)
+            log.info("index loaded from %s (%d passages)", path, len(built.passages))
+            # Every load names them, not only a build (a build process named them itself).
+            for skipped_path, why in [] if built_elsewhere else built.skipped:
+                log.warning("skipping document %s: %s (unreadable when the index was built)", skipped_path, why)
+        if built is None:
+            built = _build_here(sources, analyzer, rebuild=rebuild, workers=workers, progress=progress)
     log.info(
         "corpus %s: %d documents, %d passages, version %s (%.2f s)",
         sources.corpus_dir,
@@ -241,6 +259,8 @@ def build(
     links = best_links(candidates[0], candidates[1], zh_vocab=zh_vocab, en_vocab=en_vocab)
     en_to_zh, zh_to_en = (pack_links(side) for side in links)
     names = name_tables(zh_vocab, documents, candidates[2], analyzer, bm25.df)
+    names["regional"] = regional_variants(zh_vocab)
+    names["paired"] = paired_forms(documents, analyzer, bm25.vocab, bm25.df, candidates[2].ordinary)
     stats = (
         len(passages),
         n_raw,
@@ -304,6 +324,73 @@ def name_tables(
 
 
 _EN_TERM = re.compile(r"[a-z]{2,}")
+_HAN_FORM = re.compile(f"[{HAN_CHARS}]")
+
+
+def paired_forms(
+    documents: Sequence[Document],
+    analyzer: Analyzer,
+    vocab: Sequence[str],
+    df: Callable[[str], int],
+    ordinary: Collection[str],
+) -> dict[str, str]:
+    """The names and terms the corpus pairs itself (index.aliases: 史東（Steve Stone）, 「火眼」（FireEye）,
+    Advanced Persistent Threat 41（簡稱APT41）) for /ask: each folded form -> the index terms of the other
+    forms of its group, so that a question naming one form reaches passages that write another. A Han form
+    jieba does not keep as one term (史東說 is one unknown-word term) reaches the index terms that start with
+    it (at most one character longer). The surname of a paired Latin person name (the last word of "Steve
+    Stone", "H I Sutton") is a form too, when it is no ordinary English word."""
+    table = AliasTable.build(doc.text for doc in documents)
+    paired: dict[str, str] = {}
+    for group in table.groups():
+        terms = {form: _form_terms(form, analyzer, vocab, df, ordinary) for form in group}
+        han = [form for form in group if _HAN_FORM.search(form)]
+        extra: dict[str, str] = {}
+        if han:
+            for form in group:
+                words = form.split()
+                if len(words) > 1 and not _HAN_FORM.search(form) and words[-1][:1].isupper():
+                    surname = words[-1].lower()
+                    if len(surname) > 2 and surname.isalpha() and surname not in ordinary:
+                        extra[surname] = form
+        for form in (*group, *extra):
+            own = terms.get(form, ())
+            source = extra.get(form)
+            others = [f for f in group if f not in (form, source)]
+            if source is not None:  # a surname reaches the other script only
+                others = [f for f in others if _HAN_FORM.search(f)]
+            targets = [t for f in others for t in terms[f] if t not in own]
+            key = fold(form).strip()
+            if targets and key:
+                merged = dict.fromkeys([*paired.get(key, "").split(), *targets])
+                paired[key] = " ".join(merged)
+    return paired
+
+
+def _form_terms(
+    form: str, analyzer: Analyzer, vocab: Sequence[str], df: Callable[[str], int], ordinary: Collection[str]
+) -> list[str]:
+    """The index terms that write a form. A Latin form: its words the corpus has, less single letters and
+    (in a name of several words) ordinary English words (Steve Stone -> steve). A Han form: the term it is, or
+    the vocabulary's terms that start with it and are at most one character longer (史東說 is one unknown-word
+    term), or else its term rarest in the language (雲盾, cut into 云 盾 -> 盾; 槍手法魯克 -> 法鲁克)."""
+    spans = [span for span in analyzer.spans(form) if not span.gram and df(span.term)]
+    folded = fold(form).strip()
+    if not _HAN_FORM.search(folded):
+        words = [span for span in spans if len(span.term) > 1]
+        plain = [span for span in words if form[span.start : span.end].lower() not in ordinary]
+        return list(dict.fromkeys(span.term for span in (plain if len(words) > 1 and plain else words)))
+    if df(folded):
+        return [folded]
+    at = bisect.bisect_left(vocab, folded)
+    longer = []
+    while at < len(vocab) and vocab[at].startswith(folded):
+        if len(vocab[at]) <= len(folded) + 1:
+            longer.append(vocab[at])
+        at += 1
+    if longer or not spans:
+        return longer
+    return [max(spans, key=lambda span: (analyzer.rarity(span.term), len(span.term), -df(span.term))).term]
 
 
 def _build_here(

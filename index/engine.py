@@ -37,10 +37,11 @@ from index.analysis import TokenizerSpec
 from index.analysis import passage_terms as passage_terms  # re-exported: index/timeline.py imports it from here
 from index.build import build, load_or_build
 from index.corpus import Document, corpus_fingerprint
+from index.crosslang import NAME as NAME_LINK
 from index.duplicates import facts, same_text
 from index.errors import QuestionError
 from index.excerpt import Excerpt, make_excerpt
-from index.glossary import CONCEPT_PREFIX, Glossary
+from index.glossary import CONCEPT_PREFIX, Entry, Glossary
 from index.indexfile import _Built, unpack_links
 from index.normalize import fold, fold_with_offsets
 from index.passages import Location, Passage
@@ -177,6 +178,12 @@ class Engine:
         self.names = NameMatcher(
             names.get("han", {}), names.get("latin", {}), names.get("chars", {}), names.get("initials", {})
         )
+        # The names and terms the corpus pairs itself (index.build.paired_forms), found in a question as a
+        # glossary finds its aliases: folded form -> the index terms of its other forms.
+        self.paired: dict[str, str] = names.get("paired", {})
+        self._paired_forms = Glossary(Entry(form, form, "paired", (form,)) for form in self.paired)
+        # The other region's word for a corpus term (index.crosslang.regional_variants): 晶片 -> 芯片.
+        self.regional: dict[str, str] = names.get("regional", {})
         self._topic_terms = self._frequent_topics()
         # Signatures of recently ranked passages (a set of ~400 shingles each: caching every passage ever ranked
         # grew a 100k-passage bot by ~0.7 MB a question). lru_cache is thread-safe.
@@ -244,6 +251,8 @@ class Engine:
     def analyze(self, question: str) -> Query:
         """Turn a cleaned question into concepts with their expansions."""
         spans = self.analyzer.spans(question)
+        if _CANTONESE_MARK.search(question):  # a Cantonese question: 係 is "is", not 系 "system"
+            spans = [s for s in spans if question[s.start : s.end] not in _CANTONESE_FOLDED]
         mentions = self.glossary.find(question)
         named = self._name_links(question, spans)
         phrases = self._phrase_links(spans)
@@ -254,13 +263,18 @@ class Engine:
             shorthand = self.names.initials.get(span.term) if not self.bm25.df(span.term) else None
             for term in shorthand.split(" ") if shorthand else ():  # mbp -> macbook pro, when the corpus has no mbp
                 expansions.setdefault(term, NAME_WEIGHT)
+            regional = self.regional.get(span.term) if not span.gram else None
+            for term in regional.split(" ") if regional else ():  # 晶片 (Taiwan) -> the corpus' 芯片 (mainland)
+                expansions.setdefault(term, NAME_WEIGHT)
             for m_index, mention in enumerate(mentions):
                 if mention.start <= span.start and span.end <= mention.end:
                     expansions[mention.entry.term] = GLOSSARY_WEIGHT
                     claimed.add(m_index)
             for target, quality in (*self._links(span.term), *phrases.get(index, ())):
                 if target != span.term:
-                    expansions[target] = max(expansions.get(target, 0.0), DICTIONARY_WEIGHT * quality)
+                    # A proper name in the other script (CC-CEDICT's 华为 "Huawei") is the name itself.
+                    weight = NAME_WEIGHT if quality >= NAME_LINK else DICTIONARY_WEIGHT * quality
+                    expansions[target] = max(expansions.get(target, 0.0), weight)
             # Character n-grams of unknown words score, but the question's units stay its words.
             unit = not span.gram and not any(
                 not other.gram
@@ -299,18 +313,23 @@ class Engine:
         return found
 
     def _name_links(self, question: str, spans: Sequence[TermSpan]) -> dict[int, list[str]]:
-        """Romanised names (index.romanize): for each span of the question, the corpus terms that write the
-        same name in the other script. A run of one to three Latin words ("ren zhengfei", "Kuo Ming-chi") is
-        looked up by its letters; a run of two to four Han characters by its readings."""
+        """Names in the other script: the forms the corpus pairs itself (`self.paired`) and romanised names
+        (index.romanize). For each span of the question, the corpus terms that write the same name. A romanised
+        run of one to three Latin words ("ren zhengfei", "Kuo Ming-chi") is looked up by its letters; a run of two
+        to four Han characters by its readings."""
         found: dict[int, list[str]] = {}
-        if not self.names.han_keys and not self.names.latin:
-            return found
 
         def attach(start: int, end: int, targets: Iterable[str]) -> None:
             for index, span in enumerate(spans):
                 if span.start < end and start < span.end and not span.gram:
                     slot = found.setdefault(index, [])
                     slot.extend(t for t in targets if t not in slot and t != span.term)
+
+        if self.paired:  # 火眼 <-> FireEye, Steve Stone <-> 史東: forms the corpus gives one thing
+            for mention in self._paired_forms.find(question):
+                attach(mention.start, mention.end, self.paired[mention.entry.id].split(" "))
+        if not self.names.han_keys and not self.names.latin:
+            return found
 
         if self.names.han_keys:
             words = list(_LATIN_WORD_RE.finditer(question))
@@ -335,13 +354,15 @@ class Engine:
 
     def aliases(self) -> list[tuple[str, str, tuple[str, ...]]]:
         """What cross-language matching knows about this corpus' names, built with its index, as
-        (source, name, other forms) rows: glossary.toml entries, then the romanised names written in the
+        (source, name, other forms) rows: glossary.toml entries, the forms the corpus pairs itself (folded, with
+        the index terms of their other forms), then the romanised names written in the
         corpus' Latin text with the corpus' Han terms that read as them, then the Han names a question may
         romanise, with their keys (one pinyin and one Wade–Giles key each)."""
         rows: list[tuple[str, str, tuple[str, ...]]] = [
             ("glossary", entry.canonical, tuple(a for a in entry.aliases if a != entry.canonical))
             for entry in self.glossary.entries
         ]
+        rows.extend(("paired", form, tuple(terms.split(" "))) for form, terms in sorted(self.paired.items()))
         han_terms = sorted({t for packed in self.names.han_keys.values() for t in packed.split(" ")})
         for key, packed in sorted(self.names.latin.items()):
             readers = [t for t in han_terms if set(self.names.latin_for_han(t)) & set(packed.split(" "))]
@@ -889,4 +910,9 @@ def _similar(a: set[str], b: set[str], threshold: float) -> bool:
 _ZH_TERM = re.compile(f"[{HAN_CHARS}]{{2,}}")
 _ZH_RUN = re.compile(f"[{HAN_CHARS}]{{2,}}")
 _EN_WORD = re.compile(r"[a-z]+")
+# Characters only Cantonese writes (嘅 咗 喺 冇 佢 啲 咩 嚟 嗰 㗎 唔 嘢), and the Cantonese function words that fold
+# onto a written-Chinese word (係 "is" -> 系, 點 "how" -> 点, 邊 "which" -> 边, 晒 "all"): in a question that has
+# the first, a lone one of the second is a function word (index/data/stopwords_yue.txt drops the rest).
+_CANTONESE_MARK = re.compile("[嘅咗喺冇佢啲咩嚟嗰㗎唔嘢]")
+_CANTONESE_FOLDED = frozenset({"係", "點", "邊", "晒"})
 _LATIN_WORD_RE = re.compile(r"[A-Za-z]+")

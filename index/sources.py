@@ -40,10 +40,11 @@ def index_path(corpus_dir: Path, data_dir: Path) -> Path:
     return data_dir / "index" / f"{corpus_dir.name or 'corpus'}-{key}.npz"
 
 
-# The code whose behaviour shapes the index: a change to any of it invalidates index files and token caches.
+# The code whose behaviour shapes the index: a change to any of it invalidates index files and token caches
+# (ranking.py: its BM25 parameters; indexfile.py: what an index keeps; build.py: the name tables it builds).
 _INDEX_CODE = (
     "corpus.py", "passages.py", "duplicates.py", "tokenize.py", "normalize.py", "glossary.py", "crosslang.py",
-    "romanize.py", "bm25.py", "ranking.py", "indexfile.py", "analysis.py", *FORMAT_CODE,
+    "romanize.py", "aliases.py", "build.py", "bm25.py", "ranking.py", "indexfile.py", "analysis.py", *FORMAT_CODE,
 )  # fmt: skip
 # analysis.py is hashed whole (it holds only the analysis of documents: passage_terms and the analysis arrays);
 # hashing the source of two of its functions with inspect cost a cold start ~30 ms of tokenizing engine code.

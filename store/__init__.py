@@ -1,40 +1,66 @@
-"""Footnote's SQLite store (aiosqlite): one connection, WAL mode, numbered migrations. No discord import.
+"""Footnote's store: one interface (`Store`), two databases. No discord import.
 
 Holds what must outlive a process: the answers behind message buttons (so paging and feedback keep working after
-a restart), feedback, and small settings such as the hash of the last synced command set.
+a restart), feedback, conversation turns, digest schedules and claims, and small settings such as the hash of the
+last synced command set.
 
-The file holds users' questions, so it is created (and kept) readable by its owner only (0600; SQLite gives its
--wal and -shm files the database's mode). A database file deleted under the running bot would otherwise keep
-taking writes into an unlinked inode, and every turn would be silently gone at the next start: each write first
-checks that the path still names the file it opened, and if it was deleted, copies the open database back to it
-(SQLite's backup API reads the unlinked file through the open connection) and says so in the log.
+`Store.open(target)` picks the implementation: a file path (or ":memory:") opens SQLite (store/sqlite.py, one
+aiosqlite connection, WAL), the zero-setup default; a `postgresql://` URL opens PostgreSQL (store/postgres.py, an
+asyncpg pool), for several processes sharing one state. The queries are written once, here and in
+store/digest.py, in the SQL both databases run (`?` placeholders, `ON CONFLICT`, `RETURNING`); an implementation
+supplies the primitives (`_execute`, `_insert`, `_read`, `transaction`) and its own migrations, which share one
+numbered history (store/migrations/NNNN_*.sql for SQLite, store/migrations/postgres/NNNN_*.sql for PostgreSQL).
+The same test suite runs against both (tests/store).
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
-import logging
-import os
-import sqlite3
-import stat
 import time
-from collections.abc import AsyncIterator, Collection
+from collections.abc import AsyncIterator, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-import aiosqlite
-
-log = logging.getLogger(__name__)
+from index.errors import UserFacingError
 
 MEMORY = ":memory:"
+DIALECTS = ("sqlite", "postgres")
 
 
 class StoreError(Exception):
-    """The database could not do what was asked (read-only or full disk, closed connection)."""
+    """The database could not do what was asked (read-only or full disk, closed connection, refused query)."""
+
+
+class StoreUnavailable(StoreError, UserFacingError):
+    """The database cannot be reached right now (connection lost, server restarting). Temporary: the store
+    reconnects by itself, and the message is meant for the user who asked."""
+
+    def __init__(self, detail: str = "") -> None:
+        super().__init__("Footnote's database is unreachable right now; please try again in a minute.")
+        self.detail = detail
+
+
+class Row(Protocol):
+    """A result row: by column name or position (sqlite3.Row and asyncpg.Record both are)."""
+
+    def __getitem__(self, key: str | int) -> Any: ...
+
+    def keys(self) -> Iterable[str]: ...
+
+
+class Transaction(Protocol):
+    """Statements run inside one transaction of the store (`async with store.transaction() as tx`)."""
+
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Run one statement; returns the number of rows it changed."""
+        ...
+
+    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None: ...
+
+    async def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[Row]: ...
 
 
 @dataclass(frozen=True)
@@ -80,48 +106,7 @@ class AnswerRecord:
     params: dict[str, Any] = field(default_factory=dict)
 
 
-def _file_identity(path: str) -> tuple[int, int] | None:
-    try:
-        info = os.stat(path)
-    except FileNotFoundError:
-        return None
-    return info.st_dev, info.st_ino
-
-
-def _create_private(path: Path) -> None:
-    """Create the database file readable by its owner only, or take group and world access away from an
-    existing one (it holds users' questions)."""
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        mode = stat.S_IMODE(os.fstat(fd).st_mode)
-        if mode & 0o077:
-            os.fchmod(fd, mode & 0o700)
-            log.info("database %s was readable by others (%o); now %o", path, mode, mode & 0o700)
-    finally:
-        os.close(fd)
-
-
-async def _connect(path: str) -> aiosqlite.Connection:
-    connection = await aiosqlite.connect(path)
-    try:
-        connection.row_factory = aiosqlite.Row
-        await connection.execute("PRAGMA foreign_keys = ON")
-        if path != MEMORY:
-            await connection.execute("PRAGMA journal_mode = WAL")
-            await connection.execute("PRAGMA synchronous = NORMAL")
-    except BaseException:
-        await connection.close()
-        raise
-    return connection
-
-
-# A gap: a public question of one guild (not a "more" page) that was abstained on or got a 👎.
-_GAP_WHERE = """t.guild_id = ? AND t.private = 0 AND t.kind != 'more' AND (
-    t.abstained = 1 OR EXISTS (SELECT 1 FROM feedback f WHERE f.answer_id = t.answer_id AND f.value < 0)
-)"""
-
-
-def _turn(row: Any) -> Turn:
+def _turn(row: Row) -> Turn:
     return Turn(
         id=row["id"],
         scope=row["scope"],
@@ -141,178 +126,129 @@ def _turn(row: Any) -> Turn:
     )
 
 
-def migrations() -> list[tuple[int, str]]:
-    """(version, SQL) of every migration file, in order. Files are named NNNN_description.sql."""
+# A gap: a public question of one guild (not a "more" page) that was abstained on or got a 👎.
+_GAP_WHERE = """t.guild_id = ? AND t.private = 0 AND t.kind != 'more' AND (
+    t.abstained = 1 OR EXISTS (SELECT 1 FROM feedback f WHERE f.answer_id = t.answer_id AND f.value < 0)
+)"""
+
+
+def migrations(dialect: str = "sqlite") -> list[tuple[int, str]]:
+    """(version, SQL) of every migration of one database, in order. Files are named NNNN_description.sql; both
+    databases have the same numbers and names (a test checks), so a version means the same schema in each."""
+    return [(version, sql) for version, _, sql in migration_files(dialect)]
+
+
+def migration_files(dialect: str = "sqlite") -> list[tuple[int, str, str]]:
+    """(version, file name, SQL) of every migration of one database, in order."""
+    if dialect not in DIALECTS:
+        raise ValueError(f"unknown database dialect {dialect!r}")
     folder = resources.files("store").joinpath("migrations")
+    if dialect == "postgres":
+        folder = folder.joinpath("postgres")
     found = []
     for entry in folder.iterdir():
         if entry.name.endswith(".sql"):
-            found.append((int(entry.name.split("_", 1)[0]), entry.read_text(encoding="utf-8")))
+            found.append((int(entry.name.split("_", 1)[0]), entry.name, entry.read_text(encoding="utf-8")))
     return sorted(found)
 
 
+def is_database_url(target: str | Path) -> bool:
+    return isinstance(target, str) and target.startswith(("postgresql://", "postgres://"))
+
+
 class Store:
-    """The one connection to the database; create with `await Store.open(path)`, end with `await close()`."""
+    """The interface every part of Footnote uses. Create with `await Store.open(path_or_url)` (which returns the
+    SQLite or PostgreSQL implementation), end with `await close()`."""
 
-    def __init__(self, connection: aiosqlite.Connection, path: str) -> None:
-        self._db = connection
-        self.path = path
-        # Writes from many coroutines share one connection: the lock keeps a multi-statement transaction from
-        # being committed halfway by another coroutine's commit.
-        self._lock = asyncio.Lock()
-        self._identity = _file_identity(path) if path != MEMORY else None
-        self._retired: list[aiosqlite.Connection] = []
+    dialect = "sqlite"
 
-    async def _ensure_file(self) -> None:
-        """Called with the lock held, before a write: notice that the database file was deleted or replaced."""
-        if self._identity is None:
-            return
-        current = _file_identity(self.path)
-        if current == self._identity:
-            return
-        if current is None:
-            log.error(
-                "database %s was deleted while Footnote was running; restoring it from the open connection",
-                self.path,
-            )
-            await self._restore()
-        else:
-            log.error("database %s was replaced while Footnote was running; switching to the new file", self.path)
-        old = self._db
-        self._db = await _connect(self.path)
-        await self._migrate()
-        self._identity = _file_identity(self.path)
-        # A read in progress may still use the old connection; it is closed with the store.
-        self._retired.append(old)
+    @classmethod
+    async def open(cls, target: Path | str, **options: Any) -> Store:
+        """Open (creating and migrating) the database at `target`: a SQLite path, ":memory:", or a
+        postgresql:// URL. SQLite falls back to memory when the file cannot be used (see store/sqlite.py);
+        PostgreSQL raises StoreError with one line saying what is wrong (wrong password, no server...)."""
+        if is_database_url(target):
+            from store.postgres import PostgresStore
 
-    async def _restore(self) -> None:
-        """Copy the still-open (unlinked) database to a new file at its path, atomically."""
-        path = Path(self.path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temp = path.with_name(f".{path.name}.restore")
-        temp.unlink(missing_ok=True)
-        _create_private(temp)
-        target = await aiosqlite.connect(temp)
-        try:
-            await self._db.backup(target)
-        finally:
-            await target.close()
-        os.replace(temp, path)
+            return await PostgresStore.connect(str(target), **options)
+        from store.sqlite import SQLiteStore
 
-    async def check_file(self) -> None:
-        """Notice a deleted or replaced database file now (the bot calls it from its heartbeat), not at the
-        next write."""
-        async with self._lock:
-            try:
-                await self._ensure_file()
-            except (OSError, sqlite3.Error, ValueError) as exc:
-                raise StoreError(str(exc)) from exc
+        return await SQLiteStore.open_file(target)
 
-    @contextlib.asynccontextmanager
-    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """BEGIN IMMEDIATE ... COMMIT (ROLLBACK on error) on the store's connection; errors become StoreError."""
-        async with self._lock:
-            try:
-                await self._ensure_file()
-            except (OSError, sqlite3.Error, ValueError) as exc:
-                raise StoreError(str(exc)) from exc
-            try:
-                await self._db.execute("BEGIN IMMEDIATE")
-                try:
-                    yield self._db
-                except BaseException:
-                    await self._db.rollback()
-                    raise
-                await self._db.commit()
-            except (sqlite3.Error, ValueError) as exc:
-                raise StoreError(str(exc)) from exc
+    # -- what an implementation provides -----------------------------------------------------------------
 
     @property
     def persistent(self) -> bool:
-        return self.path != MEMORY
+        """False when the data lives in this process only (SQLite's in-memory fallback)."""
+        raise NotImplementedError
 
-    @classmethod
-    async def open(cls, path: Path | str) -> Store:
-        """Open (creating and migrating) the database. If the file cannot be used (read-only folder, full
-        disk), fall back to an in-memory database and say so once in the log: answering keeps working."""
-        try:
-            if str(path) != MEMORY:
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
-            return await cls._open(str(path))
-        except (OSError, sqlite3.Error) as exc:
-            log.warning(
-                "database %s cannot be used (%s): keeping answers in memory only, buttons will not survive a restart",
-                path,
-                exc,
-            )
-            return await cls._open(MEMORY)
-
-    @classmethod
-    async def _open(cls, path: str) -> Store:
-        if path != MEMORY:
-            _create_private(Path(path))
-        connection = await _connect(path)
-        try:
-            store = cls(connection, path)
-            await store._migrate()
-        except BaseException:
-            await connection.close()
-            raise
-        return store
-
-    async def _migrate(self) -> None:
-        async with self._db.execute("PRAGMA user_version") as cursor:
-            (current,) = await cursor.fetchone()
-        for version, sql in migrations():
-            if version <= current:
-                continue
-            # One transaction per migration, with its version: a failed migration leaves the previous schema.
-            try:
-                await self._db.executescript(f"BEGIN;\n{sql}\nPRAGMA user_version = {version:d};\nCOMMIT;")
-            except BaseException:
-                if self._db.in_transaction:
-                    await self._db.rollback()
-                raise
-            log.info("database migrated to version %d", version)
-
-    async def schema_version(self) -> int:
-        async with self._db.execute("PRAGMA user_version") as cursor:
-            (version,) = await cursor.fetchone()
-        return int(version)
+    def describe(self) -> str:
+        """Where the data is, for logs and `footnote doctor` (never a password)."""
+        raise NotImplementedError
 
     async def close(self) -> None:
-        for retired in self._retired:
-            await retired.close()
-        await self._db.close()
+        raise NotImplementedError
 
-    async def _write(self, sql: str, params: tuple[Any, ...]) -> aiosqlite.Cursor:
-        """Execute one statement and commit; a failing disk becomes StoreError."""
-        async with self._lock:
-            try:
-                await self._ensure_file()
-                cursor = await self._db.execute(sql, params)
-                await self._db.commit()
-            except (OSError, sqlite3.Error, ValueError) as exc:
-                raise StoreError(str(exc)) from exc
-        return cursor
+    async def schema_version(self) -> int:
+        raise NotImplementedError
 
-    async def _read(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
-        """All rows of a query; a failing database becomes StoreError."""
-        try:
-            async with self._db.execute(sql, params) as cursor:
-                return list(await cursor.fetchall())
-        except (sqlite3.Error, ValueError) as exc:
-            raise StoreError(str(exc)) from exc
+    async def _execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """One statement in its own transaction; returns the number of rows it changed."""
+        raise NotImplementedError
+
+    async def _insert(self, sql: str, params: Sequence[Any]) -> int:
+        """One INSERT ... RETURNING id; returns the new row's id."""
+        raise NotImplementedError
+
+    async def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        """All rows of a query."""
+        raise NotImplementedError
+
+    def transaction(self) -> contextlib.AbstractAsyncContextManager[Transaction]:
+        """A transaction: committed when the block ends, rolled back if it raises; errors become StoreError."""
+        raise NotImplementedError
+
+    async def check_file(self) -> None:
+        """Notice now (the bot calls it every 30 s) that the database's file was deleted or replaced under the
+        running process, and restore it; nothing to check for a server database."""
+
+    async def notify(self, channel: str, payload: str) -> None:
+        """Tell every process on this database (PostgreSQL NOTIFY); nothing to do for a single SQLite process."""
+
+    @contextlib.asynccontextmanager
+    async def listen(self, channel: str, callback: Any) -> AsyncIterator[bool]:
+        """Call `callback(payload)` for each notification on `channel` while the block runs; yields whether
+        this store can deliver notifications from other processes at all (PostgreSQL) or not (SQLite)."""
+        yield False
+
+    async def tables(self) -> dict[str, list[str]]:
+        """Footnote's tables and their columns, in creation order (for copying and checking a database)."""
+        raise NotImplementedError
+
+    async def primary_key(self, table: str) -> list[str]:
+        raise NotImplementedError
+
+    async def copy_rows(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        """Insert rows as they are (ids included), in one transaction; used by `footnote db migrate-to`."""
+        placeholders = ", ".join("?" for _ in columns)
+        async with self.transaction() as tx:
+            await tx.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})", rows)
+
+    async def after_copy(self) -> None:
+        """Bring id counters past the copied ids (PostgreSQL's identity columns); nothing for SQLite."""
+
+    async def _one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        rows = await self._read(sql, params)
+        return rows[0] if rows else None
 
     # -- meta --------------------------------------------------------------------------------------------
 
     async def get_meta(self, key: str) -> str | None:
-        async with self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)) as cursor:
-            row = await cursor.fetchone()
+        row = await self._one("SELECT value FROM meta WHERE key = ?", (key,))
         return None if row is None else str(row[0])
 
     async def set_meta(self, key: str, value: str) -> None:
-        await self._write(
+        await self._execute(
             "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             (key, value),
         )
@@ -334,9 +270,9 @@ class Store:
     ) -> int:
         """Store what a message answered (for /ask the question; for other commands `kind` and their options as
         `params`); the returned id goes into the message's button custom_ids."""
-        cursor = await self._write(
+        return await self._insert(
             "INSERT INTO answers (question, user_id, guild_id, channel_id, private, corpus_version, abstained,"
-            " created_at, kind, params) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " created_at, kind, params) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (
                 question,
                 user_id,
@@ -350,15 +286,13 @@ class Store:
                 json.dumps(params or {}, ensure_ascii=False),
             ),
         )
-        return int(cursor.lastrowid)
 
     async def get_answer(self, answer_id: int) -> AnswerRecord | None:
-        if not 0 < answer_id <= 2**63 - 1:  # no row has such an id (and SQLite would raise OverflowError)
+        if not 0 < answer_id <= 2**63 - 1:  # no row has such an id (and neither database takes a larger one)
             return None
-        rows = await self._read("SELECT * FROM answers WHERE id = ?", (answer_id,))
-        if not rows:
+        row = await self._one("SELECT * FROM answers WHERE id = ?", (answer_id,))
+        if row is None:
             return None
-        row = rows[0]
         return AnswerRecord(
             id=row["id"],
             question=row["question"],
@@ -375,7 +309,7 @@ class Store:
 
     async def record_feedback(self, answer_id: int, user_id: int, value: int) -> None:
         """Store 👍 (1) or 👎 (-1) for an answer; a user's later vote replaces their earlier one."""
-        await self._write(
+        await self._execute(
             "INSERT INTO feedback (answer_id, user_id, value, created_at) VALUES (?, ?, ?, ?)"
             " ON CONFLICT (answer_id, user_id) DO UPDATE SET value = excluded.value, created_at = excluded.created_at",
             (answer_id, user_id, value, time.time()),
@@ -404,10 +338,10 @@ class Store:
         """Remember one question. `private` (the default, so a caller that forgets never leaks) keeps it out of
         everything but its asker's own history and follow-ups; DMs and the terminal are always private."""
         private = private or guild_id is None
-        cursor = await self._write(
+        return await self._insert(
             "INSERT INTO turns (scope, user_id, guild_id, question, query, kind, shown, abstained, answer_id,"
             " corpus_version, created_at, channel_id, private, context)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (
                 scope,
                 user_id,
@@ -425,71 +359,65 @@ class Store:
                 context,
             ),
         )
-        return int(cursor.lastrowid)
 
     async def last_turn(self, scope: str, since: float, *, public_only: bool = False) -> Turn | None:
         """The most recent turn of a scope at or after `since` (a Unix time). `public_only`: skip private turns
         (a public answer must not reveal, in its "Understood as", a question that was asked privately)."""
         public = " AND private = 0" if public_only else ""
-        try:
-            async with self._db.execute(
-                f"SELECT * FROM turns WHERE scope = ? AND created_at >= ?{public}"
-                " ORDER BY created_at DESC, id DESC LIMIT 1",
-                (scope, since),
-            ) as cursor:
-                row = await cursor.fetchone()
-        except (sqlite3.Error, ValueError) as exc:
-            raise StoreError(str(exc)) from exc
+        row = await self._one(
+            f"SELECT * FROM turns WHERE scope = ? AND created_at >= ?{public}"
+            " ORDER BY created_at DESC, id DESC LIMIT 1",
+            (scope, since),
+        )
         return None if row is None else _turn(row)
 
     async def history(self, user_id: int, *, guild_id: int | None = None, limit: int = 10) -> list[Turn]:
         """A user's most recent turns (in one guild, or in DMs when guild_id is None), newest first."""
         guild_clause = "guild_id = ?" if guild_id is not None else "guild_id IS NULL"
         params: tuple[Any, ...] = (user_id, guild_id, limit) if guild_id is not None else (user_id, limit)
-        async with self._db.execute(
+        rows = await self._read(
             f"SELECT * FROM turns WHERE user_id = ? AND {guild_clause} ORDER BY created_at DESC, id DESC LIMIT ?",
             params,
-        ) as cursor:
-            return [_turn(row) for row in await cursor.fetchall()]
+        )
+        return [_turn(row) for row in rows]
 
     async def forget(self, user_id: int, scope: str | None = None) -> int:
         """Delete a user's turns (in one scope, or everywhere) and the answers behind them; returns how many
         turns were deleted."""
-        async with self.transaction() as db:
+        async with self.transaction() as tx:
             if scope is None:
-                cursor = await db.execute("DELETE FROM turns WHERE user_id = ?", (user_id,))
-                await db.execute("DELETE FROM answers WHERE user_id = ?", (user_id,))
+                removed = await tx.execute("DELETE FROM turns WHERE user_id = ?", (user_id,))
+                await tx.execute("DELETE FROM answers WHERE user_id = ?", (user_id,))
             else:
-                await db.execute(
+                await tx.execute(
                     "DELETE FROM answers WHERE id IN (SELECT answer_id FROM turns WHERE scope = ? AND user_id = ?)",
                     (scope, user_id),
                 )
-                cursor = await db.execute("DELETE FROM turns WHERE scope = ? AND user_id = ?", (scope, user_id))
-        return cursor.rowcount
+                removed = await tx.execute("DELETE FROM turns WHERE scope = ? AND user_id = ?", (scope, user_id))
+        return removed
 
     async def purge_older_than(self, days: float, now: float | None = None) -> int:
         """Retention: delete turns and answers older than `days`; returns how many turns went."""
         cutoff = (time.time() if now is None else now) - days * 86400
-        async with self.transaction() as db:
-            cursor = await db.execute("DELETE FROM turns WHERE created_at < ?", (cutoff,))
-            await db.execute("DELETE FROM answers WHERE created_at < ?", (cutoff,))
-        return cursor.rowcount
+        async with self.transaction() as tx:
+            removed = await tx.execute("DELETE FROM turns WHERE created_at < ?", (cutoff,))
+            await tx.execute("DELETE FROM answers WHERE created_at < ?", (cutoff,))
+        return removed
 
     async def gaps(self, guild_id: int, *, channels: Collection[int], limit: int = 10, since: float = 0.0) -> list[Gap]:
         """The knowledge-gap list of a guild as seen by an audience: public questions asked in one of `channels`
         (after `since`) that the engine abstained on or that got a 👎, most frequent first (grouped case- and
         space-insensitively).
 
-        Privacy rules (every backend keeps them): a private question (/ask private:true, a DM) is never listed
-        or counted; a question asked in a channel outside `channels` is never listed (`gaps_elsewhere` counts
-        them). Callers pass the channels their audience can already read.
+        Privacy rules (every backend keeps them: the SQL is shared): a private question (/ask private:true, a
+        DM) is never listed or counted; a question asked in a channel outside `channels` is never listed
+        (`gaps_elsewhere` counts them). Callers pass the channels their audience can already read.
         """
         wanted = sorted({int(c) for c in channels})
         if not wanted:
             return []
         marks = ", ".join("?" for _ in wanted)
-        params = (guild_id, *wanted, since, limit)
-        async with self._db.execute(
+        rows = await self._read(
             f"""
             SELECT MIN(t.question) AS question, COUNT(*) AS asked, SUM(t.abstained) AS abstained,
                    SUM(CASE WHEN EXISTS (SELECT 1 FROM feedback f WHERE f.answer_id = t.answer_id AND f.value < 0)
@@ -501,10 +429,11 @@ class Store:
             ORDER BY asked DESC, last_asked DESC
             LIMIT ?
             """,
-            params,
-        ) as cursor:
-            rows = await cursor.fetchall()
-        return [Gap(r["question"], r["asked"], r["abstained"], r["disliked"], r["last_asked"]) for r in rows]
+            (guild_id, *wanted, since, limit),
+        )
+        return [
+            Gap(r["question"], int(r["asked"]), int(r["abstained"]), int(r["disliked"]), r["last_asked"]) for r in rows
+        ]
 
     async def gaps_elsewhere(self, guild_id: int, *, channels: Collection[int], since: float = 0.0) -> int:
         """How many distinct public gap questions of a guild were asked outside `channels` (a count, never the
@@ -512,19 +441,22 @@ class Store:
         wanted = sorted({int(c) for c in channels})
         marks = ", ".join("?" for _ in wanted)
         outside = f"(t.channel_id IS NULL OR t.channel_id NOT IN ({marks}))" if wanted else "1 = 1"
-        async with self._db.execute(
+        row = await self._one(
             f"SELECT COUNT(DISTINCT LOWER(TRIM(t.question))) FROM turns t"
             f" WHERE {_GAP_WHERE} AND {outside} AND t.created_at > ?",
             (guild_id, *wanted, since),
-        ) as cursor:
-            (count,) = await cursor.fetchone()
-        return int(count)
+        )
+        return int(row[0]) if row is not None else 0
 
     async def count_turns(self) -> int:
-        async with self._db.execute("SELECT COUNT(*) FROM turns") as cursor:
-            (count,) = await cursor.fetchone()
-        return int(count)
+        row = await self._one("SELECT COUNT(*) FROM turns")
+        return int(row[0]) if row is not None else 0
 
     async def feedback_for(self, answer_id: int) -> dict[int, int]:
-        async with self._db.execute("SELECT user_id, value FROM feedback WHERE answer_id = ?", (answer_id,)) as cur:
-            return {int(row[0]): int(row[1]) for row in await cur.fetchall()}
+        rows = await self._read("SELECT user_id, value FROM feedback WHERE answer_id = ?", (answer_id,))
+        return {int(row[0]): int(row[1]) for row in rows}
+
+
+def row_dict(row: Row) -> dict[str, Any]:
+    """A row as a plain dict (sqlite3.Row and asyncpg.Record alike)."""
+    return {key: row[key] for key in row.keys()}  # noqa: SIM118 (sqlite3.Row iterates over values)

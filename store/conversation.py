@@ -1,8 +1,11 @@
 """A conversation with the corpus: follow-up resolution over the stored turns of one scope, shared by the
 Discord cogs and `footnote chat`. No discord import.
 
-Memory is best effort: when the database cannot be read or written, questions are still answered (as new
-questions) and the problem is logged once.
+Memory is best effort: when the database cannot be read or written (SQLite on a read-only or full disk),
+questions are still answered (as new questions) and the problem is logged once. A database that is unreachable
+for now (PostgreSQL restarting, `StoreUnavailable`) is different: the question is refused with that temporary
+error, so no answer is given whose turn and buttons would be lost, and the next question after the database is
+back works as usual.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from typing import Any
 from index.engine import Answer, Engine
 from index.errors import UserFacingError
 from index.followup import Resolution, resolve
-from store import Store, StoreError, Turn
+from store import Store, StoreError, StoreUnavailable, Turn
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +71,8 @@ class Conversation:
         return self._engine() if callable(self._engine) else self._engine
 
     def _memory_failed(self, exc: Exception) -> None:
+        if isinstance(exc, StoreUnavailable):
+            raise exc
         if not self._memory_warned:
             self._memory_warned = True
             log.warning("conversation memory unavailable (%s): answering without it", exc)

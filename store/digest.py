@@ -1,31 +1,34 @@
-"""Digest schedules in SQLite: due-time computation, exactly-once claiming, retries, pauses. No discord import.
+"""Digest schedules in the store (SQLite or PostgreSQL): due-time computation, exactly-once claiming, retries,
+pauses. No discord import.
 
 A schedule posts one digest per server per local date at its time of day in its time zone. `due` lists the
 schedules whose time has come today and whose day has not been claimed; `claim` inserts the (server, date) row in
 a transaction and only the caller whose insert won may send; `mark_sent` / `mark_failed` finish it. A failed send
 is retried with backoff (1, 5, 15 minutes) and then given up with its reason. A bot that was down at the
 scheduled time posts once when it is back the same day (only today's date is ever due: never a flood of missed
-days). A claim whose process died (still "claimed" after CLAIM_TIMEOUT) is due again.
+days). A claim whose process died (still "claimed" after the lease, CLAIM_LEASE_SECONDS) is due again, and is
+taken over by exactly one process.
 
 A digest is several messages. Its parts are fixed when the day's digest is first built (`save_parts`) and each
-is recorded as sent the moment Discord accepts it (`part_sent`), so a retry sends only the parts still missing:
-each part exactly once, across failures and restarts.
+is recorded as sent the moment Discord accepts it (`part_sent`), so a retry, or the process that takes a lapsed
+claim over, sends only the parts still missing: each part exactly once, across failures, restarts and processes.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from index.errors import UserFacingError
-from store import Store
+from store import Row, Store, row_dict
 
 RETRY_DELAYS = (60.0, 300.0, 900.0)
+# A claim not finished (sent, failed) within this time belongs to a process that died mid-send: another may take
+# the day over. Far longer than a digest takes to send (seconds), so a live sender is never overtaken.
+CLAIM_LEASE_SECONDS = 600.0
 REPEAT_WINDOW_DAYS = 30
-CLAIM_TIMEOUT = 600.0  # a post still "claimed" this long after its claim was left by a process that died
 
 
 @dataclass(frozen=True)
@@ -83,14 +86,7 @@ def check_timezone(name: str) -> str:
     return name.strip()
 
 
-def _takeable(status: str, next_attempt_at: float | None, claimed_at: float | None, now: float) -> bool:
-    """A post that may be claimed again: a retry whose time has come, or a claim left by a process that died."""
-    if status == "retry":
-        return (next_attempt_at or 0) <= now
-    return status == "claimed" and (claimed_at or 0) <= now - CLAIM_TIMEOUT
-
-
-def _schedule(row: sqlite3.Row) -> Schedule:
+def _schedule(row: Row) -> Schedule:
     return Schedule(
         guild_id=row["guild_id"],
         channel_id=row["channel_id"],
@@ -103,15 +99,16 @@ def _schedule(row: sqlite3.Row) -> Schedule:
 
 
 class DigestStore:
-    """Digest tables on the shared Store connection."""
+    """Digest tables on the shared Store (either database: the SQL is the subset both run)."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, *, lease_seconds: float = CLAIM_LEASE_SECONDS) -> None:
         self.store = store
+        self.lease_seconds = lease_seconds
 
     async def _run(self, sql: str, params: tuple = ()) -> int:
-        return (await self.store._write(sql, params)).rowcount
+        return await self.store._execute(sql, params)
 
-    async def _rows(self, sql: str, params: tuple = ()) -> list[sqlite3.Row]:
+    async def _rows(self, sql: str, params: tuple = ()) -> list[Row]:
         return await self.store._read(sql, params)
 
     # -- schedules ---------------------------------------------------------------------------------------
@@ -156,32 +153,52 @@ class DigestStore:
     # -- due, claim, finish ------------------------------------------------------------------------------
 
     async def due(self, now: float) -> list[tuple[Schedule, date]]:
-        """Schedules whose post for today's local date is due and not yet claimed (or waiting for a retry)."""
-        found = []
+        """Schedules whose post for today's local date is due and not yet claimed (or waiting for a retry, or
+        claimed by a process that died before finishing it: its claim is older than the lease)."""
+        waiting = []
         for row in await self._rows("SELECT * FROM digest_schedules WHERE paused_reason IS NULL"):
             schedule = _schedule(row)
             today = schedule.local_date(now)
-            if now < schedule.due_at(today):
-                continue
-            post = await self._rows(
-                "SELECT status, next_attempt_at, claimed_at FROM digest_posts WHERE guild_id = ? AND local_date = ?",
-                (schedule.guild_id, today.isoformat()),
+            if now >= schedule.due_at(today):
+                waiting.append((schedule, today))
+        if not waiting:
+            return []
+        # One query for the posts of every waiting schedule (not one per server: thousands of servers tick).
+        guilds = sorted({s.guild_id for s, _ in waiting})
+        days = sorted({d.isoformat() for _, d in waiting})
+        guild_marks, day_marks = ", ".join("?" for _ in guilds), ", ".join("?" for _ in days)
+        posts = {
+            (row["guild_id"], row["local_date"]): row
+            for row in await self._rows(
+                "SELECT guild_id, local_date, status, next_attempt_at, claimed_at FROM digest_posts"
+                f" WHERE guild_id IN ({guild_marks}) AND local_date IN ({day_marks})",
+                (*guilds, *days),
             )
-            if not post or _takeable(post[0]["status"], post[0]["next_attempt_at"], post[0]["claimed_at"], now):
+        }
+        found = []
+        for schedule, today in waiting:
+            post = posts.get((schedule.guild_id, today.isoformat()))
+            if (
+                post is None
+                or (post["status"] == "retry" and (post["next_attempt_at"] or 0) <= now)
+                or (post["status"] == "claimed" and post["claimed_at"] <= now - self.lease_seconds)
+            ):
                 found.append((schedule, today))
         return found
 
     async def claim(self, guild_id: int, day: date, now: float) -> bool:
-        """Claim (server, day) for sending. True for exactly one caller per day, across processes."""
+        """Claim (server, day) for sending. True for exactly one caller per day, across processes (SQLite
+        processes on one file, or any number of processes on one PostgreSQL database). The claim is `now`:
+        pass the same value to mark_sent / mark_failed, which then apply only while the claim is still ours."""
         # One statement, so it is atomic even against another process: a new day inserts; a day waiting for
-        # its retry, or claimed by a process that died, is taken back; anything else (claimed, sent, failed,
-        # retry not yet due) changes nothing.
+        # its retry, or whose claim outlived the lease (its process died mid-send), is taken over; anything else
+        # (claimed, sent, failed, retry not yet due) changes nothing.
         changed = await self._run(
             "INSERT INTO digest_posts (guild_id, local_date, status, claimed_at) VALUES (?, ?, 'claimed', ?)"
             " ON CONFLICT (guild_id, local_date) DO UPDATE SET status = 'claimed', claimed_at = excluded.claimed_at"
             " WHERE (digest_posts.status = 'retry' AND digest_posts.next_attempt_at <= excluded.claimed_at)"
-            " OR (digest_posts.status = 'claimed' AND digest_posts.claimed_at <= excluded.claimed_at - ?)",
-            (guild_id, day.isoformat(), now, CLAIM_TIMEOUT),
+            " OR (digest_posts.status = 'claimed' AND digest_posts.claimed_at <= ?)",
+            (guild_id, day.isoformat(), now, now - self.lease_seconds),
         )
         return changed == 1
 
@@ -199,29 +216,31 @@ class DigestStore:
     async def save_parts(
         self, guild_id: int, day: date, payloads: list[dict], item_keys: list[str]
     ) -> list[DigestPart]:
-        """Fix the parts of a day's digest (once: parts saved earlier are kept) and return them."""
-        async with self.store.transaction() as db:
-            async with db.execute(
-                "SELECT COUNT(*) FROM digest_parts WHERE guild_id = ? AND local_date = ?", (guild_id, day.isoformat())
-            ) as cursor:
-                (existing,) = await cursor.fetchone()
-            if not existing:
-                await db.executemany(
-                    "INSERT INTO digest_parts (guild_id, local_date, part, payload) VALUES (?, ?, ?, ?)",
+        """Fix the parts of a day's digest (once: parts saved earlier are kept, even by another process racing
+        this one) and return them."""
+        async with self.store.transaction() as tx:
+            [existing] = await tx.fetch(
+                "SELECT COUNT(*) AS n FROM digest_parts WHERE guild_id = ? AND local_date = ?",
+                (guild_id, day.isoformat()),
+            )
+            if not existing["n"]:
+                await tx.executemany(
+                    "INSERT INTO digest_parts (guild_id, local_date, part, payload) VALUES (?, ?, ?, ?)"
+                    " ON CONFLICT (guild_id, local_date, part) DO NOTHING",
                     [
                         (guild_id, day.isoformat(), number, json.dumps(payload, ensure_ascii=False))
                         for number, payload in enumerate(payloads)
                     ],
                 )
-                await db.execute(
+                await tx.execute(
                     "UPDATE digest_posts SET item_keys = ? WHERE guild_id = ? AND local_date = ?",
                     (json.dumps(item_keys, ensure_ascii=False), guild_id, day.isoformat()),
                 )
         return await self.parts(guild_id, day)
 
     async def part_attempted(self, guild_id: int, day: date, number: int, now: float) -> None:
-        """Recorded before a part is sent: if the process dies before `part_sent`, the next attempt looks for the
-        message before sending it again."""
+        """Recorded before a part is sent: if the process dies before `part_sent`, the next attempt (its own
+        retry, or another process after the lease) looks for the message before sending it again."""
         await self._run(
             "UPDATE digest_parts SET attempted_at = ? WHERE guild_id = ? AND local_date = ? AND part = ?",
             (now, guild_id, day.isoformat(), number),
@@ -233,29 +252,47 @@ class DigestStore:
             (message_id, now, guild_id, day.isoformat(), number),
         )
 
-    async def mark_sent(self, guild_id: int, day: date, now: float, item_keys: list[str] | None = None) -> None:
-        """The whole day's digest is out: remember its items (`item_keys`, else those fixed with its parts)."""
-        if item_keys is None:
-            rows = await self._rows(
-                "SELECT item_keys FROM digest_posts WHERE guild_id = ? AND local_date = ?", (guild_id, day.isoformat())
-            )
-            item_keys = json.loads(rows[0]["item_keys"] or "[]") if rows else []
-        async with self.store.transaction() as db:
-            await db.execute(
+    async def mark_sent(
+        self,
+        guild_id: int,
+        day: date,
+        now: float,
+        item_keys: list[str] | None = None,
+        *,
+        claimed_at: float | None = None,
+    ) -> bool:
+        """Record the whole day's digest as sent, and its items as posted (`item_keys`, else those fixed with
+        its parts). With `claimed_at`, only if that claim is still the day's (not taken over after the lease);
+        returns whether it was recorded."""
+        ours = "" if claimed_at is None else " AND claimed_at = ?"
+        async with self.store.transaction() as tx:
+            if item_keys is None:
+                rows = await tx.fetch(
+                    "SELECT item_keys FROM digest_posts WHERE guild_id = ? AND local_date = ?",
+                    (guild_id, day.isoformat()),
+                )
+                item_keys = json.loads(rows[0]["item_keys"] or "[]") if rows else []
+            changed = await tx.execute(
                 "UPDATE digest_posts SET status = 'sent', sent_at = ?, attempts = attempts + 1"
-                " WHERE guild_id = ? AND local_date = ?",
-                (now, guild_id, day.isoformat()),
+                f" WHERE guild_id = ? AND local_date = ?{ours}",
+                (now, guild_id, day.isoformat(), *(() if claimed_at is None else (claimed_at,))),
             )
-            await db.execute("UPDATE digest_schedules SET last_digest_at = ? WHERE guild_id = ?", (now, guild_id))
-            await db.executemany(
+            if not changed:
+                return False
+            await tx.execute("UPDATE digest_schedules SET last_digest_at = ? WHERE guild_id = ?", (now, guild_id))
+            await tx.executemany(
                 "INSERT INTO digest_items (guild_id, item_key, posted_at) VALUES (?, ?, ?)"
                 " ON CONFLICT (guild_id, item_key) DO UPDATE SET posted_at = excluded.posted_at",
                 [(guild_id, key, now) for key in item_keys],
             )
+        return True
 
-    async def mark_failed(self, guild_id: int, day: date, now: float, error: str) -> str:
+    async def mark_failed(
+        self, guild_id: int, day: date, now: float, error: str, *, claimed_at: float | None = None
+    ) -> str:
         """Record a failed send: schedule a retry with backoff, or give up after the last one. Returns the
-        new status ("retry" or "failed")."""
+        new status ("retry" or "failed"); with `claimed_at`, nothing changes once another process took the day
+        over (returns "taken over")."""
         rows = await self._rows(
             "SELECT attempts FROM digest_posts WHERE guild_id = ? AND local_date = ?", (guild_id, day.isoformat())
         )
@@ -264,18 +301,20 @@ class DigestStore:
             status, next_at = "retry", now + RETRY_DELAYS[attempts - 1]
         else:
             status, next_at = "failed", None
-        await self._run(
+        ours = "" if claimed_at is None else " AND claimed_at = ?"
+        changed = await self._run(
             "UPDATE digest_posts SET status = ?, attempts = ?, next_attempt_at = ?, error = ?"
-            " WHERE guild_id = ? AND local_date = ?",
-            (status, attempts, next_at, error[:500], guild_id, day.isoformat()),
-        )
-        return status
+            f" WHERE guild_id = ? AND local_date = ?{ours}",
+            (status, attempts, next_at, error[:500], guild_id, day.isoformat(),
+             *(() if claimed_at is None else (claimed_at,))),
+        )  # fmt: skip
+        return status if changed or claimed_at is None else "taken over"
 
     async def post_status(self, guild_id: int, day: date) -> dict | None:
         rows = await self._rows(
             "SELECT * FROM digest_posts WHERE guild_id = ? AND local_date = ?", (guild_id, day.isoformat())
         )
-        return dict(rows[0]) if rows else None
+        return row_dict(rows[0]) if rows else None
 
     # -- items and documents -----------------------------------------------------------------------------
 
@@ -288,8 +327,8 @@ class DigestStore:
 
     async def note_documents(self, fingerprints: dict[str, str], now: float) -> None:
         """Remember when each document (id and content fingerprint) was first seen."""
-        async with self.store.transaction() as db:
-            await db.executemany(
+        async with self.store.transaction() as tx:
+            await tx.executemany(
                 "INSERT INTO documents_seen (doc_id, fingerprint, first_seen) VALUES (?, ?, ?)"
                 " ON CONFLICT (doc_id) DO UPDATE SET fingerprint = excluded.fingerprint,"
                 " first_seen = CASE WHEN documents_seen.fingerprint = excluded.fingerprint"

@@ -86,13 +86,13 @@ def _post(row: Any) -> HelpPost:
 
 
 class HelpdeskStore:
-    """The help-channel tables on the shared Store connection."""
+    """The help-channel tables on the shared Store (either database: the SQL is the subset both run)."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
 
     async def _run(self, sql: str, params: Sequence[Any] = ()) -> int:
-        return (await self.store._write(sql, tuple(params))).rowcount
+        return await self.store._execute(sql, tuple(params))
 
     async def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         return await self.store._read(sql, tuple(params))
@@ -153,24 +153,23 @@ class HelpdeskStore:
     async def reserve(self, post_id: int, channel_id: int, now: float) -> Reservation:
         """Take one of the channel's answer slots for the last hour. "off" when the channel is no longer a help
         channel (the kill switch), "capped" when its hour is full, else "ok" (the post becomes `answering`)."""
-        async with self.store.transaction() as db:
-            # Writing the channel's row first serialises racing reservations of one channel (a no-op update).
-            cursor = await db.execute(
+        async with self.store.transaction() as tx:
+            # Writing the channel's row first serialises racing reservations of one channel (a no-op update: the
+            # write lock on SQLite, the row lock on PostgreSQL, until the transaction ends).
+            if not await tx.execute(
                 "UPDATE helpdesk_channels SET per_hour = per_hour WHERE channel_id = ?", (channel_id,)
-            )
-            if cursor.rowcount == 0:
-                await db.execute("UPDATE helpdesk_posts SET status = 'off' WHERE post_id = ?", (post_id,))
+            ):
+                await tx.execute("UPDATE helpdesk_posts SET status = 'off' WHERE post_id = ?", (post_id,))
                 return "off"
-            async with db.execute(
+            [row] = await tx.fetch(
                 "SELECT c.per_hour, (SELECT COUNT(*) FROM helpdesk_posts p WHERE p.channel_id = c.channel_id"
                 " AND p.answered_at > ?) AS answered FROM helpdesk_channels c WHERE c.channel_id = ?",
                 (now - HOUR, channel_id),
-            ) as found:
-                row = await found.fetchone()
+            )
             if row["answered"] >= row["per_hour"]:
-                await db.execute("UPDATE helpdesk_posts SET status = 'capped' WHERE post_id = ?", (post_id,))
+                await tx.execute("UPDATE helpdesk_posts SET status = 'capped' WHERE post_id = ?", (post_id,))
                 return "capped"
-            await db.execute(
+            await tx.execute(
                 "UPDATE helpdesk_posts SET status = 'answering', answered_at = ? WHERE post_id = ?", (now, post_id)
             )
         return "ok"

@@ -4,7 +4,7 @@ level, inside functions (lazy imports) and under `if TYPE_CHECKING:`.
 * index/ (the engine) never imports discord, cogs/, store/ or any top-level module;
 * store/ never imports discord, cogs/ or any top-level module;
 * cogs/ never import bot.py, cli/, doctor.py or bench/, and client.py only for types (client imports cogs);
-* bench/ (a tool over the engine) imports index/ only;
+* bench/ (a tool measuring the engine and the store) imports index/ and store/ only;
 * the top-level modules form the tree config <- lifecycle <- client <- bot, with doctor over config and
   lifecycle and cli over config, doctor and bench; nothing imports bot.py (the console script calls bot.main).
 
@@ -37,7 +37,7 @@ FORBIDDEN: dict[str, set[str]] = {
     "index": {"discord", "cogs", "store", *TOP_LEVEL},
     "store": {"discord", "cogs", *TOP_LEVEL},
     "cogs": {"bot", "cli", "doctor", "bench", "client"},
-    "bench": {"discord", "cogs", "store", *TOP_LEVEL} - {"bench"},
+    "bench": {"discord", "cogs", *TOP_LEVEL} - {"bench"},
 }
 TYPE_ONLY_ALLOWED = {("cogs", "client")}  # a cog names FootnoteBot in annotations; client.py imports the cogs
 
@@ -177,7 +177,7 @@ def test_the_checker_finds_back_edges_planted_in_a_synthetic_tree(tmp_path):
             "bot.py": "import cli, client, config, lifecycle\n",
             "cli/__init__.py": "from cli import commands\n",
             "cli/commands.py": "def run():\n    from client import FootnoteBot\n",
-            "bench/__init__.py": "from index.engine import Engine\nfrom store import Store\n",
+            "bench/__init__.py": "from index.engine import Engine\nfrom store import Store\nfrom cogs import setup\n",
         },
     )
     found = {line.split(" (")[0] for line in violations(tmp_path)}
@@ -193,7 +193,7 @@ def test_the_checker_finds_back_edges_planted_in_a_synthetic_tree(tmp_path):
         "config.py:1: config imports cli",
         "lifecycle.py:1: lifecycle imports config",
         "cli/commands.py:2: cli.commands imports client",
-        "bench/__init__.py:2: bench imports store",
+        "bench/__init__.py:3: bench imports cogs",
     }
 
 

@@ -236,3 +236,22 @@ def test_shellcheck_finds_nothing_in_the_script():
     assert shellcheck is not None, "shellcheck is not installed (pip install -e '.[test]'): the script was not linted"
     result = subprocess.run([shellcheck, str(SCRIPT)], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_compose_scale_profile_splits_the_shards_over_one_database_and_one_index():
+    import yaml
+
+    services = yaml.safe_load(COMPOSE.read_text(encoding="utf-8"))["services"]
+    assert "profiles" not in services["footnote"] and "DATABASE_URL" not in services["footnote"]["environment"]
+    shards = {name: s for name, s in services.items() if name.startswith("footnote-shard-")}
+    assert len(shards) >= 2 and all(s["profiles"] == ["scale"] for s in shards.values())
+    environments = [s["environment"] for s in shards.values()]
+    count = {int(e["SHARD_COUNT"]) for e in environments}
+    assert len(count) == 1, "every process agrees on the shard count"
+    owned = sorted(int(i) for e in environments for i in e["SHARD_IDS"].split(","))
+    assert owned == list(range(count.pop())), "each shard is run by exactly one process"
+    assert len({e["DATABASE_URL"] for e in environments}) == 1
+    assert all(e["DATABASE_URL"].split("@")[1].startswith("postgres:") for e in environments)
+    assert all(s["depends_on"]["postgres"]["condition"] == "service_healthy" for s in shards.values())
+    assert len({tuple(s["volumes"]) for s in shards.values()}) == 1, "one index volume, memory-mapped by all"
+    assert services["postgres"]["profiles"] == ["scale"] and "healthcheck" in services["postgres"]

@@ -333,6 +333,15 @@ def beat(pid: int, when: float, host: str | None = None) -> Heartbeat:
     return Heartbeat(pid=pid, host=host or socket.gethostname(), time=when, user="Footnote#0", guilds=2, latency_ms=41)
 
 
+def test_each_shard_process_has_its_own_heartbeat_in_the_shared_data_folder(tmp_path):
+    beat(os.getpid(), time.time() - 5).write(heartbeat_path(tmp_path, (0, 1)))
+    assert heartbeat_path(tmp_path, (0, 1)) != heartbeat_path(tmp_path, (2, 3)) != heartbeat_path(tmp_path)
+    assert check_heartbeat(tmp_path, shard_ids=(0, 1)).status is Status.OK
+    # The process of shards 2-3 is not running: its own check says so, whatever shards 0-1 do.
+    assert check_heartbeat(tmp_path, shard_ids=(2, 3)).status is Status.SKIP
+    assert check_heartbeat(tmp_path).status is Status.SKIP
+
+
 def test_heartbeat_states(tmp_path):
     path = heartbeat_path(tmp_path)
     assert check_heartbeat(tmp_path).status is Status.SKIP
@@ -360,7 +369,7 @@ def test_heartbeat_states(tmp_path):
 # -- the Message Content intent of help channels ------------------------------------------------------------------
 
 
-def with_help_channel(database: Path) -> None:
+def with_help_channel(database: Path | str) -> None:
     from store import Store
     from store.helpdesk import HelpChannel, HelpdeskStore
 
@@ -475,3 +484,56 @@ def test_the_doctor_stays_cheap_no_discord_import(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == []
+
+
+# -- PostgreSQL (DATABASE_URL) ---------------------------------------------------------------------------------
+
+
+def test_postgres_database_without_the_schema_says_to_migrate_then_ok(postgres_url, tmp_path):
+    from doctor import check_postgres
+
+    found = check_postgres(postgres_url)
+    assert found.status is Status.WARN and "not created yet" in found.detail
+    assert "footnote db migrate" in found.fix and "PostgreSQL 1" in found.detail
+    from store import Store
+
+    async def migrate() -> None:
+        await (await Store.open(postgres_url)).close()
+
+    asyncio.run(migrate())
+    found = check_postgres(postgres_url)
+    assert found.status is Status.OK and f"schema version {migrations('postgres')[-1][0]}" in found.detail
+    assert "connections in use" in found.detail and ":***@" in found.detail
+
+
+def test_postgres_wrong_password_fails_with_one_line_and_a_fix(postgres_server, tmp_path):
+    from urllib.parse import urlsplit
+
+    from doctor import check_postgres
+
+    password = urlsplit(postgres_server).password
+    found = check_postgres(postgres_server.replace(f":{password}@", ":not-it@"))
+    assert found.status is Status.FAIL and "\n" not in found.detail and "not-it" not in found.detail
+    assert "password" in found.detail and "DATABASE_URL" in found.fix
+
+
+def test_run_doctor_checks_postgres_when_database_url_is_set(postgres_url, data_dir, tmp_path):
+    checks = by_name(
+        run_doctor(settings(SEEDS, data_dir, database_url=postgres_url, shard_count=4, shard_ids=(2, 3)), offline=True)
+    )
+    assert checks["database"].detail.startswith("postgresql://footnote:***@")
+    assert "shards 2,3 of 4" in checks["configuration"].detail
+
+
+def test_message_content_counts_help_channels_in_postgres_and_reads_this_shard_sets_heartbeat(postgres_url, tmp_path):
+    """With DATABASE_URL the help channels are counted in PostgreSQL (0 before Footnote's tables exist); a sharded
+    process's state comes from its own shard set's heartbeat, not another process's."""
+    from doctor import check_message_content
+
+    config = settings(SEEDS, tmp_path, database_url=postgres_url, shard_count=2, shard_ids=(1,))
+    assert "not needed" in check_message_content(config, True).detail  # no tables yet
+    with_help_channel(postgres_url)
+    intent_beat("refused").write(heartbeat_path(tmp_path, (0,)))  # the other process's
+    intent_beat("on").write(heartbeat_path(tmp_path, (1,)))
+    held = check_message_content(config, True)
+    assert held.status is Status.OK and "1 help channel" in held.detail and "the running bot holds it" in held.detail

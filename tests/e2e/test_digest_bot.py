@@ -9,6 +9,7 @@ import pytest
 
 from client import FootnoteBot
 from index.engine import Engine
+from store.digest import DigestStore
 
 from ..conftest import SEEDS
 from .footnote_helpers import settings_for
@@ -255,6 +256,46 @@ async def test_a_restart_between_parts_sends_only_the_missing_ones(twin, engine,
 
 
 @pytest.mark.asyncio
+async def test_a_claim_left_mid_digest_is_taken_over_after_the_lease_and_finished_once(twin, engine, store, tmp_path):
+    """A process dies between sending part 1 and recording it (Discord created it; the claim stays "claimed").
+    Another process takes the day over only once the lease has passed, finds part 1 in the channel, and sends
+    only the parts never started: each part exactly once."""
+    from store.digest import CLAIM_LEASE_SECONDS
+
+    from .twin import CHANNEL_MESSAGES
+
+    clock = Clock(utc(2025, 12, 10, 7, 0))
+    channel, guild = twin.channel["id"], int(twin.guild["id"])
+    settings = settings_for(twin, tmp_path, digest_tick_seconds=0, reload_poll_seconds=0)
+    first = FootnoteBot(settings=settings, store=store, engine=engine, extensions=("cogs.digest",), clock=clock)
+    await _long_gaps(store, twin)
+    async with twin.run_bot(first):
+        await digest_command(twin, "set", {"channel": channel, "time": "08:00", "topics": MANY_TOPICS})
+        twin.fail(CHANNEL_MESSAGES, 503, method="POST", handled=True)  # part 1 made, its answer lost
+        clock.now = claimed = utc(2025, 12, 10, 8, 0)
+        assert await first.get_cog("DigestCog").tick() == []
+    # What a kill -9 right after part 1's send leaves: the claim held, part 1 attempted and unrecorded.
+    await store._execute("UPDATE digest_posts SET status = 'claimed', claimed_at = ?, attempts = 0", (claimed,))
+    day = datetime(2025, 12, 10).date()
+    parts = await DigestStore(store).parts(guild, day)
+    assert [(p.sent, p.attempted_at is not None) for p in parts][:2] == [(False, True), (False, False)]
+    assert len(_footers(twin, channel)) == 1
+    twin.faults.clear()
+    second = FootnoteBot(settings=settings, store=store, engine=engine, extensions=("cogs.digest",), clock=clock)
+    async with twin.run_bot(second):
+        cog = second.get_cog("DigestCog")
+        clock.now = claimed + CLAIM_LEASE_SECONDS - 1
+        assert await cog.tick() == []  # the claim may still be a live sender's
+        clock.now = claimed + CLAIM_LEASE_SECONDS
+        assert await cog.tick() == [guild]
+        clock.now += 3600
+        assert await cog.tick() == []
+    assert _assert_each_part_once(twin, channel) == len(parts)
+    assert (await cog.digests.post_status(guild, day))["status"] == "sent"
+    assert twin.violations == []
+
+
+@pytest.mark.asyncio
 @pytest.mark.parametrize(
     ("status", "code", "message", "said"),
     [
@@ -282,3 +323,43 @@ async def test_a_refused_digest_pauses_and_tells_the_admin(
     await digest_command(twin, "set", {"channel": twin.channel["id"], "time": "08:00"})
     assert await cog.tick() == [int(twin.guild["id"])]
     assert twin.violations == []
+
+
+@pytest.mark.asyncio
+async def test_a_digest_sent_while_the_database_went_away_is_recorded_once_it_is_back(
+    twin, run_bot, engine, tmp_path, postgres_cluster
+):
+    """PostgreSQL stops right after the digest's parts went out, before the day is recorded as sent: nothing is
+    posted again while it is down, and the day is recorded (sent, once) as soon as it is back."""
+    import asyncio
+
+    from store import Store
+
+    store = await Store.open(postgres_cluster.url())
+    try:
+        clock = Clock(utc(2025, 12, 10, 7, 0))
+        channel, guild = twin.channel["id"], int(twin.guild["id"])
+        _, cog = await start_digest_bot(twin, run_bot, engine, store, tmp_path, clock)
+        await _long_gaps(store, twin)
+        await digest_command(twin, "set", {"channel": channel, "time": "08:00", "topics": MANY_TOPICS})
+        record = cog.digests.mark_sent
+
+        async def outage_then_record(*args, **kwargs):
+            await asyncio.to_thread(postgres_cluster.stop_server)
+            return await record(*args, **kwargs)
+
+        cog.digests.mark_sent = outage_then_record
+        clock.now = utc(2025, 12, 10, 8, 0)
+        assert await cog.tick() == [guild]  # posted; its record waits for the database
+        cog.digests.mark_sent = record
+        posted = _assert_each_part_once(twin, channel)
+        clock.now += 3600
+        assert await cog.tick() == []  # still down: nothing is sent again
+        await asyncio.to_thread(postgres_cluster.start_server)
+        assert await cog.tick() == []  # back: the day is recorded first, and is not due again
+        status = await cog.digests.post_status(guild, datetime(2025, 12, 10).date())
+        assert (status["status"], status["attempts"]) == ("sent", 1)
+        assert _assert_each_part_once(twin, channel) == posted
+        assert twin.violations == []
+    finally:
+        await store.close()

@@ -24,6 +24,8 @@ from .twin import (
     DiscordTwin,
     TwinError,
     embed_total_length,
+    guild_ids_across_shards,
+    make_guild,
     make_user,
     zstandard,
 )
@@ -579,3 +581,97 @@ async def test_zstd_stream_is_refused_without_zstandard(twin: DiscordTwin) -> No
         msg = await ws.receive(timeout=5)
         assert msg.type is aiohttp.WSMsgType.CLOSE and msg.data == 4000
     assert [v.rule for v in twin.violations] == ["gateway_params"]
+
+
+# -- sharding -----------------------------------------------------------------------------------------------
+
+
+def _sharded_twin(guild_count: int = 4, shard_count: int = 2) -> DiscordTwin:
+    owner = make_user("owner")
+    guilds = [
+        make_guild(f"Guild {i}", owner=owner, guild_id=gid)
+        for i, gid in enumerate(guild_ids_across_shards(guild_count, shard_count))
+    ]
+    return DiscordTwin(guilds=guilds, shard_count=shard_count)
+
+
+class ShardProbe(commands.AutoShardedBot):
+    """Records, per shard, the guilds it was given and the shard each command arrived on."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(command_prefix="!", intents=discord.Intents.default(), **options)
+        self.arrivals: list[tuple[int, int | None]] = []
+
+        @self.tree.command(name="where", description="Which shard am I on?")
+        async def where(interaction: discord.Interaction) -> None:
+            self.arrivals.append(
+                (int(interaction.guild_id or 0), interaction.guild.shard_id if interaction.guild else None)
+            )
+            await interaction.response.send_message("here")
+
+    async def setup_hook(self) -> None:
+        await self.tree.sync()
+
+
+@pytest.mark.asyncio
+async def test_sharded_bot_gets_each_guild_on_its_shard(run_bot: BotRunner) -> None:
+    twin = _sharded_twin()
+    await twin.start()
+    try:
+        async with twin.run_bot(ShardProbe()) as bot:
+            assert bot.shard_count == 2 and twin.ready
+            assert [r.path for r in twin.requests() if r.path == "/gateway/bot"] == ["/gateway/bot"]
+            assert sorted(p["shard"] for p in twin.identify_payloads) == [[0, 2], [1, 2]]
+            for gid in twin.guilds:
+                guild = bot.get_guild(int(gid))
+                assert guild is not None and guild.shard_id == twin.shard_for(gid) == (int(gid) >> 22) % 2
+            for gid in twin.guilds:
+                await twin.wait_for_response(await twin.slash_command("where", guild_id=gid))
+            assert bot.arrivals == [(int(gid), twin.shard_for(gid)) for gid in twin.guilds]
+            assert {shard for _, shard in bot.arrivals} == {0, 1}
+        assert twin.violations == []
+    finally:
+        await twin.close()
+
+
+@pytest.mark.asyncio
+async def test_two_processes_each_run_one_shard() -> None:
+    twin = _sharded_twin()
+    await twin.start()
+    try:
+        async with twin.run_bot(ShardProbe(shard_count=2, shard_ids=[0]), ready_timeout=10) as first:
+            assert not twin.ready and twin.shard_ready(0) and not twin.shard_ready(1)
+            assert {g.id for g in first.guilds} == {int(g) for g in twin.guilds if twin.shard_for(g) == 0}
+            async with twin.run_bot(ShardProbe(shard_count=2, shard_ids=[1])) as second:
+                assert twin.ready
+                assert {g.id for g in second.guilds} == {int(g) for g in twin.guilds if twin.shard_for(g) == 1}
+                for gid in twin.guilds:
+                    await twin.wait_for_response(await twin.slash_command("where", guild_id=gid))
+                assert {gid for gid, _ in first.arrivals} == {g.id for g in first.guilds}
+                assert {gid for gid, _ in second.arrivals} == {g.id for g in second.guilds}
+                # A DM goes to shard 0 whichever process asks.
+                dm = twin.dm_channel(twin.default_user)
+                await twin.wait_for_response(await twin.slash_command("where", channel_id=dm["id"]))
+                assert first.arrivals[-1] == (0, None) and len(second.arrivals) == len(second.guilds)
+        assert twin.violations == []
+    finally:
+        await twin.close()
+
+
+@pytest.mark.asyncio
+async def test_identify_without_the_required_shard_is_refused() -> None:
+    twin = _sharded_twin()
+    await twin.start()
+    try:
+        for shard, code in ((None, 4011), ([2, 2], 4010)):  # missing (sharding required); out of range
+            identify = {"token": twin.token, "intents": 513, "properties": {}}
+            if shard is not None:
+                identify["shard"] = shard
+            async with aiohttp.ClientSession() as session, session.ws_connect(f"{twin.gateway_url}?v=10") as ws:
+                assert (await _receive(ws, None))["op"] == 10
+                await ws.send_json({"op": 2, "d": identify})
+                message = await ws.receive(timeout=5)
+                assert message.type is aiohttp.WSMsgType.CLOSE and message.data == code
+        assert [v.rule for v in twin.violations] == ["gateway_sharding", "gateway_sharding"]
+    finally:
+        await twin.close()

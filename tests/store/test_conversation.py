@@ -1,4 +1,4 @@
-"""Conversation memory with the real engine and a real SQLite file."""
+"""Conversation memory with the real engine, on each database (a SQLite file, a PostgreSQL server)."""
 
 import asyncio
 import os
@@ -27,8 +27,8 @@ class Clock:
 
 
 @pytest_asyncio.fixture
-async def store(tmp_path):
-    instance = await Store.open(tmp_path / "memory.sqlite3")
+async def store(database):
+    instance = await Store.open(database)
     yield instance
     await instance.close()
 
@@ -231,6 +231,7 @@ async def test_many_concurrent_writes_are_all_kept(engine, store):
 
 @pytest.mark.asyncio
 async def test_unwritable_memory_still_answers_and_logs_once(engine, tmp_path, caplog):
+    # SQLite: a store that fails for good (closed, read-only) leaves answering working, without memory.
     store = await Store.open(tmp_path / "memory.sqlite3")
     conversation = Conversation(engine, store)
     await store.close()  # every later read and write fails
@@ -240,8 +241,7 @@ async def test_unwritable_memory_still_answers_and_logs_once(engine, tmp_path, c
     assert caplog.text.count("conversation memory unavailable") == 1
 
 
-def test_a_killed_process_loses_nothing_already_committed(tmp_path):
-    database = tmp_path / "killed.sqlite3"
+def test_a_killed_process_loses_nothing_already_committed(database):
     script = textwrap.dedent(
         f"""
         import asyncio, sys
@@ -249,7 +249,7 @@ def test_a_killed_process_loses_nothing_already_committed(tmp_path):
         from store import Store
 
         async def main():
-            store = await Store.open({str(database)!r})
+            store = await Store.open({database!r})
             i = 0
             while True:
                 turn = await store.add_turn(scope="dm:1", user_id=1, guild_id=None, question=f"q{{i}}",
@@ -271,7 +271,18 @@ def test_a_killed_process_loses_nothing_already_committed(tmp_path):
     finally:
         os.kill(process.pid, signal.SIGKILL)
         process.wait()
-    with sqlite3.connect(database) as raw:
-        assert raw.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        ids = {row[0] for row in raw.execute("SELECT id FROM turns")}
+    if database.startswith("postgresql://"):
+        ids = asyncio.run(_turn_ids(database))
+    else:
+        with sqlite3.connect(database) as raw:
+            assert raw.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+            ids = {row[0] for row in raw.execute("SELECT id FROM turns")}
     assert set(committed) <= ids
+
+
+async def _turn_ids(database: str) -> set[int]:
+    store = await Store.open(database)
+    try:
+        return {row["id"] for row in await store._read("SELECT id FROM turns")}
+    finally:
+        await store.close()

@@ -1,4 +1,5 @@
-"""Digest scheduling on a real SQLite file with an injected clock: days of schedules in milliseconds."""
+"""Digest scheduling on each database (a SQLite file, a PostgreSQL server) with an injected clock: days of
+schedules in milliseconds."""
 
 import asyncio
 from datetime import UTC, date, datetime
@@ -20,8 +21,8 @@ def schedule(time_of_day: str = "09:00", tz: str = "UTC") -> Schedule:
 
 
 @pytest_asyncio.fixture
-async def digests(tmp_path):
-    store = await Store.open(tmp_path / "digest.sqlite3")
+async def digests(database):
+    store = await Store.open(database)
     yield DigestStore(store)
     await store.close()
 
@@ -80,9 +81,8 @@ async def test_due_claim_and_sent_post_once_a_day(digests):
 
 
 @pytest.mark.asyncio
-async def test_racing_processes_claim_a_day_exactly_once(tmp_path):
-    path = tmp_path / "shared.sqlite3"
-    stores = [await Store.open(path) for _ in range(4)]  # four connections, as four processes would have
+async def test_racing_processes_claim_a_day_exactly_once(database):
+    stores = [await Store.open(database) for _ in range(4)]  # four connections, as four processes would have
     try:
         await DigestStore(stores[0]).set_schedule(1, 2, "09:00", "UTC", [], 7, utc(2025, 12, 1))
         day = date(2025, 12, 10)
@@ -96,9 +96,8 @@ async def test_racing_processes_claim_a_day_exactly_once(tmp_path):
 
 
 @pytest.mark.asyncio
-async def test_restart_does_not_post_again_and_catch_up_posts_only_today(tmp_path):
-    path = tmp_path / "restart.sqlite3"
-    store = await Store.open(path)
+async def test_restart_does_not_post_again_and_catch_up_posts_only_today(database):
+    store = await Store.open(database)
     digests = DigestStore(store)
     await digests.set_schedule(1, 2, "09:00", "UTC", [], 7, utc(2025, 12, 1))
     day = date(2025, 12, 10)
@@ -106,7 +105,7 @@ async def test_restart_does_not_post_again_and_catch_up_posts_only_today(tmp_pat
     await digests.mark_sent(1, day, utc(2025, 12, 10, 9), [])
     await store.close()
 
-    store = await Store.open(path)  # the bot restarts the same day
+    store = await Store.open(database)  # the bot restarts the same day
     digests = DigestStore(store)
     try:
         assert await digests.due(utc(2025, 12, 10, 15)) == []
@@ -163,6 +162,29 @@ async def test_new_documents_since_the_last_digest(digests):
 
 
 @pytest.mark.asyncio
+async def test_a_claim_abandoned_by_a_dead_process_is_taken_over_after_the_lease(database):
+    first, second = await Store.open(database), await Store.open(database)
+    try:
+        a, b = DigestStore(first, lease_seconds=600), DigestStore(second, lease_seconds=600)
+        await a.set_schedule(1, 2, "09:00", "UTC", [], 7, utc(2025, 12, 1))
+        day, claimed = date(2025, 12, 10), utc(2025, 12, 10, 9)
+        assert await a.claim(1, day, claimed)  # ... and the process dies before sending
+        assert await b.due(claimed + 599) == [] and not await b.claim(1, day, claimed + 599)
+        assert [d for _, d in await b.due(claimed + 600)] == [day]
+        assert await b.claim(1, day, claimed + 600)
+        assert not await b.claim(1, day, claimed + 601)  # the new claim is fresh: nobody else takes it
+        # Had the first process only been slow, its late record does not overwrite the new owner's.
+        assert not await a.mark_sent(1, day, claimed + 700, ["passage:x:1"], claimed_at=claimed)
+        assert await a.mark_failed(1, day, claimed + 700, "late", claimed_at=claimed) == "taken over"
+        assert await b.mark_sent(1, day, claimed + 650, ["passage:y:2"], claimed_at=claimed + 600)
+        assert (await a.post_status(1, day))["status"] == "sent"
+        assert await a.recent_items(1, claimed + 700) == {"passage:y:2"}
+    finally:
+        await first.close()
+        await second.close()
+
+
+@pytest.mark.asyncio
 async def test_parts_are_fixed_once_and_recorded_one_by_one(digests):
     await digests.set_schedule(1, 2, "09:00", "UTC", [], 7, utc(2025, 12, 1))
     day, now = date(2025, 12, 10), utc(2025, 12, 10, 9)
@@ -183,9 +205,10 @@ async def test_parts_are_fixed_once_and_recorded_one_by_one(digests):
 
 
 @pytest.mark.asyncio
-async def test_a_claim_left_by_a_dead_process_is_taken_back_after_the_timeout(digests):
-    from store.digest import CLAIM_TIMEOUT
+async def test_by_default_a_claim_left_by_a_dead_process_is_taken_back_after_ten_minutes(digests):
+    from store.digest import CLAIM_LEASE_SECONDS as CLAIM_TIMEOUT
 
+    assert CLAIM_TIMEOUT == 600 and digests.lease_seconds == CLAIM_TIMEOUT
     await digests.set_schedule(1, 2, "09:00", "UTC", [], 7, utc(2025, 12, 1))
     day, now = date(2025, 12, 10), utc(2025, 12, 10, 9)
     assert await digests.claim(1, day, now)  # and then the process is killed

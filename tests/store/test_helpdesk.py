@@ -1,5 +1,6 @@
-"""Help channels in the store, on real SQLite files: claims at most once (also from two connections, as two
-processes would have), the sliding-hour cap, the kill switch inside the reservation, outcomes."""
+"""Help channels in the store, on each database (a SQLite file, a PostgreSQL server): claims at most once (also
+from two stores on one database, as two processes would have), the sliding-hour cap, the kill switch inside the
+reservation, outcomes."""
 
 from __future__ import annotations
 
@@ -16,8 +17,8 @@ T0 = 1_765_000_000.0
 
 
 @pytest_asyncio.fixture
-async def desk(tmp_path):
-    store = await Store.open(tmp_path / "helpdesk.sqlite3")
+async def desk(database):
+    store = await Store.open(database)
     yield HelpdeskStore(store)
     await store.close()
 
@@ -61,10 +62,9 @@ async def test_a_post_is_claimed_once_even_by_racing_callers(desk):
 
 
 @pytest.mark.asyncio
-async def test_two_connections_to_one_file_claim_and_cap_together(tmp_path):
-    """Two processes on one SQLite file: one claim wins, and the hourly cap counts both processes' answers."""
-    path = tmp_path / "shared.sqlite3"
-    first, second = await Store.open(path), await Store.open(path)
+async def test_two_stores_on_one_database_claim_and_cap_together(database):
+    """Two processes on one database: one claim wins, and the hourly cap counts both processes' answers."""
+    first, second = await Store.open(database), await Store.open(database)
     try:
         a, b = HelpdeskStore(first), HelpdeskStore(second)
         await a.set_channel(HelpChannel(FORUM, GUILD, "forum", per_hour=3), user_id=1, now=T0)
@@ -135,5 +135,6 @@ def test_migration_versions_are_unique():
     """Two migrations with one number would leave a database that has the first without the second."""
     from store import migrations
 
-    versions = [version for version, _ in migrations()]
-    assert len(versions) == len(set(versions)) and versions == sorted(versions)
+    for dialect in ("sqlite", "postgres"):
+        versions = [version for version, _ in migrations(dialect)]
+        assert len(versions) == len(set(versions)) and versions == sorted(versions)

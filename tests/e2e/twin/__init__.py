@@ -31,7 +31,15 @@ and server.py (`DiscordTwin`, which combines them). Import from the package:
 
 from __future__ import annotations
 
-from .builders import make_dm_channel, make_guild, make_member, make_role, make_text_channel, make_user
+from .builders import (
+    guild_ids_across_shards,
+    make_dm_channel,
+    make_guild,
+    make_member,
+    make_role,
+    make_text_channel,
+    make_user,
+)
 from .faults import CALLBACK, CHANNEL_MESSAGES, WEBHOOK, WEBHOOK_MESSAGE, Fault
 from .forums import make_forum_channel, make_forum_tag, make_overwrite, make_thread
 from .gateway import DropMode, zstandard
@@ -112,6 +120,7 @@ __all__ = [
     "Violation",
     "discord_error_tree",
     "embed_total_length",
+    "guild_ids_across_shards",
     "iter_components",
     "make_bot_token",
     "make_dm_channel",

@@ -3,10 +3,12 @@ guilds (`make_*`)."""
 
 from __future__ import annotations
 
+import itertools
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from .protocol import EVERYONE_PERMISSIONS, JSON, _id_of, _now_iso, new_snowflake
+from .protocol import DISCORD_EPOCH_MS, EVERYONE_PERMISSIONS, JSON, _id_of, _now_iso, new_snowflake
 
 # --------------------------------------------------------------------------------------------------------------------
 # Builders for fake Discord objects (plain payload dicts, as Discord sends them)
@@ -168,3 +170,17 @@ def make_guild(
         "channels": channels,
         "members": [make_member(u) for u in users],
     }
+
+
+_spread = itertools.count()
+
+
+def guild_ids_across_shards(count: int, shard_count: int) -> list[str]:
+    """`count` guild snowflakes spread round-robin over the shards: the i-th lands on shard i % shard_count
+    (Discord's rule: ``(guild_id >> 22) % shard_count``), whatever millisecond they are made in."""
+    millis = int(time.time() * 1000) - DISCORD_EPOCH_MS
+    millis -= millis % shard_count  # a multiple of shard_count: millis + i is on shard i % shard_count
+    ids = []
+    for i in range(count):
+        ids.append(str(((millis + i) << 22) | (1 << 17) | (next(_spread) & 0xFFF)))
+    return ids

@@ -91,6 +91,9 @@ class _GatewaySession:
     seq: int = 0
     frames: list[JSON] = field(default_factory=list)
     connection: _GatewayConnection | None = None
+    shard_id: int = 0
+    # Held while a dispatch is numbered and sent: one shard's events go out in order, shards in parallel.
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
 DropMode = Literal["abort", "close", "reconnect", "invalidate"]
@@ -148,7 +151,7 @@ class GatewayMixin:
             session = conn.session
             if session is not None and session.connection is conn:
                 session.connection = None
-                self._ready.clear()
+                self._update_ready()
             log.info("gateway connection #%d closed (code %s)", conn.number, ws.close_code)
             self._notify()
         return ws
@@ -195,14 +198,38 @@ class GatewayMixin:
             self.refused_intents_count += 1
             await conn.close(4014, "Disallowed intent(s).")
             return
+        shard = data.get("shard")
+        if shard is None and self.shard_count > 1:
+            self._violate(
+                "gateway_sharding", f"IDENTIFY without a shard; {self.shard_count} required", "WS", GATEWAY_PATH
+            )
+            await conn.close(4011, "Sharding required.")
+            return
+        if shard is not None and not (
+            isinstance(shard, list)
+            and len(shard) == 2
+            and all(isinstance(n, int) for n in shard)
+            and shard[1] == self.shard_count
+            and 0 <= shard[0] < shard[1]
+        ):
+            self._violate(
+                "gateway_sharding",
+                f"IDENTIFY with shard {shard!r}; shard count is {self.shard_count}",
+                "WS",
+                GATEWAY_PATH,
+            )
+            await conn.close(4010, "Invalid shard.")
+            return
+        shard_id = shard[0] if shard is not None else 0
         identify = {k: v for k, v in data.items() if k != "token"}
         self.identify_payloads.append(identify)
-        session = _GatewaySession(secrets.token_hex(16), self.token, intents, identify)
+        session = _GatewaySession(secrets.token_hex(16), self.token, intents, identify, shard_id=shard_id)
         self.identify_count += 1
+        guilds = [guild for gid, guild in self.guilds.items() if self.shard_for(gid) == shard_id]
         ready: JSON = {
             "v": API_VERSION,
             "user": self.bot_user,
-            "guilds": [{"id": gid, "unavailable": True} for gid in self.guilds],
+            "guilds": [{"id": guild["id"], "unavailable": True} for guild in guilds],
             "session_id": session.session_id,
             "resume_gateway_url": self.gateway_url,
             "session_type": "normal",
@@ -215,18 +242,19 @@ class GatewayMixin:
             "guild_join_requests": [],
             "_trace": ["discord-twin"],
         }
-        if "shard" in data:
-            ready["shard"] = data["shard"]
-        async with self._dispatch_lock:  # nothing may slip in before READY (s=1) and the GUILD_CREATEs
+        if shard is not None:
+            ready["shard"] = shard
+        async with session.lock:  # nothing may slip in before READY (s=1) and the GUILD_CREATEs
             self._sessions[session.session_id] = session
             self._session = session
+            self._shard_sessions[shard_id] = session
             conn.session = session
             session.connection = conn
             await self._dispatch_locked(session, "READY", ready)
-            for guild in self.guilds.values():
+            for guild in guilds:
                 await self._dispatch_locked(session, "GUILD_CREATE", self._guild_create_payload(guild, intents))
-        log.info("bot identified: session %s, intents %d", session.session_id, intents)
-        self._ready.set()
+        log.info("bot identified: session %s, shard %d, intents %d", session.session_id, shard_id, intents)
+        self._update_ready()
         self._notify()
 
     async def _on_resume(self, conn: _GatewayConnection, data: Mapping[str, Any]) -> None:
@@ -237,7 +265,7 @@ class GatewayMixin:
             await conn.send({"op": 9, "d": False})
             return
         seq = data.get("seq") if isinstance(data.get("seq"), int) else 0
-        async with self._dispatch_lock:
+        async with session.lock:
             old = session.connection
             if old is not None and old is not conn:
                 self._track(old.close(4000, "Session resumed elsewhere."))
@@ -247,10 +275,11 @@ class GatewayMixin:
                 await conn.send(frame)
             session.connection = conn
             self._session = session
+            self._shard_sessions[session.shard_id] = session
             await self._dispatch_locked(session, "RESUMED", {"_trace": ["discord-twin"]})
         self.resume_count += 1
         log.info("session %s resumed from seq %s, replayed %d dispatches", session.session_id, seq, len(replay))
-        self._ready.set()
+        self._update_ready()
         self._notify()
 
     async def _on_request_members(self, data: Mapping[str, Any]) -> None:
@@ -296,15 +325,41 @@ class GatewayMixin:
         )
         return payload
 
+    def shard_for(self, guild_id: str | int | None) -> int:
+        """The shard Discord sends a guild's events to: ``(guild_id >> 22) % shard_count``; DMs (no guild) go to
+        shard 0."""
+        return 0 if guild_id is None else (int(guild_id) >> 22) % self.shard_count
+
+    def _update_ready(self) -> None:
+        """Ready when every shard has a session on a live connection."""
+        live = all(
+            (s := self._shard_sessions.get(shard)) is not None and s.connection is not None
+            for shard in range(self.shard_count)
+        )
+        if live:
+            self._ready.set()
+        else:
+            self._ready.clear()
+
+    def shard_ready(self, shard_id: int) -> bool:
+        """Whether shard `shard_id` has a session on a live connection."""
+        session = self._shard_sessions.get(shard_id)
+        return session is not None and session.connection is not None
+
     async def dispatch(self, event: str, data: JSON) -> int:
-        """Send a DISPATCH (op 0) on the current session; buffered for RESUME replay if the bot is disconnected.
+        """Send a DISPATCH (op 0) on the session of the shard the event belongs to (its guild's shard; shard 0
+        without a guild); buffered for RESUME replay if that shard is disconnected.
 
         Returns the sequence number.  Usable directly for events the twin has no helper for.
         """
-        session = self._session
+        guild_id = data.get("guild_id")
+        if guild_id is None and event in ("GUILD_CREATE", "GUILD_UPDATE", "GUILD_DELETE"):
+            guild_id = data.get("id")
+        shard_id = self.shard_for(guild_id)
+        session = self._shard_sessions.get(shard_id)
         if session is None:
-            raise TwinError(f"cannot dispatch {event}: the bot has not identified on the gateway")
-        async with self._dispatch_lock:
+            raise TwinError(f"cannot dispatch {event}: shard {shard_id} has not identified on the gateway")
+        async with session.lock:
             return await self._dispatch_locked(session, event, data)
 
     async def _dispatch_locked(self, session: _GatewaySession, event: str, data: JSON) -> int:
@@ -316,7 +371,7 @@ class GatewayMixin:
             log.info("gateway down: %s (s=%d) buffered for replay", event, session.seq)
         return session.seq
 
-    def drop_gateway(self, mode: DropMode = "abort") -> asyncio.Task[None]:
+    def drop_gateway(self, mode: DropMode = "abort", *, shard_id: int | None = None) -> asyncio.Task[None]:
         """Disconnect the bot's gateway connection so a test can prove it comes back.
 
         * ``abort`` - reset the TCP connection without a close frame (network failure); the bot RESUMEs.
@@ -326,13 +381,14 @@ class GatewayMixin:
 
         Dispatches made while the bot is away are replayed on RESUME.  Returns a task (awaiting it is optional)
         that finishes once the connection has been dealt with; then ``await twin.wait_until_ready()``.
+        ``shard_id`` picks the shard's connection (default: the latest session's).
         """
-        session = self._session
+        session = self._session if shard_id is None else self._shard_sessions.get(shard_id)
         conn = session.connection if session is not None else None
         if session is None or conn is None:
             raise TwinError("no live gateway connection to drop")
         self.drop_count += 1
-        self._ready.clear()
+        self._ready.clear()  # set again when the shard is back (_update_ready)
         log.info("dropping gateway connection #%d (%s)", conn.number, mode)
 
         async def drop() -> None:
@@ -348,11 +404,11 @@ class GatewayMixin:
                 session.connection = None
                 await conn.close(4000, "twin dropped the connection")
             elif mode == "reconnect":
-                async with self._dispatch_lock:
+                async with session.lock:
                     await conn.send({"op": 7, "d": None})
                     session.connection = None
             elif mode == "invalidate":
-                async with self._dispatch_lock:
+                async with session.lock:
                     self._sessions.pop(session.session_id, None)
                     await conn.send({"op": 9, "d": False})
                     session.connection = None

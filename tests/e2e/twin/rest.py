@@ -306,7 +306,7 @@ class RestMixin:
 
     async def _get_gateway_bot(self, call: _Call) -> web.Response:
         limit = {"total": 1000, "remaining": 999, "reset_after": 14_400_000, "max_concurrency": 1}
-        return _json_response({"url": self.gateway_url, "shards": 1, "session_start_limit": limit})
+        return _json_response({"url": self.gateway_url, "shards": self.shard_count, "session_start_limit": limit})
 
     # ------------------------------------------------------------------ REST: application commands
 

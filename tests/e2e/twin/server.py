@@ -64,6 +64,10 @@ class DiscordTwin(TwinState, GatewayMixin, InteractionsMixin, MessagesMixin, For
         spec_path: OpenAPI spec to validate against; default :func:`resolve_spec_path`.  A missing file disables
             schema validation with a warning; the extra rules still apply.
         heartbeat_interval_ms: the interval announced in HELLO.
+        shard_count: the shards the bot must run (GET /gateway/bot recommends it; an IDENTIFY must carry
+            ``[shard_id, shard_count]`` when it is above 1). Each shard is a session of its own, possibly from
+            another process; guild events go to shard ``(guild_id >> 22) % shard_count`` and DMs to shard 0, as
+            Discord does.
         message_content_allowed: whether the application may use the privileged Message Content intent (enabled
             in the Developer Portal). When False, an IDENTIFY asking for it is closed with 4014, as on Discord.
     """
@@ -78,8 +82,12 @@ class DiscordTwin(TwinState, GatewayMixin, InteractionsMixin, MessagesMixin, For
         echo_bot_messages: bool = True,
         spec_path: Path | str | None = None,
         heartbeat_interval_ms: int = HEARTBEAT_INTERVAL_MS,
+        shard_count: int = 1,
         message_content_allowed: bool = True,
     ) -> None:
+        if shard_count < 1:
+            raise ValueError("shard_count must be at least 1")
+        self.shard_count = shard_count
         self.bot_user: JSON = make_user(bot_name, bot=True)
         self.application_id: str = self.bot_user["id"]
         self.token: str = make_bot_token(self.bot_user["id"])
@@ -113,10 +121,10 @@ class DiscordTwin(TwinState, GatewayMixin, InteractionsMixin, MessagesMixin, For
         self._interactions: dict[str, InteractionRecord] = {}
         self._by_token: dict[str, str] = {}
         self._sessions: dict[str, _GatewaySession] = {}
-        self._session: _GatewaySession | None = None
+        self._session: _GatewaySession | None = None  # the latest session to identify or resume
+        self._shard_sessions: dict[int, _GatewaySession] = {}
         self._connections: set[_GatewayConnection] = set()
         self._connection_numbers = itertools.count(1)
-        self._dispatch_lock = asyncio.Lock()
         self._ready = asyncio.Event()
         self._changed = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
