@@ -39,7 +39,7 @@ RUN python3 -m venv "$VIRTUAL_ENV" \
     && rm requirements.txt
 
 # The code and the seed corpus (the files are named one by one; .dockerignore admits only these).
-COPY README.md bot.py config.py client.py doctor.py lifecycle.py locations.py ./
+COPY README.md setup.py bot.py config.py client.py doctor.py lifecycle.py locations.py ./
 COPY cli ./cli
 COPY bench ./bench
 COPY index ./index

@@ -9,7 +9,6 @@ and never import discord.py.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import sys
 from collections.abc import Sequence
@@ -25,6 +24,8 @@ async def start_bot(settings: Settings, token: str, sync_only: bool = False) -> 
     that do not mention the bot). If Discord refuses it (the gateway closes with 4014: the intent is not enabled
     in the Developer Portal), the bot logs how to fix it and starts again without it, so everything else keeps
     working; `footnote doctor` reports the refusal from the heartbeat."""
+    import asyncio  # here: `footnote ask` (the same entry point) never starts an event loop
+
     import discord
 
     from client import FootnoteBot, ShardedFootnoteBot

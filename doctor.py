@@ -411,7 +411,8 @@ def _migrate(path: Path) -> tuple[int | None, int]:
 
 
 def check_data_dir(data_dir: Path) -> Check:
-    """The data folder holds the index files and jieba's dictionary cache; both are rebuilt when missing."""
+    """The data folder holds the index files and jieba's dictionary as a memory-mapped word table (the segmenter
+    learns a question's words from it instead of building its whole dictionary); both are remade when missing."""
     try:
         data_dir.mkdir(parents=True, exist_ok=True)
         probe = data_dir / f".doctor-{os.getpid()}"
@@ -422,15 +423,15 @@ def check_data_dir(data_dir: Path) -> Check:
             "jieba cache",
             Status.WARN,
             f"data folder {data_dir} is not writable ({exc.strerror or exc}): the index cannot be saved (it is "
-            "rebuilt at every start) and jieba rebuilds its dictionary cache in the system temp folder",
+            "rebuilt at every start) and the segmenter builds its whole dictionary at every start",
             "set DATA_DIR to a writable folder",
         )
-    caches = sorted(p for p in data_dir.glob("jieba*.cache") if p.stat().st_size > 0)
+    caches = sorted(p for p in data_dir.glob("jieba*") if p.suffix in (".npy", ".cache") and p.stat().st_size > 0)
     if not caches:
         return Check(
             "jieba cache",
             Status.OK,
-            f"{data_dir} is writable; jieba writes its dictionary cache there at first use (about 1 s, once)",
+            f"{data_dir} is writable; jieba's dictionary is cached there at first use (about 0.5 s, once)",
         )
     size = sum(p.stat().st_size for p in caches) / 2**20
     return Check("jieba cache", Status.OK, f"{caches[0]} ({size:.1f} MB); {data_dir} is writable")

@@ -39,6 +39,7 @@ copy() {
   done
   find "$dest" -name __pycache__ -prune -exec rm -rf {} +
   find "$dest" -name '*.py[cod]' -delete
+  find "$dest" -name '*.so' -delete  # a kernel built in the checkout: the image builds its own
 }
 
 # ENV
@@ -67,7 +68,7 @@ python3 -m venv "$VIRTUAL_ENV" \
     && rm requirements.txt
 
 # COPY
-copy README.md bot.py config.py client.py doctor.py lifecycle.py locations.py ./
+copy README.md setup.py bot.py config.py client.py doctor.py lifecycle.py locations.py ./
 # COPY
 copy cli ./cli
 # COPY
@@ -91,7 +92,7 @@ footnote index
 footnote doctor --offline --quiet
 
 echo "docker-steps: checking what the steps built"
-test -s "$DATA_DIR/jieba.cache" || { echo "no jieba cache in $DATA_DIR" >&2; exit 1; }
+compgen -G "$DATA_DIR/jieba-words-*.npy" > /dev/null || { echo "no jieba dictionary cache in $DATA_DIR" >&2; exit 1; }
 compgen -G "$DATA_DIR/index/*.npz" > /dev/null || { echo "no index file in $DATA_DIR/index" >&2; exit 1; }
 footnote doctor --offline | tee "$ROOT/doctor.txt"
 grep -Eq '^OK +index +current' "$ROOT/doctor.txt" || { echo "the index built in the image is not current" >&2; exit 1; }

@@ -1,6 +1,8 @@
-"""The measurement processes: one fresh process per system and phase (`python -m bench --measure TASK`), so that
-each peak RSS is that process's own. Footnote builds from the corpus folder and exports its index terms; rank-bm25
-and bm25s are given the same tokens and Footnote's k1 and b. Also top-10 agreement with rank-bm25."""
+"""The measurement processes (`python -m bench --measure TASK`): each system's build, and its load, in a fresh
+process, so that each peak RSS is that process's own; then one process that loads every system and times their
+queries interleaved (bench/interleave.py), so that load on the machine hits each alike. Footnote builds from the
+corpus folder and exports its index terms; the peers (bench/peers.py) are given the same tokens. Also top-10
+agreement with rank-bm25."""
 
 from __future__ import annotations
 
@@ -20,7 +22,6 @@ from typing import Any
 import numpy as np
 
 from bench.results import LOADS, PROJECT_DIR, RESULT_PREFIX, BenchError
-from index.ranking import BM25_PARAMS  # rank-bm25 and bm25s score with Footnote's k1 and b: comparable top 10s
 
 log = logging.getLogger(__name__)
 
@@ -170,6 +171,8 @@ def _timed_queries(
 
 
 def _measure_footnote_serve(task: dict[str, Any]) -> dict[str, Any]:
+    """Footnote as a server has it: the index loaded (median of LOADS loads, one engine at a time), every query
+    answered once (the pages a serving process touches), then whole `Engine.ask` calls; its RSS."""
     loads = []
     engine = None
     for _ in range(LOADS):
@@ -178,98 +181,82 @@ def _measure_footnote_serve(task: dict[str, Any]) -> dict[str, Any]:
         if phases:
             raise BenchError("the index was rebuilt instead of loaded")
         loads.append(seconds)
-    seconds = statistics.median(loads)
     queries = json.loads(Path(task["export"] + ".json").read_text(encoding="utf-8"))["queries"]
-
-    def search(query: Sequence[str]) -> list[int]:
-        return engine.bm25.top_k(query, 10)[0].tolist()
-
-    latencies, tops, qps = _timed_queries(queries, search, task["repeats"])
+    for query in queries:
+        engine.bm25.top_k(query, 10)
     ask_latencies = []
     for question in task["questions"][: task["asks"]]:
         t0 = time.perf_counter_ns()
         engine.ask(question, k=5)
         ask_latencies.append((time.perf_counter_ns() - t0) / 1e6)
-    rss = _rss_mb()
-    # The part of the load that does not depend on the corpus: jieba's dictionary (timed once more, alike).
-    from index.analysis import TokenizerSpec
-
-    userdict = Path(task["corpus"]) / "userdict.txt"
-    t0 = time.perf_counter()
-    TokenizerSpec("search", (str(userdict),) if userdict.exists() else (), task["data"], engine.glossary).analyzer()
-    return {
-        "load_s": seconds,
-        "load_runs": loads,
-        "tokenizer_s": time.perf_counter() - t0,
-        "latencies": latencies,
-        "tops": tops,
-        "qps": qps,
-        "ask_latencies": ask_latencies,
-        "rss_mb": rss,
-    }
+    return {"load_s": statistics.median(loads), "load_runs": loads, "ask_latencies": ask_latencies, "rss_mb": _rss_mb()}
 
 
-def _measure_rank_bm25(task: dict[str, Any]) -> dict[str, Any]:
-    import pickle
+def _peer(name: str) -> Any:
+    from bench.peers import all_peers
 
-    from rank_bm25 import BM25Okapi
-
-    path = Path(task["save"])
-    if task["phase"] == "build":
-        corpus, _ = _load_tokens(task["export"])
-        started = time.perf_counter()
-        bm25 = BM25Okapi(corpus, k1=BM25_PARAMS.k1, b=BM25_PARAMS.b, epsilon=BM25_PARAMS.epsilon)  # Footnote's
-        seconds = time.perf_counter() - started
-        with path.open("wb") as handle:  # rank-bm25 has no file format; its users pickle it (a temp file here)
-            pickle.dump(bm25, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        return {"build_s": seconds, "rss_mb": _rss_mb(), "index_mb": _size_mb(path)}
-    queries = json.loads(Path(task["export"] + ".json").read_text(encoding="utf-8"))["queries"]
-    started = time.perf_counter()
-    with path.open("rb") as handle:
-        bm25 = pickle.load(handle)  # the benchmark's own file, written just before
-    seconds = time.perf_counter() - started
-
-    def search(query: Sequence[str]) -> list[int]:
-        scores = bm25.get_scores(query)
-        top = np.argsort(-scores, kind="stable")[:10]
-        return [int(d) for d in top if scores[d] > 0]
-
-    latencies, tops, qps = _timed_queries(queries, search, task["repeats"])
-    return {"load_s": seconds, "latencies": latencies, "tops": tops, "qps": qps, "rss_mb": _rss_mb()}
+    return next(peer for peer in all_peers() if peer.name == name)
 
 
-def _measure_bm25s(task: dict[str, Any]) -> dict[str, Any]:
-    import bm25s
+def _measure_peer(task: dict[str, Any]) -> dict[str, Any]:
+    """A peer's build (given the tokens; saved) or its load (and every query once, as a server would), with the
+    process's peak RSS."""
+    from bench.peers import folder_mb
 
-    logging.getLogger("bm25s").setLevel(logging.WARNING)
+    peer = _peer(task["system"])
     folder = Path(task["save"])
     if task["phase"] == "build":
         corpus, _ = _load_tokens(task["export"])
         started = time.perf_counter()
-        retriever = bm25s.BM25(k1=BM25_PARAMS.k1, b=BM25_PARAMS.b, method="robertson")
-        retriever.index(corpus, show_progress=False)
+        peer.build(corpus, folder)
         seconds = time.perf_counter() - started
-        retriever.save(str(folder), show_progress=False)
-        return {"build_s": seconds, "rss_mb": _rss_mb(), "index_mb": _size_mb(folder)}
+        return {"build_s": seconds, "rss_mb": _rss_mb(), "index_mb": folder_mb(folder)}
     queries = json.loads(Path(task["export"] + ".json").read_text(encoding="utf-8"))["queries"]
     started = time.perf_counter()
-    retriever = bm25s.BM25.load(str(folder), load_vocab=True, show_progress=False)
+    peer.load(folder)
     seconds = time.perf_counter() - started
-    k = min(10, retriever.scores["num_docs"])
+    for query in queries[: task.get("serve_queries", len(queries))]:
+        peer.search(query)
+    return {"load_s": seconds, "rss_mb": _rss_mb()}
 
-    def search(query: Sequence[str]) -> list[int]:
-        documents, scores = retriever.retrieve([list(query)], k=k, show_progress=False)
-        return [int(d) for d, s in zip(documents[0], scores[0], strict=True) if s > 0]
 
-    latencies, tops, qps = _timed_queries([q for q in queries if q], search, task["repeats"])
-    return {"load_s": seconds, "latencies": latencies, "tops": tops, "qps": qps, "rss_mb": _rss_mb()}
+def _measure_interleaved(task: dict[str, Any]) -> dict[str, Any]:
+    """Every system loaded in this one process, queries timed interleaved (bench/interleave.py)."""
+    from bench.interleave import interleaved
+
+    engine, _, phases = _open_engine(task)
+    if phases:
+        raise BenchError("the index was rebuilt instead of loaded")
+    bm25 = engine.bm25
+    systems: dict[str, Callable[[Sequence[str]], list[int]]] = {
+        "footnote": lambda query: bm25.top_k(query, 10)[0].tolist()
+    }
+    for name, folder in task["peers"].items():
+        peer = _peer(name)
+        peer.load(Path(folder))
+        systems[name] = peer.search
+    queries = json.loads(Path(task["export"] + ".json").read_text(encoding="utf-8"))["queries"]
+    sampled = {name: list(range(0, len(queries), step)) for name, step in task.get("steps", {}).items()}
+    timings = interleaved(systems, queries, passes=task["passes"], sampled=sampled)
+    walked = total = 0
+    for query in queries:
+        bm25.top_k(query, 10)
+        walked += bm25.postings_walked
+        total += sum(bm25.df(term) for term in query)
+    return {
+        "systems": {
+            name: {"latencies": list(t.latencies_ms), "tops": {str(n): top for n, top in t.tops.items()}}
+            for name, t in timings.items()
+        },
+        "postings_read": walked / total if total else 1.0,
+    }
 
 
 _MEASURES: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "footnote-build": _measure_footnote_build,
     "footnote-serve": _measure_footnote_serve,
-    "rank-bm25": _measure_rank_bm25,
-    "bm25s": _measure_bm25s,
+    "peer": _measure_peer,
+    "interleaved": _measure_interleaved,
 }
 
 
@@ -308,10 +295,15 @@ def _run_measure(task: dict[str, Any], work: Path, timeout: float) -> dict[str, 
 # -- agreement -----------------------------------------------------------------------------------------------
 
 
-def agreement(tops: Sequence[Sequence[int]], reference: Sequence[Sequence[int]]) -> tuple[float, float]:
-    """(share of queries with the same top list in the same order, mean share of the reference's top found)."""
-    if not reference:
-        return 1.0, 1.0
-    identical = sum(list(a) == list(b) for a, b in zip(tops, reference, strict=True))
-    overlap = [len(set(a) & set(b)) / len(b) if b else float(not a) for a, b in zip(tops, reference, strict=True)]
-    return identical / len(reference), statistics.fmean(overlap)
+def agreement(tops: dict[str, list[int]], reference: dict[str, list[int]]) -> tuple[float, float] | None:
+    """(share of the queries both answered whose top lists are identical, in order; mean share of the reference's
+    top found) over the queries both answered (query number -> top list); None when they share none."""
+    common = [n for n in tops if n in reference]
+    if not common:
+        return None
+    identical = sum(tops[n] == reference[n] for n in common) / len(common)
+    overlap = statistics.fmean(
+        len(set(tops[n]) & set(reference[n])) / len(reference[n]) if reference[n] else float(not tops[n])
+        for n in common
+    )
+    return identical, overlap

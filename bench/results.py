@@ -14,7 +14,8 @@ log = logging.getLogger(__name__)
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_SIZES = (1_000, 10_000, 100_000)
 QUICK_SIZES = (1_000, 10_000)
-SYSTEMS = ("footnote", "rank-bm25", "bm25s")
+SYSTEMS = ("footnote", "rank-bm25", "bm25s-numpy", "bm25s-numba", "tantivy")
+FASTEST_PEERS = ("bm25s-numba", "tantivy")  # the ones Footnote's queries must match (issue 20)
 BASELINE = "rank-bm25"
 RESULT_PREFIX = "BENCH-RESULT "
 NOTES_START = "<!-- notes: kept when the report is regenerated -->"
@@ -54,8 +55,9 @@ class SystemRun:
     top10_overlap: float | None  # mean share of rank-bm25's top 10 found in this system's top 10
     build_cores: float = 1.0
     cache_mb: float = 0.0
-    load_tokenizer_s: float = 0.0  # of load_s: jieba's dictionary (Footnote only; the others are given tokens)
+    load_tokenizer_s: float = 0.0  # (unused since the segmenter's dictionary loads lazily; kept for old reports)
     notes: str = ""
+    queries_timed: int = 0  # queries it answered in each interleaved pass (rank-bm25: a sample at large sizes)
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,8 @@ class SizeResult:
     ask_p99_ms: float
     rebuild_one_s: float | None
     rebuild_phases: BuildPhases | None
+    passes: int = 1  # interleaved passes over the queries
+    postings_read: float = 1.0  # share of the query terms' postings Footnote's kernel read (max-score skips)
 
     def run(self, system: str) -> SystemRun | None:
         return next((r for r in self.runs if r.system == system), None)

@@ -28,6 +28,7 @@ import numpy as np
 
 from bench.corpora import _SENTENCE_RE, make_corpus, real_sources, seed_questions
 from bench.measure import _percentile, _run_measure, agreement, measure
+from bench.peers import all_peers, available
 from bench.report import format_text, to_json, write_report
 from bench.results import (
     BASELINE,
@@ -65,12 +66,18 @@ def _phases(raw: dict[str, Any], worker_rss: float) -> BuildPhases:
 
 
 def _baselines_available() -> dict[str, str]:
-    """System -> why it is skipped, for baselines whose package is missing."""
-    missing = {}
-    for system, module in (("rank-bm25", "rank_bm25"), ("bm25s", "bm25s")):
-        if importlib.util.find_spec(module) is None:
-            missing[system] = f"{module} is not installed (pip install -e '.[bench]')"
-    return missing
+    """System -> why it is skipped, for peers whose package is missing."""
+    return {peer.name: why for peer in all_peers() if (why := available(peer)) is not None}
+
+
+def _peer_note(system: str) -> str:
+    return next(peer.note for peer in all_peers() if peer.name == system)
+
+
+def _step(target: int) -> int:
+    """rank-bm25 answers every `_step`-th query (all of them up to 10k passages): it takes ~0.3 s a query at 100k
+    and seconds at 1M, so at those sizes it is timed, still interleaved, on a sample."""
+    return 1 if target <= 10_000 else (3 if target <= 100_000 else 10)
 
 
 def bench_size(
@@ -99,24 +106,34 @@ def bench_size(
     progress(f"{target:,} passages: loading it and querying")
     served = _run_measure({**base, "kind": "footnote-serve", "repeats": repeats, "asks": asks}, work, timeout)
     raw: dict[str, dict[str, Any]] = {"footnote": {**built, **served}}
-    missing = _baselines_available()
-    for system in ("rank-bm25", "bm25s"):
-        if system in missing:
+    peers: dict[str, str] = {}
+    for peer in all_peers():
+        if available(peer) is not None:
             continue
-        save = str(work / f"{system}-{target}{'.pickle' if system == 'rank-bm25' else ''}")
-        progress(f"{target:,} passages: {system}")
-        common = {"kind": system, "export": export, "save": save}
-        built_other = _run_measure({**common, "phase": "build"}, work, timeout)
-        reps = 1 if system == "rank-bm25" and target >= 10_000 else repeats
-        served_other = _run_measure({**common, "phase": "serve", "repeats": reps}, work, timeout * 3)
-        raw[system] = {**built_other, **served_other, "build_rss_mb": built_other["rss_mb"]}
+        save = str(work / f"{peer.name}-{target}")
+        progress(f"{target:,} passages: {peer.name} (build, then load)")
+        common = {"kind": "peer", "system": peer.name, "export": export, "save": save}
+        built_other = _run_measure({**common, "phase": "build"}, work, timeout * 3)
+        serve_queries = len(questions) if peer.name != "rank-bm25" else max(1, len(questions) // _step(target))
+        served_other = _run_measure({**common, "phase": "serve", "serve_queries": serve_queries}, work, timeout * 3)
+        raw[peer.name] = {**built_other, **served_other, "build_rss_mb": built_other["rss_mb"]}
+        peers[peer.name] = save
+    progress(f"{target:,} passages: queries of {1 + len(peers)} systems interleaved in one process, {repeats} passes")
+    steps = {"rank-bm25": _step(target)} if "rank-bm25" in peers else {}
+    timed = _run_measure(
+        {**base, "kind": "interleaved", "peers": peers, "passes": repeats, "steps": steps}, work, timeout * 6
+    )
+    for name, timing in timed["systems"].items():
+        raw[name].update(timing)
     reference = raw.get(BASELINE, {}).get("tops")
     runs = []
     for system in SYSTEMS:
         if system not in raw:
             continue
         r = raw[system]
-        same, overlap = agreement(r["tops"], reference) if reference is not None else (None, None)
+        agreed = agreement(r["tops"], reference) if reference is not None else None
+        same, overlap = agreed if agreed is not None else (None, None)
+        latencies = r["latencies"]
         runs.append(
             SystemRun(
                 system=system,
@@ -125,19 +142,17 @@ def bench_size(
                 index_mb=r["index_mb"],
                 build_rss_mb=built["rss_mb"] if system == "footnote" else r["build_rss_mb"],
                 serve_rss_mb=r["rss_mb"] if system != "footnote" else served["rss_mb"],
-                p50_ms=round(_percentile(r["latencies"], 0.5), 4),
-                p99_ms=round(_percentile(r["latencies"], 0.99), 4),
-                qps=round(r["qps"], 1),
+                p50_ms=round(_percentile(latencies, 0.5), 4),
+                p99_ms=round(_percentile(latencies, 0.99), 4),
+                qps=round(1000 * len(latencies) / sum(latencies), 1) if sum(latencies) else 0.0,
                 top10_identical=None if same is None else round(same, 4),
                 top10_overlap=None if overlap is None else round(overlap, 4),
                 build_cores=round(built["cores"], 2) if system == "footnote" else 1.0,
-                load_tokenizer_s=round(served["tokenizer_s"], 3) if system == "footnote" else 0.0,
                 cache_mb=built["cache_mb"] if system == "footnote" else 0.0,
-                notes={
-                    "footnote": "build includes tokenising (jieba, glossary) and duplicate detection",
-                    "rank-bm25": "given the tokens; saved with pickle (no file format)",
-                    "bm25s": "given the tokens; method robertson; retrieve(k=10) per query",
-                }[system],
+                notes="build includes tokenising (rjieba, glossary) and duplicate detection; a query is BM25Index.top_k"
+                if system == "footnote"
+                else _peer_note(system),
+                queries_timed=len(r["tops"]),
             )
         )
     rebuild_s = rebuild_phases = None
@@ -161,14 +176,18 @@ def bench_size(
         ask_p99_ms=round(_percentile(served["ask_latencies"], 0.99), 3),
         rebuild_one_s=rebuild_s,
         rebuild_phases=rebuild_phases,
+        passes=repeats,
+        postings_read=round(timed["postings_read"], 4),
     )
 
 
 def cold_ask(seeds_dir: Path, work: Path, runs: int = 3) -> tuple[float, ...]:
-    """Wall time of `footnote ask` in a fresh process (index already built), `runs` times."""
+    """Wall time of `footnote ask` in a fresh process (index built, and Python's bytecode cached as a user's first
+    run leaves it: PYTHONDONTWRITEBYTECODE, set in some environments, is dropped), `runs` times."""
     data = work / "data-seeds"
     env = {**os.environ, "CORPUS_DIR": str(seeds_dir), "DATA_DIR": str(data), "DATABASE_PATH": str(data / "db")}
     env.pop("LOG_LEVEL", None)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     command = [sys.executable, "-m", "bot", "ask", "OpenAI 为什么要暂停 Sora?", "--json"]
     subprocess.run(command, capture_output=True, env=env, cwd=PROJECT_DIR, check=True, timeout=300)  # builds
     times = []
@@ -199,7 +218,10 @@ def machine_info() -> dict[str, Any]:
         "platform": platform.platform(terse=True),
         "numpy": np.__version__,
     }
-    for module in ("rank_bm25", "bm25s", "jieba", "discord"):
+    from index.bm25 import KERNEL
+
+    info["kernel"] = "C (index/_bm25kernel.c)" if KERNEL == "c" else "numpy (the C kernel is not built)"
+    for module in ("rank_bm25", "bm25s", "numba", "tantivy", "rjieba", "jieba", "discord"):
         try:
             info[module] = importlib.metadata.version(module.replace("_", "-"))
         except importlib.metadata.PackageNotFoundError:
@@ -297,22 +319,27 @@ def run_benchmark(
 
 
 def parse_sizes(value: str) -> tuple[int, ...]:
-    """ "1000,10k,100000" -> (1000, 10000, 100000)."""
+    """ "1000,10k,100000,1m" -> (1000, 10000, 100000, 1000000)."""
     sizes = []
     for part in value.replace(" ", "").split(","):
         if not part:
             continue
-        match = re.fullmatch(r"(\d+)(k?)", part.lower())
+        match = re.fullmatch(r"(\d+)([km]?)", part.lower())
         if not match or int(match.group(1)) <= 0:
-            raise argparse.ArgumentTypeError(f"sizes are positive passage counts like 1000,10k: not {part!r}")
-        sizes.append(int(match.group(1)) * (1000 if match.group(2) else 1))
+            raise argparse.ArgumentTypeError(f"sizes are positive passage counts like 1000,10k,1m: not {part!r}")
+        sizes.append(int(match.group(1)) * {"": 1, "k": 1000, "m": 1_000_000}[match.group(2)])
     if not sizes:
         raise argparse.ArgumentTypeError("give at least one size")
     return tuple(sorted(set(sizes)))
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--sizes", type=parse_sizes, default=None, help="passage counts (default 1000,10000,100000)")
+    parser.add_argument(
+        "--sizes",
+        type=parse_sizes,
+        default=None,
+        help="passage counts (default 1000,10k,100k; 1m is opt-in, never in the default run)",
+    )
     parser.add_argument("--quick", action="store_true", help="sizes 1000,10000, fewer queries, a smaller burst")
     parser.add_argument("--out", type=Path, default=PROJECT_DIR / "docs" / "benchmarks.md", help="Markdown report")
     parser.add_argument("--work", type=Path, default=None, help="keep corpora and indexes in this folder")

@@ -27,10 +27,13 @@ def setup_logging(level: str) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    # jieba sets its logger to DEBUG with a handler of its own when imported; keep it to warnings.
-    import jieba
+    # (jieba, a segmenter one may choose, is imported only when chosen; index/tokenize.py quiets its logger.)
 
-    jieba.setLogLevel(logging.WARNING)
+
+def _doctor_arguments(parser: argparse.ArgumentParser) -> None:
+    from doctor import add_arguments
+
+    add_arguments(parser)
 
 
 def _bench_arguments(parser: argparse.ArgumentParser) -> None:
@@ -176,10 +179,11 @@ def build_parser() -> argparse.ArgumentParser:
     migrate_to.add_argument("--sample", type=int, default=200, help="rows compared per table (default 200)")
     migrate_to.set_defaults(func=commands.cmd_db_migrate_to)
 
-    from doctor import add_arguments as add_doctor_arguments
-
-    doctor = sub.add_parser("doctor", help="check configuration, token, corpus, index, database and Discord")
-    add_doctor_arguments(doctor)
+    doctor = sub.add_parser(
+        "doctor",
+        help="check configuration, token, corpus, index, database and Discord",
+        lazy_arguments=_doctor_arguments,  # doctor imports urllib and lifecycle: not for `footnote ask`
+    )
     doctor.set_defaults(func=commands.cmd_doctor, before_settings=True)
     return parser
 

@@ -8,7 +8,6 @@ function that the composition root (bot.py) handed to `cli.main`: the CLI never 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import importlib.util
 import json
 import shlex
@@ -232,10 +231,13 @@ def cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     """An interactive conversation in the terminal (line editing on a terminal; piped input works too)."""
+    import asyncio  # here, not at the top: `footnote ask` has no event loop, and a cold start pays for imports
+
     return asyncio.run(chat(settings, sys.stdin, sys.stdout))
 
 
 async def chat(settings: Settings, stdin: TextIO, stdout: TextIO) -> int:
+    import asyncio
     import getpass
 
     from index.errors import UserFacingError
@@ -295,6 +297,7 @@ async def _open_store(settings: Settings, target: str | Path | None = None, **op
 
 def cmd_db_migrate(args: argparse.Namespace, settings: Settings) -> int:
     """Apply the store's migrations (what the bot does at start) and say which version the database is at."""
+    import asyncio
 
     async def migrate() -> str:
         store = await _open_store(settings)
@@ -309,6 +312,8 @@ def cmd_db_migrate(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_db_migrate_to(args: argparse.Namespace, settings: Settings) -> int:
     """Copy the configured database into TARGET (a postgresql:// URL, or a new SQLite file) and prove the copy."""
+    import asyncio
+
     from store.transfer import TransferError, copy_store
 
     target = args.target if args.target.startswith(("postgresql://", "postgres://")) else Path(args.target)
@@ -346,19 +351,28 @@ def cmd_db_migrate_to(args: argparse.Namespace, settings: Settings) -> int:
 
 
 # pyproject.toml's `bench` extra (rank-bm25, the other baseline, is a core dependency), and what each adds.
-BENCH_EXTRAS = {"bm25s": "the bm25s comparison", "matplotlib": "the plot"}
+BENCH_EXTRAS = {
+    "bm25s": "the bm25s comparisons",
+    "numba": "bm25s's numba backend",
+    "tantivy": "the tantivy comparison",
+    "matplotlib": "the plot",
+}
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
-    """Benchmark build, load, query and memory against rank-bm25 and bm25s; write the Markdown report."""
+    """Benchmark build, load, query and memory against rank-bm25, bm25s and tantivy; write the Markdown report."""
     from bench import BenchError, run_from_args
 
     missing = [name for name in BENCH_EXTRAS if importlib.util.find_spec(name) is None]
     if missing:
         one = len(missing) == 1
         print(
-            f"footnote bench: {' and '.join(missing)} {'is' if one else 'are'} not installed, so "
-            f"{' and '.join(BENCH_EXTRAS[name] for name in missing)} {'is' if one else 'are'} skipped; "
+            f"footnote bench: {_and(missing)} {'is' if one else 'are'} not installed, so "
+            f"{_and([BENCH_EXTRAS[name] for name in missing])} {'is' if one else 'are'} skipped; "
             f'pip install -e ".[bench]" adds {"it" if one else "them"}',
             file=sys.stderr,
             flush=True,
@@ -376,11 +390,15 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    import asyncio
+
     asyncio.run(_serve(args)(settings, settings.require_token(), False))
     return 0
 
 
 def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
+    import asyncio
+
     asyncio.run(_serve(args)(settings, settings.require_token(), True))
     return 0
 

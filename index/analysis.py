@@ -7,14 +7,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import multiprocessing
 import os
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -22,12 +20,15 @@ from index.arrays import concat, offsets, ranges
 from index.children import end_with_parent
 from index.corpus import Document
 from index.crosslang import Lexicon, link_candidates
-from index.duplicates import _MINHASH_MIN_KEY, _NUM_HASHES, _duplicate_key, _minhash, _shingles
+from index.duplicates import _MINHASH_MIN_KEY, _NUM_HASHES, _duplicate_key, signatures
 from index.glossary import Glossary
 from index.normalize import fold
 from index.passages import split_document
 from index.progress import Progress
-from index.tokenize import Analyzer
+from index.tokenize import DEFAULT_SEGMENTER, Analyzer
+
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,7 @@ log = logging.getLogger(__name__)
 
 PARALLEL_MIN_CHARS = 1_000_000  # below this, tokenising in this process beats starting worker processes
 _CHUNK_CHARS = 200_000  # documents per worker task, by size
+_SIGNATURE_BATCH = 4096  # passages whose MinHash signatures are computed together
 
 
 def passage_terms(analyzer: Analyzer, glossary: Glossary, text: str) -> list[str]:
@@ -51,7 +53,7 @@ def passage_terms(analyzer: Analyzer, glossary: Glossary, text: str) -> list[str
 
 
 def _passage_terms(analyzer: Analyzer, glossary: Glossary, text: str, folded: str) -> list[str]:
-    return analyzer.terms(text) + glossary.concept_terms(folded)
+    return analyzer.folded_terms(folded) + glossary.concept_terms(folded)
 
 
 @dataclass(frozen=True)
@@ -64,13 +66,18 @@ class TokenizerSpec:
     userdicts: tuple[str, ...] = ()
     cache_dir: str | None = None
     glossary: Glossary = field(default_factory=lambda: Glossary(()))
+    segmenter: str = DEFAULT_SEGMENTER
 
-    def analyzer(self, *, eager: bool = True) -> Analyzer:
+    def analyzer(self, *, eager: bool = True, whole_dictionary: bool = False) -> Analyzer:
+        """The analyzer; with `whole_dictionary` it starts with the segmenter's whole dictionary (a worker that
+        tokenises documents by the thousand) rather than learning the words of each text as it comes."""
         analyzer = Analyzer(
             userdicts=[Path(p) for p in self.userdicts],
             mode=self.mode,
             cache_dir=Path(self.cache_dir) if self.cache_dir else None,
+            segmenter=self.segmenter,
             eager=eager,
+            whole_dictionary=whole_dictionary,
         )
         analyzer.add_words(self.glossary.han_aliases)
         return analyzer
@@ -248,9 +255,15 @@ def _analyse_documents(
     label: list[int] = []
     key_len: list[int] = []
     key_hash: list[bytes] = []
-    minhash: list[np.ndarray] = []
-    grams: list[int] = []
-    no_signature = np.zeros(_NUM_HASHES, dtype=np.uint64)
+    signed: list[str] = []  # the keys long enough for a MinHash signature, not yet signed
+    signed_rows: list[int] = []
+    signature_parts: list[tuple[list[int], np.ndarray, np.ndarray]] = []
+
+    def sign() -> None:  # a batch at a time: numpy over every 4-gram of a few thousand passages
+        signature_parts.append((signed_rows[:], *signatures(signed)))
+        signed.clear()
+        signed_rows.clear()
+
     bag_sizes: list[int] = []
     bag_terms: list[int] = []
     bag_counts: list[int] = []
@@ -269,16 +282,20 @@ def _analyse_documents(
             key_len.append(len(key))
             key_hash.append(hashlib.blake2b(key.encode(), digest_size=16).digest())
             if len(key) >= _MINHASH_MIN_KEY:
-                shingles = _shingles(key)
-                minhash.append(_minhash(shingles))
-                grams.append(len(shingles))
-            else:
-                minhash.append(no_signature)
-                grams.append(0)
+                signed_rows.append(len(key_len) - 1)
+                signed.append(key)
+                if len(signed) >= _SIGNATURE_BATCH:
+                    sign()
             counts = Counter(_passage_terms(analyzer, glossary, passage.text, folded))
-            bag_terms.extend(terms.setdefault(term, len(terms)) for term in counts)
+            bag_terms.extend([terms.setdefault(term, len(terms)) for term in counts])
             bag_counts.extend(counts.values())
             bag_sizes.append(len(counts))
+    sign()
+    # Shorter keys have no signature: they only match exactly.
+    minhash = np.zeros((len(key_len), _NUM_HASHES), dtype=np.uint64)
+    grams = np.zeros(len(key_len), dtype=np.int32)
+    for rows, part_minhash, part_grams in signature_parts:
+        minhash[rows], grams[rows] = part_minhash, part_grams
     return _Analysis(
         doc_ptr=offsets([np.asarray(doc_sizes, dtype=np.int64)]),
         paragraph=np.asarray(paragraph, dtype=np.int32),
@@ -287,8 +304,8 @@ def _analyse_documents(
         label=np.asarray(label, dtype=np.int32),
         key_len=np.asarray(key_len, dtype=np.int32),
         key_hash=np.frombuffer(b"".join(key_hash), dtype=np.uint8).reshape(-1, 16),
-        minhash=np.stack(minhash) if minhash else np.zeros((0, _NUM_HASHES), dtype=np.uint64),
-        grams=np.asarray(grams, dtype=np.int32),
+        minhash=minhash,
+        grams=grams,
         bag_ptr=offsets([np.asarray(bag_sizes, dtype=np.int64)]),
         bag_terms=np.asarray(bag_terms, dtype=np.int32),
         # A term may occur more than 65,535 times in one passage (a megabyte paragraph without punctuation is one
@@ -310,7 +327,7 @@ def _init_worker(spec: TokenizerSpec, parent_pid: int | None = None) -> None:
     if parent_pid is not None:
         end_with_parent(parent_pid)
     logging.getLogger("jieba").setLevel(logging.WARNING)
-    _WORKER_STATE["analyzer"] = (spec.analyzer(), spec.glossary, {})
+    _WORKER_STATE["analyzer"] = (spec.analyzer(whole_dictionary=True), spec.glossary, {})
 
 
 def _analyse_chunk(documents: list[tuple[str, int, str]]) -> _Analysis:
@@ -320,6 +337,8 @@ def _analyse_chunk(documents: list[tuple[str, int, str]]) -> _Analysis:
 
 def _analyse_with(helper: ProcessPoolExecutor, documents: Sequence[Document]) -> _Analysis | None:
     """A few documents analysed by a helper process (None when they are many, or the helper failed)."""
+    from concurrent.futures.process import BrokenProcessPool  # multiprocessing only where processes start
+
     if not documents or sum(len(doc.text) for doc in documents) >= PARALLEL_MIN_CHARS:
         return None
     try:
@@ -359,6 +378,10 @@ def _analyse(
             filled = 0
         chunks[-1].append(job)
         filled += len(job[0])
+    import multiprocessing  # not at import time: a cold `footnote ask` never starts a process
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
     context = multiprocessing.get_context("spawn")
     try:
         with ProcessPoolExecutor(

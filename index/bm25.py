@@ -5,16 +5,30 @@ rank-bm25's `get_scores` loops over every document for every query term in Pytho
 ``idf(t) * tf * (k1 + 1) / (tf + k1 * (1 - b + b * dl / avgdl))`` is computed when the index is loaded, so a
 query costs the postings of its terms. The idf is BM25Okapi's: ``log(N - df + 0.5) - log(df + 0.5)``, with
 negative values replaced by ``epsilon * mean(idf)``. tests/index/test_bm25.py checks parity with rank-bm25.
+
+Queries (`search`, `top_k`) run in a small C kernel (index/_bm25kernel.c, built at install) when it is there,
+else in numpy with the same arithmetic. The kernel accumulates only the documents the postings reach and selects
+the top k among them with a heap, so a query costs its postings, never the corpus; with max-score pruning it
+skips most of the long postings of common terms (docs/benchmarks.md has what each idea measured).
 """
 
 from __future__ import annotations
 
+import itertools
 import math
+import threading
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+
+try:
+    from index import _bm25kernel
+except ImportError:  # built without a C compiler: numpy does the same, slower
+    _bm25kernel = None
+
+KERNEL = "c" if _bm25kernel is not None else "numpy"
 
 
 @dataclass(frozen=True)
@@ -22,6 +36,10 @@ class BM25Params:
     k1: float = 1.5
     b: float = 0.75
     epsilon: float = 0.25
+
+
+_NO_DOCS = np.zeros(0, dtype=np.int32)
+_NO_WEIGHTS = np.zeros(0, dtype=np.float32)
 
 
 class BM25Index:
@@ -36,9 +54,10 @@ class BM25Index:
         doc_len: np.ndarray,
         params: BM25Params = BM25Params(),
         weights: np.ndarray | None = None,
+        max_weight: np.ndarray | None = None,
     ) -> None:
         """`weights`: the per-posting contributions as saved from an index with the same arrays and params
-        (computed when not given)."""
+        (computed when not given); `max_weight`: the largest contribution of each term, likewise."""
         self.vocab = list(vocab)
         self.term_ids = {term: i for i, term in enumerate(self.vocab)}
         self.indptr = indptr.astype(np.int64, copy=False)
@@ -62,6 +81,14 @@ class BM25Index:
             self.weights = weights.astype(np.float32, copy=False)
         else:
             self.weights = self._posting_weights()
+        if max_weight is not None and len(max_weight) == len(self.vocab):
+            self.max_weight = max_weight.astype(np.float32, copy=False)
+        else:
+            self.max_weight = self._max_weights()
+        # Max-score pruning needs contributions >= 0: true unless the idf floor itself is negative (a corpus of
+        # a handful of passages whose average idf is below zero).
+        self._prunable = bool(len(self.idf) == 0 or self.idf.min() >= 0)
+        self._workspace = threading.local()
 
     def _posting_weights(self, chunk: int = 1 << 20) -> np.ndarray:
         weights = np.zeros(len(self.doc_ids), dtype=np.float32)
@@ -86,6 +113,13 @@ class BM25Index:
             tf /= norm
             weights[lo:hi] = tf
         return weights
+
+    def _max_weights(self) -> np.ndarray:
+        best = np.zeros(len(self.vocab), dtype=np.float32)
+        present = np.flatnonzero(np.diff(self.indptr))
+        if len(present):
+            best[present] = np.maximum.reduceat(self.weights, self.indptr[present])
+        return best
 
     @classmethod
     def build(cls, documents: Iterable[Sequence[str]], params: BM25Params = BM25Params()) -> BM25Index:
@@ -193,21 +227,137 @@ class BM25Index:
             scores[ids] += weights
         return scores
 
-    def top_k(self, query: Sequence[str], k: int = 10) -> tuple[np.ndarray, np.ndarray]:
-        """The `k` best-scoring documents with a positive score, best first, and their scores. Ties are broken
-        by document id, as a stable argsort of `scores` would (rank-bm25's get_scores + argsort); selection is
-        a partition, not a sort of every document."""
-        scores = self.scores(query)
-        k = min(k, self.n_docs)
-        if k <= 0:
-            return np.zeros(0, np.int64), np.zeros(0, np.float64)
-        kth = -np.partition(-scores, k - 1)[k - 1]
-        above = np.flatnonzero(scores > kth)
-        tied = np.flatnonzero(scores == kth)[: k - len(above)]
-        top = np.concatenate([above, tied])
-        top = top[scores[top] > 0]
-        top = top[np.lexsort((top, -scores[top]))]
+    def top_k(
+        self, query: Sequence[str | tuple[str, float]], k: int = 10, *, exclude: Collection[int] = ()
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The `k` best-scoring documents with a positive score, best first, and their scores: exactly
+        rank-bm25's get_scores + stable argsort (ties by document id). Query terms may carry a weight
+        (``("chip", 0.5)``); repeated terms count again. `exclude`: document ids never returned."""
+        # The common case without search()'s general grouping: one group per known term (tens of microseconds
+        # of Python saved on a query the kernel answers in a hundred).
+        term_ids = self.term_ids
+        terms: list[int] = []
+        factors: list[float] = []
+        for item in query:
+            term, factor = (item, 1.0) if isinstance(item, str) else item
+            term_id = term_ids.get(term)
+            if term_id is not None:
+                terms.append(term_id)
+                factors.append(float(factor))
+        return self._run(terms, factors, list(range(len(terms) + 1)), exclude, k, True, True)
+
+    def search(
+        self,
+        groups: Sequence[Sequence[tuple[str, float]]],
+        k: int = 10,
+        *,
+        exclude: Collection[int] = (),
+        positive: bool = True,
+        prune: bool = True,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Top `k` documents for a query of groups of weighted terms, best first (ties by document id), and
+        their scores (float64); `k` < 0: every document reached, in no particular order.
+
+        A group's value for a document is the best of its members: its first term's contribution (0 when the
+        document lacks it), or factor x contribution of any other member the document has (alternatives such
+        as a word's translations, which never add up). A document's score is the sum of its groups' values.
+        With `positive`, only documents scoring above zero are returned; `exclude` are never returned.
+        `prune=False` turns off max-score pruning (the same result; for measurements)."""
+        terms: list[int] = []
+        factors: list[float] = []
+        bounds = [0]
+        for group in groups:
+            members = [(self.term_ids.get(term, -1), float(factor)) for term, factor in group]
+            if all(term < 0 for term, _ in members):
+                continue
+            terms.extend(term for term, _ in members)
+            factors.extend(factor for _, factor in members)
+            bounds.append(len(terms))
+        return self._run(terms, factors, bounds, exclude, k, positive, prune)
+
+    def _run(
+        self,
+        terms: list[int],
+        factors: list[float],
+        bounds: list[int],
+        exclude: Collection[int],
+        k: int,
+        positive: bool,
+        prune: bool,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        excluded = _NO_DOCS
+        if exclude:
+            excluded = np.unique(np.fromiter(exclude, dtype=np.int64, count=len(exclude)))
+            excluded = excluded[(excluded >= 0) & (excluded < self.n_docs)].astype(np.int32)
+        if _bm25kernel is None:
+            return self._search_numpy(terms, factors, bounds, excluded, k, positive)
+        workspace = self._workspace
+        if getattr(workspace, "scratch", None) is None:
+            workspace.scratch = np.zeros(_bm25kernel.WORKSPACE_BYTES, dtype=np.uint8)
+        ids, scores, workspace.walked = _bm25kernel.top_k(
+            self.indptr,
+            self.doc_ids,
+            self.weights,
+            self.max_weight,
+            self.n_docs,
+            np.asarray(terms, dtype=np.int64),
+            np.asarray(factors, dtype=np.float64),
+            np.asarray(bounds, dtype=np.int64),
+            excluded,
+            k,
+            positive,
+            prune and self._prunable,
+            workspace.scratch,
+        )
+        return np.frombuffer(ids, dtype=np.int32), np.frombuffer(scores, dtype=np.float64)
+
+    @property
+    def postings_walked(self) -> int:
+        """How many postings this thread's last `search` read in full (pruning skips the rest)."""
+        return getattr(self._workspace, "walked", 0)
+
+    def _search_numpy(
+        self, terms: list[int], factors: list[float], bounds: list[int], excluded: np.ndarray, k: int, positive: bool
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """`search` without the C kernel: the same arithmetic (groups added in order) over dense arrays."""
+        scores = np.zeros(self.n_docs, dtype=np.float64)
+        reached = np.zeros(self.n_docs, dtype=bool)
+        walked = 0
+        for lo, hi in itertools.pairwise(bounds):
+            first, factor = terms[lo], factors[lo]
+            ids, weights = self._postings_of(first)
+            walked += len(ids)
+            reached[ids] = True
+            if hi - lo == 1:
+                scores[ids] += weights if factor == 1.0 else factor * weights.astype(np.float64)
+                continue
+            best = np.zeros(self.n_docs, dtype=np.float64)
+            best[ids] = factor * weights.astype(np.float64)
+            for term, factor in zip(terms[lo + 1 : hi], factors[lo + 1 : hi], strict=True):
+                e_ids, e_weights = self._postings_of(term)
+                walked += len(e_ids)
+                reached[e_ids] = True
+                best[e_ids] = np.maximum(best[e_ids], factor * e_weights.astype(np.float64))
+            scores += best
+        self._workspace.walked = walked
+        eligible = reached
+        if positive:
+            eligible &= scores > 0
+        eligible[excluded] = False
+        candidates = np.flatnonzero(eligible)
+        if 0 <= k < len(candidates):
+            kth = -np.partition(-scores[candidates], k - 1)[k - 1] if k else np.inf
+            candidates = candidates[scores[candidates] >= kth]
+        if k >= 0:
+            candidates = candidates[np.lexsort((candidates, -scores[candidates]))[:k]]
+        top = candidates.astype(np.int32)
         return top, scores[top]
+
+    def _postings_of(self, term_id: int) -> tuple[np.ndarray, np.ndarray]:
+        if term_id < 0:
+            return _NO_DOCS, _NO_WEIGHTS
+        lo, hi = self.indptr[term_id], self.indptr[term_id + 1]
+        return self.doc_ids[lo:hi], self.weights[lo:hi]
 
     def contains(self, term: str, doc_ids: np.ndarray) -> np.ndarray:
         """Boolean mask: which of `doc_ids` contain `term`."""

@@ -7,17 +7,14 @@ from __future__ import annotations
 
 import bisect
 import contextlib
-import ctypes
 import logging
-import multiprocessing
 import os
 import re
 import time
 from collections.abc import Callable, Collection, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -46,9 +43,12 @@ from index.normalize import fold
 from index.progress import Progress, terminal_progress
 from index.ranking import BM25_PARAMS
 from index.romanize import han_name_keys, latin_names
-from index.sources import _catalog_key, _relative, _Sources, _tokenizer_spec, index_path, tokenizer_key
+from index.sources import _catalog_key, _relative, _Sources, _tokenizer_spec, tokenizer_key
 from index.tokencache import CacheKeys, TokenCache, token_cache_path
 from index.tokenize import HAN_CHARS, Analyzer
+
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +87,11 @@ def load_or_build(
             except IndexFileError:
                 pass
         if index_file is None and sources.spec.cache_dir is not None and sources.size >= analysis.PARALLEL_MIN_CHARS:
+            # multiprocessing is imported only by builds: loading a current index (a cold `footnote ask`) skips it
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+            from concurrent.futures.process import BrokenProcessPool
+
             context = multiprocessing.get_context("spawn")
             with ProcessPoolExecutor(
                 1, mp_context=context, initializer=end_with_parent, initargs=(os.getpid(),)
@@ -151,6 +156,8 @@ def build(
     100k passages that keeps ~100 MB out of the build's peak). With `passage_texts=False` the passages carry
     no text (a build that is only saved: the index stores offsets). A `helper` process (initialised by
     `_init_worker`) tokenises a few new documents and computes the cross-language links alongside."""
+    from concurrent.futures.process import BrokenProcessPool
+
     started = time.perf_counter()
     cached_rows = cache.rows_by_content() if cache is not None else {}
     fresh_docs = [doc for doc in documents if (doc.fingerprint, doc.body_start) not in cached_rows]
@@ -283,6 +290,8 @@ def build(
 def _release_free_memory() -> None:
     """Hand memory freed by the duplicate pass (many small Python objects) back to the system before the
     postings are built, so the two do not add up in the build's peak. glibc only; elsewhere a no-op."""
+    import ctypes
+
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL("libc.so.6").malloc_trim(0)
 
@@ -451,14 +460,17 @@ def _build_index_file(
     """In a separate process: build and save the index of a corpus folder; the figures of its log line. With
     `show_progress`, the build's progress goes to this process' stderr (the caller's terminal or log).
 
-    A rebuild from a token cache starts one helper process at once (when there are two cores): while this one
-    reads the corpus and the cache, the helper loads jieba, then tokenises the few new documents and computes
-    the CC-CEDICT links while this one finds duplicates and builds the postings."""
+    With two cores, one helper process starts at once: while this one reads the corpus (and the token cache),
+    the helper loads the segmenter; it then tokenises the few new documents of a rebuild from the cache, and in
+    every build computes the CC-CEDICT link candidates while this one finds duplicates and builds the postings
+    (at 100k passages, seconds of a build that would otherwise run one after the other on one core)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
     logging.getLogger("jieba").setLevel(logging.WARNING)
     folder, data = Path(corpus_dir).resolve(), Path(data_dir)
     helper = None
-    cached = token_cache_path(index_path(folder, data)).exists()
-    if cached and not rebuild and (workers if workers is not None else os.cpu_count() or 1) >= 2:
+    if (workers if workers is not None else os.cpu_count() or 1) >= 2:
         spec = _tokenizer_spec(folder, data, mode)
         helper = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker,
                                      initargs=(spec, os.getpid()))  # fmt: skip

@@ -13,7 +13,6 @@ The kernel's signal follows the *thread* that started the child: pools are start
 
 from __future__ import annotations
 
-import ctypes
 import os
 import signal
 import sys
@@ -24,6 +23,8 @@ _PR_SET_PDEATHSIG = 1
 def end_with_parent(parent_pid: int) -> None:
     """Make this (child) process die with `parent_pid`, its parent."""
     if sys.platform.startswith("linux"):
+        import ctypes  # here: the module is imported by every command, processes are started by few
+
         try:
             libc = ctypes.CDLL(None, use_errno=True)
             libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)

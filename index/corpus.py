@@ -32,8 +32,7 @@ from pathlib import Path
 
 from index.errors import CorpusError
 from index.formats import FORMATS, TEXT_FORMATS, Extracted, check_content, format_of, read_binary
-from index.formats.markdown import markdown_text
-from index.normalize import is_traditional
+from index.normalize import han_count, is_traditional
 from index.passages import is_noise, paragraph_starts
 
 log = logging.getLogger(__name__)
@@ -157,7 +156,7 @@ def _infer_title(text: str, body_start: int) -> str:
 
 
 def _infer_languages(text: str) -> tuple[str, ...]:
-    han = sum(1 for c in text if "\u4e00" <= c <= "\u9fff")
+    han = han_count(text)
     latin_words = len(re.findall(r"\b[A-Za-z]{3,}\b", text))
     languages: list[str] = []
     if han >= 20:
@@ -216,6 +215,8 @@ def extract(path: Path, data: bytes | None = None, cache_dir: Path | None = None
         if fmt == "markdown":
             if body_start and not text[body_start:].strip():
                 raise CorpusError(f"{path.name}: has front matter but no text")
+            from index.formats.markdown import markdown_text  # markdown-it: only when a document needs it
+
             return Extracted(markdown_text(text[body_start:]), fmt, fields)
         return Extracted(text, fmt, fields, body_start=body_start)
     return read_binary(path.name, fmt, path.read_bytes() if data is None else data, cache_dir)

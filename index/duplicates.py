@@ -21,7 +21,6 @@ with numpy and keeps decisions between builds."""
 from __future__ import annotations
 
 import functools
-import hashlib
 import logging
 import re
 import unicodedata
@@ -48,9 +47,18 @@ _NUM_HASHES = 12
 _BAND_ROWS = 2
 _NEAR_DUPLICATE = 0.85
 _MERSENNE = (1 << 61) - 1
-_RNG = np.random.default_rng(20251201)
-_HASH_A = _RNG.integers(1, _MERSENNE, size=_NUM_HASHES, dtype=np.uint64)
-_HASH_B = _RNG.integers(0, _MERSENNE, size=_NUM_HASHES, dtype=np.uint64)
+
+
+@functools.cache
+def _hash_family() -> tuple[np.ndarray, np.ndarray]:
+    """The (a, b) of the _NUM_HASHES MinHash functions a * x + b, drawn once from a fixed seed (here rather than
+    at import: numpy.random is ~10 ms of a cold `footnote ask`, which never computes a signature)."""
+    rng = np.random.default_rng(20251201)
+    return (
+        rng.integers(1, _MERSENNE, size=_NUM_HASHES, dtype=np.uint64),
+        rng.integers(0, _MERSENNE, size=_NUM_HASHES, dtype=np.uint64),
+    )
+
 
 _MINHASH_MIN_KEY = 20  # passages whose duplicate key is shorter are only matched exactly
 # Of the kept passages sharing a band with a new one, only the latest this many are candidates: without a bound,
@@ -63,20 +71,62 @@ def _match_key(text: str) -> str:
     return re.sub(r"[\W_]+", "", fold(text))
 
 
+def _mix(values: np.ndarray) -> np.ndarray:
+    """splitmix64's finaliser: a bijection of 64-bit numbers that scatters the structured 4-gram numbers (so
+    the (a * x + b) family below sees random-looking inputs) without hashing each 4-gram's bytes."""
+    x = values.astype(np.uint64, copy=True)
+    x ^= x >> np.uint64(30)
+    x *= np.uint64(0xBF58476D1CE4E5B9)
+    x ^= x >> np.uint64(27)
+    x *= np.uint64(0x94D049BB133111EB)
+    x ^= x >> np.uint64(31)
+    return x
+
+
 def _shingles(key: str) -> set[int]:
-    if len(key) <= _SHINGLE:
-        return {int.from_bytes(hashlib.blake2b(key.encode(), digest_size=7).digest(), "little")}
-    return {
-        int.from_bytes(hashlib.blake2b(key[i : i + _SHINGLE].encode(), digest_size=7).digest(), "little")
-        for i in range(len(key) - _SHINGLE + 1)
-    }
+    """The key's distinct character 4-grams (the whole key when shorter) as scattered 64-bit numbers."""
+    return set(_mix(_gram_hashes(key)).tolist())
 
 
 def _minhash(shingles: set[int]) -> np.ndarray:
     values = np.fromiter(shingles, dtype=np.uint64, count=len(shingles))
     # (a * x + b) mod 2^64: a cheap universal-ish family; collisions only cost an exact check.
-    hashed = values[None, :] * _HASH_A[:, None] + _HASH_B[:, None]
+    hash_a, hash_b = _hash_family()
+    hashed = values[None, :] * hash_a[:, None] + hash_b[:, None]
     return hashed.min(axis=1)
+
+
+def signatures(keys: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """`_minhash(_shingles(key))` and `len(_shingles(key))` of many keys at once, with numpy over all their
+    4-grams together (a build computes them for every passage): (n, _NUM_HASHES) signatures and the distinct
+    4-gram counts. Every key must have at least _SHINGLE characters."""
+    n = len(keys)
+    if not n:
+        return np.zeros((0, _NUM_HASHES), dtype=np.uint64), np.zeros(0, dtype=np.int32)
+    lengths = np.fromiter(map(len, keys), dtype=np.int64, count=n)
+    if int(lengths.min()) < _SHINGLE:
+        raise ValueError("signatures() needs keys of at least 4 characters")
+    codes = np.frombuffer("".join(keys).encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    grams = codes[: len(codes) - _SHINGLE + 1].copy()
+    for offset in range(1, _SHINGLE):
+        grams *= _GRAM_BASE
+        grams += codes[offset : len(codes) - _SHINGLE + 1 + offset]
+    # The 4-grams that lie inside one key: a key of length L starts L - 3 of them.
+    counts = lengths - (_SHINGLE - 1)
+    starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+    values = _mix(grams[ranges(starts, starts + counts)])
+    first = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    minhash = np.empty((n, _NUM_HASHES), dtype=np.uint64)
+    hash_a, hash_b = _hash_family()
+    for i in range(_NUM_HASHES):
+        minhash[:, i] = np.minimum.reduceat(values * hash_a[i] + hash_b[i], first)
+    owner = np.repeat(np.arange(n), counts)
+    order = np.lexsort((values, owner))
+    ordered, owners = values[order], owner[order]
+    new = np.ones(len(ordered), dtype=bool)
+    new[1:] = (ordered[1:] != ordered[:-1]) | (owners[1:] != owners[:-1])
+    distinct = np.bincount(owners[new], minlength=n).astype(np.int32)
+    return minhash, distinct
 
 
 _NUMBER = re.compile(r"\d+(?:[.,:/]\d+)*")
@@ -87,8 +137,10 @@ def facts(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """What two texts must share to say the same thing: their numbers (figures, years, dates, in any width) and
     their capitalised Latin words (names, months), each as a set. Near duplicates whose facts differ ("2024 ...
     3.7 billion" vs "2025 ... 12.7 billion") are different statements and are never merged."""
-    names = _LATIN_NAME.findall(unicodedata.normalize("NFKC", text))
-    return tuple(sorted(set(_NUMBER.findall(fold(text))))), tuple(sorted(set(names)))
+    # NFKC is all of `fold` that digits and their separators see (traditional -> simplified and lower case
+    # leave them alone), and a build asks this of every candidate passage.
+    normal = unicodedata.normalize("NFKC", text)
+    return tuple(sorted(set(_NUMBER.findall(normal)))), tuple(sorted(set(_LATIN_NAME.findall(normal))))
 
 
 def same_text(a: str, b: str) -> bool:

@@ -60,7 +60,7 @@ from index.ranking import (
     term_positions,
 )
 from index.romanize import NameMatcher, latin_key
-from index.tokenize import HAN_CHARS, Analyzer, TermSpan
+from index.tokenize import DEFAULT_SEGMENTER, HAN_CHARS, Analyzer, TermSpan
 
 MAX_QUESTION_CHARS = 1000
 GLOSSARY_WEIGHT = 0.7
@@ -227,11 +227,13 @@ class Engine:
         mode: str = "search",
         glossary: Glossary | None = None,
         workers: int | None = None,
+        segmenter: str = DEFAULT_SEGMENTER,
     ) -> Engine:
-        """An engine over in-memory documents (benchmarks, tests): built, never saved."""
-        spec = TokenizerSpec(mode, glossary=glossary if glossary is not None else Glossary(()))
+        """An engine over in-memory documents (benchmarks, tests): built, never saved. `segmenter`: see
+        index.tokenize.SEGMENTERS (the tokeniser comparison of `footnote bench` builds one with each)."""
+        spec = TokenizerSpec(mode, glossary=glossary if glossary is not None else Glossary(()), segmenter=segmenter)
         analyzer = spec.analyzer()
-        fingerprint = corpus_fingerprint(documents, [mode.encode()])
+        fingerprint = corpus_fingerprint(documents, [mode.encode(), segmenter.encode()])
         built = build(documents, analyzer, spec.glossary, fingerprint, tokenizer=spec, workers=workers)
         return cls(analyzer, spec.glossary, built, Path("."))
 
@@ -377,23 +379,20 @@ class Engine:
     # -- scoring -----------------------------------------------------------------------------------------
 
     def scores(self, query: Query) -> np.ndarray:
-        """Score every passage: sum over concepts of the best of literal and weighted expansion matches."""
+        """Score every passage: sum over concepts of the best of literal and weighted expansion matches, plus the
+        extra terms at their weights (BM25Index.search's groups: the kernel reads only the postings)."""
+        ids, values = self.bm25.search(self.query_groups(query), -1, positive=False)
         scores = np.zeros(self.bm25.n_docs, dtype=np.float64)
-        for concept in query.concepts:
-            ids, weights = self.bm25.postings(concept.term)
-            if not concept.expansions:
-                scores[ids] += weights
-                continue
-            best = np.zeros(self.bm25.n_docs, dtype=np.float64)
-            best[ids] = weights
-            for term, factor in concept.expansions:
-                e_ids, e_weights = self.bm25.postings(term)
-                best[e_ids] = np.maximum(best[e_ids], factor * e_weights)
-            scores += best
-        for term, factor in query.extra:
-            ids, weights = self.bm25.postings(term)
-            scores[ids] += factor * weights
+        scores[ids] = values
         return scores
+
+    @staticmethod
+    def query_groups(query: Query) -> list[list[tuple[str, float]]]:
+        """The query as BM25Index.search groups: each concept with its expansions (the best of them counts), each
+        extra term alone at its weight."""
+        groups = [[(concept.term, 1.0), *concept.expansions] for concept in query.concepts]
+        groups.extend([(term, factor)] for term, factor in query.extra)
+        return groups
 
     def coverage(self, query: Query, doc_ids: np.ndarray) -> np.ndarray:
         """Idf-weighted share of the question's units matched by each of `doc_ids` (see module docstring)."""

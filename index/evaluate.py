@@ -24,6 +24,7 @@ from index.corpus import Document, DocumentInfo
 from index.engine import Engine
 from index.errors import QuestionError, UserFacingError
 from index.progress import Progress
+from index.tokenize import DEFAULT_SEGMENTER
 
 
 class EvaluationError(UserFacingError):
@@ -248,13 +249,14 @@ def evaluate_squad(
     mode: str = "search",
     limit: int | None = None,
     progress: Progress | None = None,
+    segmenter: str = DEFAULT_SEGMENTER,
     half: str = "all",
 ) -> dict[str, Any]:
     documents, questions = squad_documents(path, half)
     if limit:
         questions = questions[:limit]
     started = time.perf_counter()
-    engine = Engine.from_documents(documents, mode=mode)
+    engine = Engine.from_documents(documents, mode=mode, segmenter=segmenter)
     build_seconds = time.perf_counter() - started
     hits1 = hits3 = hits5 = 0
     reciprocal = 0.0

@@ -7,12 +7,15 @@ naming "Altman" can reach a passage that only says 奥特曼 through one shared 
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+
+import ahocorasick
 
 from index.corpus import read_data_file
 from index.normalize import fold, fold_with_offsets
@@ -123,6 +126,8 @@ class Glossary:
 
     def _scan(self, folded: str, skip: str | None = None) -> list[_Hit]:
         """Leftmost-longest alias occurrences in folded text (Latin aliases only as whole words)."""
+        if skip is None:
+            return self._scan_automaton(folded) if self._by_alias else []
         hits: list[_Hit] = []
         position, length = 0, len(folded)
         while position < length:
@@ -141,6 +146,39 @@ class Glossary:
                 hits.append(matched)
                 position = matched.end
         return hits
+
+    def _scan_automaton(self, folded: str) -> list[_Hit]:
+        """`_scan` (without `skip`) from every alias occurrence an Aho-Corasick automaton finds in one pass in C,
+        where the scan looks up the next two characters at every position in Python: at each start, in order,
+        the longest alias that may match there (a Latin one standing alone; a one-character one only as the
+        text's last character, as the scan's two-character lookup has it), and the next start after its end."""
+        at: dict[int, list[str]] = {}
+        for end, alias in self._automaton.iter(folded):
+            at.setdefault(end + 1 - len(alias), []).append(alias)
+        hits: list[_Hit] = []
+        position = 0
+        last = len(folded) - 1
+        for start in sorted(at):
+            if start < position:
+                continue
+            for alias in sorted(at[start], key=len, reverse=True):
+                end = start + len(alias)
+                if len(alias) == 1 and start != last:
+                    continue
+                if alias in self._latin and not _standalone(folded, start, end):
+                    continue
+                hits.append(_Hit(alias, start, end))
+                position = end
+                break
+        return hits
+
+    @functools.cached_property
+    def _automaton(self) -> ahocorasick.Automaton:
+        automaton = ahocorasick.Automaton()
+        for alias in self._by_alias:
+            automaton.add_word(alias, alias)
+        automaton.make_automaton()
+        return automaton
 
     @classmethod
     def load(cls, path: Path) -> Glossary:

@@ -226,6 +226,7 @@ def save(path: Path, built: _Built, mode: str, *, source_key: str = "") -> None:
         "tfs": bm25.tfs.astype(np.uint16) if len(bm25.tfs) and bm25.tfs.max() < 2**16 else bm25.tfs,
         "doc_len": bm25.doc_len,
         "weights": bm25.weights,
+        "max_weight": bm25.max_weight,
         "p_doc": np.fromiter((doc_index[p.doc_id] for p in passages), np.int32, len(passages)),
         "p_paragraph": np.fromiter((p.paragraph for p in passages), np.int32, len(passages)),
         "p_start": np.fromiter((p.start for p in passages), np.int64, len(passages)),
@@ -263,6 +264,7 @@ def _from_file(
         arrays["doc_len"],
         BM25Params(**meta["params"]),
         weights=arrays.get("weights"),
+        max_weight=arrays.get("max_weight"),
     )
     documents = [_document_info(doc) for doc in meta["documents"]]
     labels = meta["labels"]

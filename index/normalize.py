@@ -9,6 +9,7 @@ from, so matches found in folded text can be highlighted in the original.
 from __future__ import annotations
 
 import functools
+import re
 import unicodedata
 
 import opencc
@@ -49,11 +50,26 @@ def fold_with_offsets(text: str) -> tuple[str, list[int]]:
     return "".join(pieces), offsets
 
 
+HAN_RUN = re.compile("[\u4e00-\u9fff]+")  # the basic CJK block: what language inference counts
+
+
+def han_count(text: str) -> int:
+    """How many characters of the basic CJK block `text` holds (a regex over runs: a corpus build counts every
+    document's, and a Python test per character cost seconds at 100k passages)."""
+    return sum(map(len, HAN_RUN.findall(text)))
+
+
 def is_traditional(text: str) -> bool:
     """True when a meaningful share of the Han characters change under traditional -> simplified folding."""
-    han = [c for c in text if "\u4e00" <= c <= "\u9fff"]
-    if not han:
+    runs: list[str] = []
+    taken = 0
+    for run in HAN_RUN.finditer(text):  # the first 4,000 Han characters, without visiting the rest
+        runs.append(run.group())
+        taken += len(runs[-1])
+        if taken >= 4000:
+            break
+    if not runs:
         return False
-    sample = "".join(han[:4000])
-    changed = sum(1 for a, b in zip(sample, _T2S.convert(sample), strict=False) if a != b)
+    sample = "".join(runs)[:4000]
+    changed = sum(map(str.__ne__, sample, _T2S.convert(sample)))  # pairwise, to the shorter's end
     return changed / len(sample) > 0.04

@@ -186,8 +186,12 @@ def latin_names(texts: Iterable[str], english: Collection[str], stem: Callable[[
     that is one is left to the dictionary: "China", "Long"); `stem` makes the index terms of a name's words."""
     readings, _ = _tables()
     found = LatinNames()
+    seen: set[str] = set()  # a run seen before adds nothing (news repeats its names; a build reads every text)
     for text in texts:
         for run in _CAPITALISED_RUN_RE.finditer(text):
+            if run.group() in seen:
+                continue
+            seen.add(run.group())
             names = run.group().split()
             for first in range(len(names)):
                 for last in range(first + 1, min(len(names), first + 3) + 1):

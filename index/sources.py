@@ -5,16 +5,14 @@ and a digest of the code that shapes the index (`_source_key`, `tokenizer_key`),
 from __future__ import annotations
 
 import hashlib
-import inspect
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import jieba
 import opencc
 
-from index.analysis import TokenizerSpec, _analyse_documents, passage_terms
+from index.analysis import TokenizerSpec
 from index.corpus import document_files, read_data_file
 from index.errors import CorpusError
 from index.formats import FORMAT_CODE
@@ -22,6 +20,7 @@ from index.glossary import Glossary
 from index.indexfile import FORMAT_VERSION
 from index.passages import MAX_PASSAGE_CHARS
 from index.tokencache import TOKEN_CACHE_VERSION
+from index.tokenize import DEFAULT_SEGMENTER, segmenter_version
 
 
 def _writable(folder: Path) -> bool:
@@ -45,9 +44,11 @@ def index_path(corpus_dir: Path, data_dir: Path) -> Path:
 # (ranking.py: its BM25 parameters; indexfile.py: what an index keeps; build.py: the name tables it builds).
 _INDEX_CODE = (
     "corpus.py", "passages.py", "duplicates.py", "tokenize.py", "normalize.py", "glossary.py", "crosslang.py",
-    "romanize.py", "aliases.py", "build.py", "bm25.py", "ranking.py", "indexfile.py", *FORMAT_CODE,
+    "romanize.py", "aliases.py", "build.py", "bm25.py", "ranking.py", "indexfile.py", "analysis.py", *FORMAT_CODE,
 )  # fmt: skip
-_TOKEN_CODE = ("passages.py", "duplicates.py", "tokenize.py", "normalize.py", "glossary.py")
+# analysis.py is hashed whole (it holds only the analysis of documents: passage_terms and the analysis arrays);
+# hashing the source of two of its functions with inspect cost a cold start ~30 ms of tokenizing engine code.
+_TOKEN_CODE = ("passages.py", "duplicates.py", "tokenize.py", "normalize.py", "glossary.py", "analysis.py")
 
 
 @dataclass
@@ -122,10 +123,7 @@ def _code_digest(names: Sequence[str]) -> bytes:
         digest.update((package / name).read_bytes())
     for data in sorted((package / "data").glob("*.txt")):
         digest.update(data.read_bytes())
-    digest.update(inspect.getsource(passage_terms).encode())
-    digest.update(inspect.getsource(_analyse_documents).encode())
-    for module in (jieba, opencc):
-        digest.update(str(getattr(module, "__version__", "")).encode())
+    digest.update(f"{DEFAULT_SEGMENTER} {segmenter_version(DEFAULT_SEGMENTER)} {opencc.__version__}".encode())
     return digest.digest()
 
 

@@ -257,9 +257,9 @@ def test_a_running_bots_database_can_be_checked(tmp_path):
     assert 0.4 < waited < 5
 
 
-def test_data_dir_writable_with_or_without_a_jieba_cache(data_dir, tmp_path):
-    cached = check_data_dir(data_dir)  # the session's engine wrote jieba's cache there
-    assert cached.status is Status.OK and "jieba.cache" in cached.detail
+def test_data_dir_writable_with_or_without_a_jieba_cache(engine, data_dir, tmp_path):
+    cached = check_data_dir(data_dir)  # the session's engine cached jieba's dictionary (its word table) there
+    assert cached.status is Status.OK and "jieba-freqs-" in cached.detail and "MB" in cached.detail
     fresh = check_data_dir(tmp_path / "fresh")
     assert fresh.status is Status.OK and "at first use" in fresh.detail
     blocker = tmp_path / "a-file"

@@ -28,7 +28,6 @@ import os
 import tempfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from importlib import metadata
 from pathlib import Path
 
 from index.errors import CorpusError
@@ -134,6 +133,8 @@ Reader = Callable[[str, bytes], Extracted]
 @functools.cache
 def _readers_key() -> str:
     """What an extraction depends on besides the file: the readers' code and the libraries' versions."""
+    from importlib import metadata  # ~30 ms: only when a document's extraction is cached
+
     digest = hashlib.sha256()
     package = Path(__file__).resolve().parent.parent
     for name in FORMAT_CODE:

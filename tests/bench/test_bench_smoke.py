@@ -19,6 +19,7 @@ from bench import (
     to_json,
     write_report,
 )
+from bench.peers import all_peers, available
 
 from ..conftest import ROOT, SEEDS
 
@@ -33,8 +34,8 @@ def test_report_structure_and_top10_agreement(report):
     (size,) = report.sizes
     assert size.passages > 0 and size.corpus.documents >= 1 and size.queries == 12
     systems = [run.system for run in size.runs]
-    expected = [s for s in SYSTEMS if s == "footnote" or importlib.util.find_spec(s.replace("-", "_"))]
-    assert systems == expected
+    expected = ["footnote"] + [p.name for p in all_peers() if available(p) is None]
+    assert systems == [s for s in SYSTEMS if s in expected]
     footnote = size.run("footnote")
     if size.run("rank-bm25") is not None:
         assert footnote.top10_identical == 1.0, "Footnote's top 10 is rank-bm25's for every query"
@@ -45,7 +46,10 @@ def test_report_structure_and_top10_agreement(report):
         assert run.top10_overlap is None or 0.0 <= run.top10_overlap <= 1.0
     assert size.rebuild_phases is not None and size.rebuild_phases.documents_analysed == 1
     names = [name for name, _, _ in targets(report)]
-    assert any("50×" in name for name in names) and any("rebuild" in name for name in names)
+    assert any("rebuild" in name for name in names)
+    assert any("top 10 identical to BM25Okapi" in name for name in names) == (size.run("rank-bm25") is not None)
+    for peer in ("bm25s-numba", "tantivy"):  # the fastest peers: Footnote's p50 against theirs, same run
+        assert any(f"≤ {peer}'s" in name for name in names) == (size.run(peer) is not None)
     json.dumps(to_json(report), ensure_ascii=False)
 
 
@@ -82,9 +86,12 @@ def test_corpus_starts_with_the_seeds_and_their_data(tmp_path):
 
 
 def test_agreement_and_sizes():
-    assert agreement([[1, 2, 3], [4, 5]], [[1, 2, 3], [5, 4]]) == (0.5, 1.0)
-    assert agreement([[1, 9]], [[1, 2]]) == (0.0, 0.5)
+    assert agreement({"0": [1, 2, 3], "1": [4, 5]}, {"0": [1, 2, 3], "1": [5, 4]}) == (0.5, 1.0)
+    assert agreement({"0": [1, 9]}, {"0": [1, 2]}) == (0.0, 0.5)
+    assert agreement({"0": [1], "3": [2]}, {"3": [2]}) == (1.0, 1.0)  # only the queries both answered
+    assert agreement({"0": [1]}, {"1": [1]}) is None
     assert parse_sizes("100000,1k, 10000") == (1000, 10000, 100000)
+    assert parse_sizes("100k,1m") == (100_000, 1_000_000)
     with pytest.raises(Exception, match="positive passage counts"):
         parse_sizes("ten")
 

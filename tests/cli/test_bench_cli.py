@@ -14,7 +14,10 @@ from ..conftest import ROOT
 # Run bot.main in a fresh interpreter after `prelude`: hides packages or replaces a function the way a machine
 # without them, or without ../shared/bench, would behave.
 RUN_MAIN = "import sys; {prelude}; import bot; sys.exit(bot.main(sys.argv[1:]))"
-WITHOUT_EXTRAS = "sys.modules['bm25s'] = sys.modules['matplotlib'] = None"  # find_spec -> None, import fails
+# find_spec -> None, import fails: as in CI, which installs the test extra only
+WITHOUT_EXTRAS = (
+    "sys.modules['bm25s'] = sys.modules['numba'] = sys.modules['tantivy'] = sys.modules['matplotlib'] = None"
+)
 WITHOUT_SHARED_BENCH = "import bench.run; bench.run.real_sources = lambda bench_dir: ([], [])"
 
 
@@ -60,11 +63,13 @@ def test_tiny_run_without_the_extras_writes_the_report(env, tmp_path):
     assert "Traceback" not in out.stderr
     notices = [line for line in out.stderr.splitlines() if line.startswith("footnote bench: ")]
     assert len(notices) == 1, out.stderr
-    assert "bm25s and matplotlib are not installed" in notices[0] and 'pip install -e ".[bench]"' in notices[0]
+    assert "bm25s, numba, tantivy and matplotlib are not installed" in notices[0]
+    assert 'pip install -e ".[bench]"' in notices[0]
     assert f"report: {out_file}" in out.stdout
     report = out_file.read_text(encoding="utf-8")
     assert "## Targets" in report and "## Side by side" in report
-    assert "| footnote |" in report and "| rank-bm25 |" in report and "| bm25s |" not in report
+    assert "| footnote |" in report and "| rank-bm25 |" in report
+    assert "| bm25s-numba |" not in report and "| tantivy |" not in report
     assert shlex.join(["footnote", "bench", *args]) in report, "the command that reproduces the run"
     assert not out_file.with_suffix(".png").exists()
     assert (work / "corpus-120").is_dir()
