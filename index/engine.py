@@ -53,10 +53,13 @@ from index.ranking import (
     PROXIMITY_CANDIDATES,
     PROXIMITY_WEIGHT,
     Paragraphs,
+    blended_idf,
+    general_blend,
     latin_terms,
     paragraph_scores,
     proximity_applies,
     proximity_credit,
+    reweighted_scores,
     term_positions,
 )
 from index.romanize import NameMatcher, latin_key
@@ -73,6 +76,7 @@ ABSTAIN_BELOW = 0.5  # compare.py: the coverage an aspect needs
 MIN_EVIDENCE = 0.15  # a candidate covering less of the question is not evidence for it
 LOW_CONFIDENCE = 0.7
 CANDIDATES = 60
+GENERALITY_CACHE = 8192  # index terms whose general informativeness is kept (a float each)
 SIGNATURE_CACHE = 1024  # passages whose merge signatures are kept (~30 KB each)
 _URL_ONLY_RE = re.compile(r"(?:<?(?:https?://|www\.)\S+>?\s*)+", re.I)
 _MENTION_RE = re.compile(r"<(?:@[!&]?|#)\d+>|@(?:everyone|here)\b", re.I)
@@ -114,6 +118,9 @@ class Engine:
         self._signature = functools.lru_cache(maxsize=SIGNATURE_CACHE)(self._compute_signature)
         self._folded = functools.lru_cache(maxsize=SIGNATURE_CACHE)(self._fold_passage)
         self._positions = functools.lru_cache(maxsize=PROXIMITY_CACHE)(self._compute_positions)
+        # How far re-ranking moves the candidates' term weights towards the language's (index/ranking.py).
+        self.general_blend = general_blend(len(self.passages))
+        self._term_generality = functools.lru_cache(maxsize=GENERALITY_CACHE)(self._compute_term_generality)
 
     # -- construction ------------------------------------------------------------------------------------
 
@@ -388,6 +395,27 @@ class Engine:
         surface = question[concept.start : concept.end]
         return max(0.05, min(latin_informativeness(surface), latin_informativeness(concept.term)))
 
+    def query_generality(self, query: Query) -> dict[str, float]:
+        """How telling each index term of the query is in the language, 0..1: a unit by general_weight (its
+        surface as typed), its sub-words, expansions and the extra terms by their index form."""
+        out = {c.term: self.general_weight(c, query.text) for c in query.concepts if c.unit}
+        for concept in query.concepts:
+            for term in (concept.term, *(t for t, _ in concept.expansions)):
+                if term not in out:
+                    out[term] = self._term_generality(term)
+        for term, _factor in query.extra:
+            if term not in out:
+                out[term] = self._term_generality(term)
+        return out
+
+    def _compute_term_generality(self, term: str) -> float:
+        """general_weight for an index term without its surface: a Latin stem is looked up as written and as the
+        word it may stem from (announc -> announce, compani -> company)."""
+        if re.search(r"[\u3400-\u9fff]", term):
+            return max(0.05, self.analyzer.rarity(term))
+        forms = [term, term + "e"] + ([term[:-1] + "y"] if term.endswith("i") else [])
+        return max(0.05, min(latin_informativeness(form) for form in forms))
+
     def signals(
         self,
         query: Query,
@@ -532,9 +560,13 @@ class Engine:
         if len(candidates) > CANDIDATES:
             candidates = candidates[np.argpartition(-scores[candidates], CANDIDATES - 1)[:CANDIDATES]]
         own = scores[candidates]
+        idf = None
+        if self.general_blend > 0:
+            idf = blended_idf(self.bm25, self.query_generality(query), self.general_blend)
+            own = own + reweighted_scores(self.bm25, self.query_groups(query), candidates, idf)
         if self.paragraphs.split:
             concepts = [(c.term, c.expansions) for c in query.concepts]
-            context = paragraph_scores(self.bm25, self.paragraphs, concepts, query.extra, candidates)
+            context = paragraph_scores(self.bm25, self.paragraphs, concepts, query.extra, candidates, idf)
         else:
             context = own  # every paragraph is one passage: its paragraph score is its own
         ranking = own + PARAGRAPH_WEIGHT * context
