@@ -16,6 +16,10 @@ parts of a compound). Coverage of a passage = idf-weighted share of units it mat
 weight, sub-words only 0.5); a term the corpus lacks weighs by how telling it is in the language. Candidates
 covering less than 15% of the question are dropped; whether the corpus answers at all, and whether the
 answer is a weak match, is the calibrated model of index/abstention.py over signals of the ranking.
+
+About 700 lines, and one class: the query steps share the Engine's caches (folded texts, positions, signatures,
+term generality); the result types, the abstention signals and the same-content markers live in answers.py,
+signals.py and sameness.py.
 """
 
 from __future__ import annotations
