@@ -16,25 +16,29 @@ parts of a compound). Coverage of a passage = idf-weighted share of units it mat
 weight, sub-words only 0.5); a term the corpus lacks weighs by how telling it is in the language. Candidates
 covering less than 15% of the question are dropped; whether the corpus answers at all, and whether the
 answer is a weak match, is the calibrated model of index/abstention.py over signals of the ranking.
+
+About 700 lines, and one class: the query steps share the Engine's caches (folded texts, positions, signatures,
+term generality); the result types, the abstention signals and the same-content markers live in answers.py,
+signals.py and sameness.py.
 """
 
 from __future__ import annotations
 
 import functools
 import itertools
-import math
 import re
 import time
 import unicodedata
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from index import signals
 from index.abstention import Decision, latin_informativeness
 from index.analysis import TokenizerSpec
 from index.analysis import passage_terms as passage_terms  # re-exported: index/timeline.py imports it from here
+from index.answers import Answer, Citation, Concept, Query, Result  # also imported from here by the cogs and CLI
 from index.build import build, load_or_build
 from index.corpus import Document, corpus_fingerprint
 from index.crosslang import NAME as NAME_LINK
@@ -53,13 +57,17 @@ from index.ranking import (
     PROXIMITY_CANDIDATES,
     PROXIMITY_WEIGHT,
     Paragraphs,
+    blended_idf,
+    general_blend,
     latin_terms,
     paragraph_scores,
     proximity_applies,
     proximity_credit,
+    reweighted_scores,
     term_positions,
 )
 from index.romanize import NameMatcher, latin_key
+from index.sameness import char_shingles, figures, similar
 from index.tokenize import DEFAULT_SEGMENTER, HAN_CHARS, Analyzer, TermSpan
 
 MAX_QUESTION_CHARS = 1000
@@ -72,86 +80,10 @@ ABSTAIN_BELOW = 0.5  # compare.py: the coverage an aspect needs
 MIN_EVIDENCE = 0.15  # a candidate covering less of the question is not evidence for it
 LOW_CONFIDENCE = 0.7
 CANDIDATES = 60
+GENERALITY_CACHE = 8192  # index terms whose general informativeness is kept (a float each)
 SIGNATURE_CACHE = 1024  # passages whose merge signatures are kept (~30 KB each)
 _URL_ONLY_RE = re.compile(r"(?:<?(?:https?://|www\.)\S+>?\s*)+", re.I)
 _MENTION_RE = re.compile(r"<(?:@[!&]?|#)\d+>|@(?:everyone|here)\b", re.I)
-
-
-@dataclass(frozen=True)
-class Citation:
-    doc_id: str
-    title: str
-    source: str
-    date: str
-    paragraph: int
-    url: str = ""
-    where: str = ""  # the place in the original: "¶ 27", "p. 12" (PDF), "Chapter title, ¶ 3" (EPUB)
-    page: str = ""  # the PDF page label, when the document has pages
-
-    @property
-    def location(self) -> str:
-        return self.where or f"¶ {self.paragraph}"
-
-    def as_json(self) -> dict[str, object]:
-        """The citation in the CLI's JSON outputs (fields are only ever added, never renamed)."""
-        return {
-            "doc_id": self.doc_id,
-            "title": self.title,
-            "source": self.source,
-            "date": self.date,
-            "paragraph": self.paragraph,
-            "location": self.location,
-            "page": self.page,
-        }
-
-    def label(self) -> str:
-        parts = [p for p in (self.source, self.date) if p]
-        where = ", ".join([*parts, self.location])
-        return f"{self.title} — {where}"
-
-
-@dataclass(frozen=True)
-class Result:
-    rank: int
-    passage: Passage
-    score: float
-    coverage: float
-    excerpt: Excerpt
-    citations: tuple[Citation, ...]
-
-    @property
-    def citation(self) -> Citation:
-        return self.citations[0]
-
-
-@dataclass(frozen=True)
-class Answer:
-    question: str
-    query: str
-    abstained: bool
-    confidence: str  # "high", "low", or "none" when abstained
-    results: tuple[Result, ...]
-    suggestions: tuple[str, ...] = ()
-    total: int = 0
-    elapsed_ms: float = 0.0
-
-
-@dataclass(frozen=True)
-class Concept:
-    """One term of the question and the terms that may stand in for it, each with a weight below 1."""
-
-    term: str
-    start: int
-    end: int
-    expansions: tuple[tuple[str, float], ...] = ()
-    unit: bool = True  # False for sub-words and compound parts: scored, but not counted for coverage
-
-
-@dataclass(frozen=True)
-class Query:
-    text: str
-    concepts: tuple[Concept, ...]
-    extra: tuple[tuple[str, float], ...] = field(default=())  # concept terms not tied to a question word
 
 
 def clean_question(question: str) -> str:
@@ -190,6 +122,9 @@ class Engine:
         self._signature = functools.lru_cache(maxsize=SIGNATURE_CACHE)(self._compute_signature)
         self._folded = functools.lru_cache(maxsize=SIGNATURE_CACHE)(self._fold_passage)
         self._positions = functools.lru_cache(maxsize=PROXIMITY_CACHE)(self._compute_positions)
+        # How far re-ranking moves the candidates' term weights towards the language's (index/ranking.py).
+        self.general_blend = general_blend(len(self.passages))
+        self._term_generality = functools.lru_cache(maxsize=GENERALITY_CACHE)(self._compute_term_generality)
 
     # -- construction ------------------------------------------------------------------------------------
 
@@ -464,6 +399,27 @@ class Engine:
         surface = question[concept.start : concept.end]
         return max(0.05, min(latin_informativeness(surface), latin_informativeness(concept.term)))
 
+    def query_generality(self, query: Query) -> dict[str, float]:
+        """How telling each index term of the query is in the language, 0..1: a unit by general_weight (its
+        surface as typed), its sub-words, expansions and the extra terms by their index form."""
+        out = {c.term: self.general_weight(c, query.text) for c in query.concepts if c.unit}
+        for concept in query.concepts:
+            for term in (concept.term, *(t for t, _ in concept.expansions)):
+                if term not in out:
+                    out[term] = self._term_generality(term)
+        for term, _factor in query.extra:
+            if term not in out:
+                out[term] = self._term_generality(term)
+        return out
+
+    def _compute_term_generality(self, term: str) -> float:
+        """general_weight for an index term without its surface: a Latin stem is looked up as written and as the
+        word it may stem from (announc -> announce, compani -> company)."""
+        if re.search(r"[\u3400-\u9fff]", term):
+            return max(0.05, self.analyzer.rarity(term))
+        forms = [term, term + "e"] + ([term[:-1] + "y"] if term.endswith("i") else [])
+        return max(0.05, min(latin_informativeness(form) for form in forms))
+
     def signals(
         self,
         query: Query,
@@ -473,75 +429,8 @@ class Engine:
         scored: Query | None = None,
     ) -> np.ndarray:
         """The abstention signals of index/abstention.py (FEATURES, in order) for a ranked candidate list of
-        `scored` (default: `query`), checking the units of `query`."""
-        top = np.asarray(ranked[:3], dtype=np.int32)
-        units, credit, anchored = self._unit_credits(query, top)
-        general = np.asarray([self.general_weight(c, query.text) for c in units])
-        total = float(general.sum()) or 1.0
-        missing_by_passage = (general @ (1.0 - credit)) / total if len(units) else np.zeros(len(top))
-        best = int(np.argmin(missing_by_passage))
-        gaps = general * (1.0 - credit[:, best]) if len(units) else np.zeros(0)
-        in_corpus = np.asarray(
-            [
-                bool(self.bm25.df(c.term))
-                or any(self.bm25.df(t) for t, _ in c.expansions)
-                or any(self.bm25.df(part) for part in self._parts(query, c))
-                for c in units
-            ],
-            dtype=bool,
-        )
-        capitals = np.asarray([c.start > 0 and query.text[c.start : c.start + 1].isupper() for c in units], dtype=bool)
-        reachable = self._reachable(scored or query)
-        first = ranking[ranked[0]]
-        second = ranking[ranked[1]] if len(ranked) > 1 else 0.0
-        return np.asarray(
-            [
-                float(missing_by_passage[best]),
-                float(gaps.max()) if len(gaps) else 0.0,
-                float(general @ ~in_corpus) / total if len(units) else 0.0,
-                float(self._coverage_of(query, top, units, credit, anchored).max()),
-                _relative(float(raw[ranked[0]]), reachable),
-                (first - second) / first if first > 0 else 0.0,
-                math.log1p(len(units)),
-                *self._surface_matches(query.text, units, self._folded(int(top[best]))),
-                float(general @ credit[:, best]) if len(units) else 0.0,
-                float((general * credit[:, best]).max()) if len(units) else 0.0,
-                float((1.0 - credit[capitals, best]).mean()) if capitals.any() else 0.0,
-                _answer_type_missing(query.text, self.passages[int(top[best])].text),
-            ]
-        )
-
-    @staticmethod
-    def _surface_matches(question: str, units: Sequence[Concept], folded: str) -> tuple[float, float]:
-        """(phrases, characters) signals: adjacent unit pairs of the question found verbatim in a passage's folded
-        text (white space collapsed), and the Chinese characters of the units found in it."""
-        pairs = [
-            fold(question[a.start : b.end])
-            for a, b in itertools.pairwise(sorted(units, key=lambda c: c.start))
-            if a.end <= b.start and not question[a.end : b.start].strip()
-        ]
-        phrases = sum(" ".join(pair.split()) in folded for pair in pairs) / len(pairs) if pairs else 0.0
-        han = [ch for c in units for ch in fold(question[c.start : c.end]) if "\u3400" <= ch <= "\u9fff"]
-        characters = sum(ch in folded for ch in han) / len(han) if han else 0.0
-        return phrases, characters
-
-    def _reachable(self, query: Query) -> float:
-        """The best BM25 score the question could reach here: each concept at the largest contribution any passage
-        gives it (its literal term or a weighted expansion), as if one passage had them all."""
-        total = 0.0
-        for concept in query.concepts:
-            best = None  # contributions can be negative (BM25Okapi's floored idf in a tiny corpus)
-            for term, factor in ((concept.term, 1.0), *concept.expansions):
-                weights = self.bm25.postings(term)[1]
-                if len(weights):
-                    value = factor * float(weights.max())
-                    best = value if best is None else max(best, value)
-            total += best or 0.0
-        for term, factor in query.extra:
-            weights = self.bm25.postings(term)[1]
-            if len(weights):
-                total += factor * float(weights.max())
-        return total
+        `scored` (default: `query`), checking the units of `query` (index/signals.py computes them)."""
+        return signals.compute(self, query, ranked, ranking, raw, scored)
 
     # -- answering ---------------------------------------------------------------------------------------
 
@@ -675,9 +564,13 @@ class Engine:
         if len(candidates) > CANDIDATES:
             candidates = candidates[np.argpartition(-scores[candidates], CANDIDATES - 1)[:CANDIDATES]]
         own = scores[candidates]
+        idf = None
+        if self.general_blend > 0:
+            idf = blended_idf(self.bm25, self.query_generality(query), self.general_blend)
+            own = own + reweighted_scores(self.bm25, self.query_groups(query), candidates, idf)
         if self.paragraphs.split:
             concepts = [(c.term, c.expansions) for c in query.concepts]
-            context = paragraph_scores(self.bm25, self.paragraphs, concepts, query.extra, candidates)
+            context = paragraph_scores(self.bm25, self.paragraphs, concepts, query.extra, candidates, idf)
         else:
             context = own  # every paragraph is one passage: its paragraph score is its own
         ranking = own + PARAGRAPH_WEIGHT * context
@@ -718,7 +611,7 @@ class Engine:
             shingles, anchors = self._signature(pid)
             stated = facts(self.passages[pid].text)
             for group, (g_shingles, g_anchors, g_stated) in zip(groups, signatures, strict=True):
-                if (_similar(shingles, g_shingles, 0.6) and stated == g_stated) or (
+                if (similar(shingles, g_shingles, 0.6) and stated == g_stated) or (
                     len(anchors) >= 3 and anchors == g_anchors
                 ):
                     group.append(pid)
@@ -734,7 +627,7 @@ class Engine:
         `self._signature`)."""
         folded = fold(self.passages[pid].text)
         named = {mention.entry.term for mention in self.glossary.find_folded(folded) if mention.entry.kind != "term"}
-        return _char_shingles(folded), figures(folded) | named
+        return char_shingles(folded), figures(folded) | named
 
     def _result(self, rank: int, query: Query, group: Sequence[int], score: float, coverage: float) -> Result:
         """One shown passage with its citations: its own, its verbatim duplicates', and those of the group's
@@ -819,92 +712,12 @@ class Engine:
         return [name for _term, name in self._topic_terms]
 
 
-_FIGURE_RE = re.compile(
-    r"(\d+(?:[.,]\d+)*)\s*(%|万亿|千亿|百亿|亿|千万|百万|万|trillion|billion|million|thousand|bn\b|tn\b)?"
-)
-_UNIT_VALUE = {
-    "万": 1e4, "百万": 1e6, "千万": 1e7, "亿": 1e8, "百亿": 1e10, "千亿": 1e11, "万亿": 1e12,
-    "thousand": 1e3, "million": 1e6, "billion": 1e9, "bn": 1e9, "trillion": 1e12, "tn": 1e12,
-}  # fmt: skip
-
-
-def figures(folded: str) -> set[str]:
-    """The figures of a folded text as language-independent values: "6.5 亿" and "650 million" are both
-    6.5e8, "1.4 万亿" and "1.4 trillion" both 1.4e12; percentages keep their sign; one-digit numbers are
-    too common to tell texts apart and are left out."""
-    found: set[str] = set()
-    for match in _FIGURE_RE.finditer(folded):
-        digits, unit = match.group(1).replace(",", ""), match.group(2)
-        if unit is None and len(digits) < 2:
-            continue
-        try:
-            value = float(digits)
-        except ValueError:
-            continue
-        if unit == "%":
-            found.add(f"{value:g}%")
-        else:
-            found.add(f"{value * _UNIT_VALUE.get(unit or '', 1):.4g}")
-    return found
-
-
-# What kind of answer a question asks for, by its question words (English, Chinese, Cantonese): a number
-# (how many, 多少, 幾多) or a time (when, 何時, 幾時). A passage without any figure cannot answer the first.
-_ASKS_NUMBER = re.compile(
-    r"\bhow (?:many|much|long|old|far|big|tall|high|large|often)\b|\bwhat (?:percent|percentage|share)\b"
-    r"|多少|幾多|几多|多久|多長|多长|多大|多高|多遠|多远|幾個|几个|幾年|几年|百分之幾|百分之几",
-    re.I,
-)
-_ASKS_TIME = re.compile(
-    r"\bwhen\b|\bwhat (?:year|date|month|day|time)\b|\bwhich (?:year|month|day)\b"
-    r"|何時|何时|幾時|几时|什麼時候|什么时候|哪一?年|何年|哪一?天|哪個月|哪个月",
-    re.I,
-)
-_HAS_FIGURE = re.compile(
-    r"\d|[一二三四五六七八九十百千萬万億亿兩两]|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
-    r"twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand|million|billion|dozen|half)\b",
-    re.I,
-)
-
-
-def _relative(score: float, reachable: float) -> float:
-    """The first passage's score over the best reachable one. In a corpus of a few passages BM25Okapi's idf is
-    zero or negative for every term (each is in half the passages or more), so the ratio means nothing: the
-    passage then counts as reaching the best when its score is the best reachable."""
-    if reachable > 0:
-        return min(1.0, max(0.0, score / reachable))
-    return 1.0 if score >= reachable - 1e-9 else 0.0
-
-
-def _answer_type_missing(question: str, text: str) -> float:
-    """1.0 when the question asks for a number or a time and the passage states no figure at all, else 0.0."""
-    if (_ASKS_NUMBER.search(question) or _ASKS_TIME.search(question)) and not _HAS_FIGURE.search(text):
-        return 1.0
-    return 0.0
-
-
 def _coverage_credit(term: str, factor: float) -> float:
     """How far a match through an expansion counts as the unit being present: a glossary alias is the same
     thing (full credit); a dictionary translation is likely the same (0.8 times its link quality)."""
     if term.startswith(CONCEPT_PREFIX) or factor >= NAME_WEIGHT:
         return 1.0
     return 0.8 * min(1.0, factor / DICTIONARY_WEIGHT)
-
-
-def _char_shingles(text: str, size: int = 3) -> set[str]:
-    key = re.sub(r"[\W_]+", "", fold(text))
-    return {key[i : i + size] for i in range(max(1, len(key) - size + 1))}
-
-
-def _jaccard(a: set[str], b: set[str]) -> float:
-    return len(a & b) / len(a | b) if a and b else 0.0
-
-
-def _similar(a: set[str], b: set[str], threshold: float) -> bool:
-    """Jaccard(a, b) >= threshold, without the set operations when the sizes alone rule it out (the Jaccard of
-    two sets is at most the smaller size over the larger)."""
-    small, large = sorted((len(a), len(b)))
-    return bool(large) and small >= threshold * large and _jaccard(a, b) >= threshold
 
 
 _ZH_TERM = re.compile(f"[{HAN_CHARS}]{{2,}}")

@@ -356,29 +356,35 @@ def abstention_split(
     documents: list[Document] = []
     questions: list[SplitQuestion] = []
     for a_index in chosen:
-        article = articles[a_index]
-        doc_id = f"a{a_index}"
-        title = str(article.get("title") or doc_id).replace("_", " ")
-        parts = [title, ""]
-        position = len(title) + 2
-        for paragraph in article["paragraphs"]:
-            context = " ".join(paragraph["context"].split())
-            start, end = position, position + len(context)
-            parts.append(context)
-            position = end + 1
-            for qa in paragraph["qas"]:
-                if a_index in in_corpus:
-                    questions.append(SplitQuestion(qa["question"], True, doc_id, start, end))
-                else:
-                    questions.append(SplitQuestion(qa["question"], False, "", 0, 0))
+        document, asked = article_document(path, a_index, articles[a_index])
         if a_index in in_corpus:
-            text = "\n".join(parts)
-            info = DocumentInfo(doc_id, f"{path}#{doc_id}", title, "", "", (), "", fingerprint=f"{path.name}:{doc_id}")
-            documents.append(Document(info, text, 0, text))
+            documents.append(document)
+            questions.extend(asked)
+        else:
+            questions.extend(SplitQuestion(item.question, False, "", 0, 0) for item in asked)
     return documents, questions
 
 
-def _hit(engine: Engine, pid: int, item: SplitQuestion) -> bool:
+def article_document(path: Path, a_index: int, article: dict[str, Any]) -> tuple[Document, list[SplitQuestion]]:
+    """One article of a SQuAD-format file as a corpus document (its title, then its paragraphs, one per line) and
+    its questions, each answered by its paragraph's span."""
+    doc_id = f"a{a_index}"
+    title = str(article.get("title") or doc_id).replace("_", " ")
+    parts = [title, ""]
+    position = len(title) + 2
+    questions: list[SplitQuestion] = []
+    for paragraph in article["paragraphs"]:
+        context = " ".join(paragraph["context"].split())
+        start, end = position, position + len(context)
+        parts.append(context)
+        position = end + 1
+        questions.extend(SplitQuestion(qa["question"], True, doc_id, start, end) for qa in paragraph["qas"])
+    text = "\n".join(parts)
+    info = DocumentInfo(doc_id, f"{path}#{doc_id}", title, "", "", (), "", fingerprint=f"{path.name}:{doc_id}")
+    return Document(info, text, 0, text), questions
+
+
+def passage_hit(engine: Engine, pid: int, item: SplitQuestion) -> bool:
     passage = engine.passages[pid]
     return any(
         loc.doc_id == item.doc_id and loc.start < item.end and item.start < loc.end
@@ -412,7 +418,7 @@ def evaluate_abstention(
         latencies.append((time.perf_counter() - started) * 1000)
         rank = 0
         if item.answerable:
-            rank = next((r.rank for r in answer.results if _hit(engine, r.passage.pid, item)), 0)
+            rank = next((r.rank for r in answer.results if passage_hit(engine, r.passage.pid, item)), 0)
         row = {"abstain": not item.answerable, "abstained": answer.abstained, "confidence": answer.confidence}
         rows.append({**row, "rank": rank})
     summary = _summary(rows)

@@ -1,6 +1,7 @@
 """Fit the ranking and abstention constants on the fit halves of ../shared/bench, never on anything else.
 
     python -m index.fit ranking [BENCH_DIR]      # BM25 k1/b, paragraph-context and proximity weights
+    python -m index.fit blend [BENCH_DIR]        # the general-language blend of term weights (small corpora)
     python -m index.fit abstention [BENCH_DIR]   # the abstention model (index/abstention.py)
 
 Each SQuAD-format file of the bench (CMRC 2018 dev, DRCD dev, SQuAD-A) is split by article with the fixed seed
@@ -24,7 +25,16 @@ import numpy as np
 
 from index.bm25 import BM25Index, BM25Params
 from index.engine import CANDIDATES, Engine, clean_question
-from index.evaluate import squad_documents
+from index.errors import QuestionError
+from index.evaluate import (
+    SPLIT_SEED,
+    SplitQuestion,
+    article_document,
+    articles_of,
+    passage_hit,
+    read_squad,
+    squad_documents,
+)
 from index.normalize import fold
 from index.ranking import latin_terms, paragraph_scores, proximity_applies, proximity_credit, term_positions
 
@@ -114,9 +124,116 @@ def fit_ranking(bench: Path) -> dict[str, float]:
     return best[1]
 
 
+# -- the general-language blend (index/ranking.py general_blend) ---------------------------------------------
+
+SMALL_CORPUS_CHARS = (40_000, 120_000)  # a user's handful of articles (the foreign dev set is ~45k characters)
+SMALL_CORPORA = 3  # per size and bench file
+SMALL_BLEND_GRID = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8)
+LARGE_BLEND_GRID = (0.0, 0.05, 0.1, 0.2, 0.35, 0.5)
+BLEND_WEIGHT_GRID = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0)
+BLEND_SCALE_GRID = (100.0, 200.0, 500.0, 1000.0, 2000.0, 5000.0)
+
+
+def small_corpora(path: Path, half: str = "fit", seed: int = SPLIT_SEED) -> list[tuple[list, list[SplitQuestion]]]:
+    """Small corpora drawn from the articles of `half` of a SQuAD-format file: for each size of SMALL_CORPUS_CHARS,
+    SMALL_CORPORA random sets of whole articles (one document each) of about that many characters, with their
+    questions (every one answerable by its paragraph)."""
+    import random
+
+    articles = read_squad(path)
+    chosen = sorted(articles_of(half, len(articles), seed))
+    rng = random.Random(seed + 2)
+    out = []
+    for size in SMALL_CORPUS_CHARS:
+        for _ in range(SMALL_CORPORA):
+            order = chosen[:]
+            rng.shuffle(order)
+            documents, questions, chars = [], [], 0
+            for a_index in order:
+                document, asked = article_document(path, a_index, articles[a_index])
+                documents.append(document)
+                questions.extend(asked)
+                chars += len(document.text)
+                if chars >= size:
+                    break
+            out.append((documents, questions))
+    return out
+
+
+def _small_hits(engine: Engine, questions: Sequence[SplitQuestion], blend: float) -> tuple[float, float]:
+    """(hit@1, hit@3) over passages of a small corpus' questions with the given blend."""
+    engine.general_blend = blend
+    hits1 = hits3 = 0
+    for item in questions:
+        try:
+            ranked = engine.search(item.question, limit=3)
+        except Exception:
+            ranked = []
+        found = [passage_hit(engine, pid, item) for pid in ranked]
+        hits1 += bool(found[:1] and found[0])
+        hits3 += any(found)
+    return hits1 / len(questions), hits3 / len(questions)
+
+
+def _large_hit1(engine: Engine, questions: Sequence[tuple[str, str]], blend: float) -> float:
+    """hit@1 (by paragraph document, as `footnote eval --squad`) of a whole fit half with the given blend."""
+    engine.general_blend = blend
+    hits = 0
+    for question, doc_id in questions:
+        ranked = engine.search(question, limit=1)
+        hits += bool(ranked) and engine.passages[ranked[0]].doc_id == doc_id
+    return hits / len(questions)
+
+
+def fit_blend(bench: Path) -> dict[str, float]:
+    """GENERAL_BLEND and GENERAL_BLEND_PASSAGES: the weight and the corpus size (in passages) at which it halves.
+    Each bench file's fit half gives small corpora (measured at every blend of SMALL_BLEND_GRID: mean of hit@1
+    and hit@3) and the whole fit half (hit@1 at LARGE_BLEND_GRID); a (weight, scale) pair is scored, per file,
+    by the mean over its small corpora and its whole half of the figure at the blend the pair gives that corpus'
+    size (interpolated on the grid), and the best mean over the three files wins (ties: the smaller weight)."""
+    curves: dict[str, list[tuple[int, tuple[float, ...], tuple[float, ...]]]] = {}
+    for name in BENCH_FILES:
+        rows = []
+        for documents, questions in small_corpora(bench / name):
+            engine = Engine.from_documents(documents)
+            values = []
+            for blend in SMALL_BLEND_GRID:
+                hit1, hit3 = _small_hits(engine, questions, blend)
+                values.append((hit1 + hit3) / 2)
+            rows.append((len(engine.passages), SMALL_BLEND_GRID, tuple(values)))
+            log.warning(
+                "%s: small corpus of %d passages, %d questions: %s",
+                name,
+                len(engine.passages),
+                len(questions),
+                [round(v, 4) for v in values],
+            )
+        documents, questions = squad_documents(bench / name, "fit")
+        engine = Engine.from_documents(documents)
+        values = [_large_hit1(engine, questions, blend) for blend in LARGE_BLEND_GRID]
+        log.warning("%s: fit half, %d passages: hit@1 %s", name, len(engine.passages), [round(v, 4) for v in values])
+        rows.append((len(engine.passages), LARGE_BLEND_GRID, tuple(values)))
+        curves[name] = rows
+    best: tuple[float, dict[str, float]] = (-1.0, {})
+    from index.ranking import general_blend
+
+    for weight, scale in itertools.product(BLEND_WEIGHT_GRID, BLEND_SCALE_GRID):
+        per_file = []
+        for rows in curves.values():
+            small = [float(np.interp(general_blend(n, weight, scale), grid, v)) for n, grid, v in rows[:-1]]
+            n, grid, v = rows[-1]
+            large = float(np.interp(general_blend(n, weight, scale), grid, v))
+            per_file.append((sum(small) / len(small) + large) / 2)
+        mean = sum(per_file) / len(per_file)
+        if mean > best[0] + 1e-9:
+            best = (mean, {"weight": weight, "scale": scale})
+            log.warning("fit %s (mean %.4f) with %s", [round(r, 4) for r in per_file], mean, best[1])
+    return best[1]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m index.fit", description=__doc__.split("\n\n")[0])
-    parser.add_argument("what", choices=("ranking", "abstention"))
+    parser.add_argument("what", choices=("ranking", "blend", "abstention"))
     parser.add_argument("bench", nargs="?", default="../shared/bench", help="folder of the SQuAD-format files")
     parser.add_argument("--signals", help="abstention: a .npz to keep the fit halves' signals in (read if present)")
     parser.add_argument("--write", action="store_true", help="abstention: save the model as index/data/abstention.json")
@@ -125,6 +242,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     bench = Path(args.bench)
     if args.what == "ranking":
         result = fit_ranking(bench)
+    elif args.what == "blend":
+        result = fit_blend(bench)
     else:
         result = fit_abstention(bench, Path(args.signals) if args.signals else None, write=args.write)
     print(json.dumps(result, indent=2))
@@ -141,7 +260,6 @@ def abstention_signals(bench: Path, half: str = "fit") -> list[tuple[str, np.nda
     """Per bench file: the signals of every question of its abstention split (rows of FEATURES; NaN rows for
     questions with no candidate at all, which always abstain) and whether each is answerable."""
     from index.abstention import FEATURES
-    from index.errors import QuestionError
     from index.evaluate import abstention_split
 
     out = []

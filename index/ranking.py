@@ -13,6 +13,15 @@ order, and a proximity bonus of informativeness / distance² for every pair of q
 questions are left alone: re-tokenising Chinese candidates costs ~3 ms a passage with jieba, and on the Chinese
 benchmarks the paragraph context gave what proximity would.
 
+General-language weight: BM25's idf says how rare a word is *in this corpus*. In a corpus of a dozen articles that
+is a poor estimate: an everyday word that happens to occur once ("say", df=1) outweighs the name the question is
+about, which several passages carry. The candidates are therefore re-scored (their own and their paragraph's
+BM25) with each matched term's idf blended towards its informativeness in the *language* (index/abstention.py:
+wordfreq for English, jieba's frequencies for Chinese), scaled to the corpus' largest idf:
+``idf' = (1 - a) * idf + a * general * max_idf``, with ``a = GENERAL_BLEND / (1 + passages / GENERAL_BLEND_PASSAGES)``:
+strongest in a small corpus, fading as the corpus' own statistics become reliable. BM25's candidate set (the exact
+BM25Okapi top CANDIDATES) is unchanged.
+
 Every constant here was fitted on the *fit* halves of ../shared/bench (CMRC 2018, DRCD, SQuAD-A, split by
 article with a fixed seed; ``python -m index.fit ranking``) and is reported on the held-out halves
 (docs/quality.md). The BM25 parameters shape the index file, so this module is part of the index's source key.
@@ -22,7 +31,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,6 +46,10 @@ PARAGRAPH_WEIGHT = 2.0
 PHRASE_WEIGHT = 0.5
 PROXIMITY_WEIGHT = 0.25
 PROXIMITY_CANDIDATES = 10
+# The general-language blend (see above), fitted by `python -m index.fit ranking` on small corpora sampled from the fit
+# halves and on the fit halves themselves.
+GENERAL_BLEND = 0.6
+GENERAL_BLEND_PASSAGES = 2000.0
 PROXIMITY_CACHE = 2048  # passages whose term positions are kept (a few hundred bytes each)
 
 _LATIN_UNIT = re.compile(r"[a-z0-9][a-z0-9.%'-]*")
@@ -83,15 +96,66 @@ def term_frequencies(bm25: BM25Index, term: str, doc_ids: np.ndarray) -> np.ndar
     return np.where(found, bm25.tfs[lo:hi][positions], 0).astype(np.float64)
 
 
+def general_blend(passages: int, weight: float | None = None, scale: float | None = None) -> float:
+    """How far a corpus of `passages` passages moves its terms' idf towards their general informativeness."""
+    weight = GENERAL_BLEND if weight is None else weight
+    scale = GENERAL_BLEND_PASSAGES if scale is None else scale
+    return weight / (1.0 + passages / scale) if scale > 0 else 0.0
+
+
+def blended_idf(bm25: BM25Index, generality: Mapping[str, float], blend: float) -> dict[str, float]:
+    """The blended idf of each term of `generality` (term -> informativeness in the language, 0..1) that the
+    corpus has: ``(1 - blend) * idf + blend * generality * max_idf``."""
+    top = float(bm25.idf.max()) if len(bm25.idf) else 0.0
+    out = {}
+    for term, general in generality.items():
+        term_id = bm25.term_ids.get(term)
+        if term_id is not None:
+            out[term] = (1.0 - blend) * float(bm25.idf[term_id]) + blend * general * top
+    return out
+
+
+def saturation(bm25: BM25Index, term: str, doc_ids: np.ndarray) -> np.ndarray:
+    """BM25's term-frequency part (without idf) of `term` in each of `doc_ids`."""
+    tf = term_frequencies(bm25, term, doc_ids)
+    k1, b = bm25.params.k1, bm25.params.b
+    norm = k1 * (1.0 - b + b * bm25.doc_len[doc_ids] / (bm25.avgdl or 1.0))
+    return tf * (k1 + 1.0) / (tf + norm)
+
+
+def reweighted_scores(
+    bm25: BM25Index, groups: Sequence[Sequence[tuple[str, float]]], candidates: np.ndarray, idf: Mapping[str, float]
+) -> np.ndarray:
+    """The change in each candidate's BM25 score (groups as Engine.query_groups: the best term of a group counts)
+    when the terms of `idf` weigh that instead of the corpus' idf."""
+    change = np.zeros(len(candidates))
+    for group in groups:
+        if not any(term in idf for term, _ in group):
+            continue
+        old = np.zeros(len(candidates))
+        new = np.zeros(len(candidates))
+        for term, factor in group:
+            term_id = bm25.term_ids.get(term)
+            if term_id is None:
+                continue
+            part = factor * saturation(bm25, term, candidates)
+            old = np.maximum(old, float(bm25.idf[term_id]) * part)
+            new = np.maximum(new, idf.get(term, float(bm25.idf[term_id])) * part)
+        change += new - old
+    return change
+
+
 def paragraph_scores(
     bm25: BM25Index,
     paragraphs: Paragraphs,
     concepts: Sequence[tuple[str, Sequence[tuple[str, float]]]],
     extra: Sequence[tuple[str, float]],
     candidates: np.ndarray,
+    idf: Mapping[str, float] | None = None,
 ) -> np.ndarray:
     """BM25 of each candidate's whole paragraph for the query's concepts (a concept scores the best of its literal
-    term and its weighted expansions, as in Engine.scores), with the corpus' idf and the paragraph's length."""
+    term and its weighted expansions, as in Engine.scores), with the corpus' idf (or, for the terms of `idf`,
+    that) and the paragraph's length."""
     groups, back = np.unique(paragraphs.of[candidates], return_inverse=True)
     starts, stops = paragraphs.ptr[groups], paragraphs.ptr[groups + 1]
     sizes = stops - starts
@@ -108,7 +172,8 @@ def paragraph_scores(
         if term_id is None:
             return np.zeros(len(groups))
         tf = np.bincount(member_of, weights=term_frequencies(bm25, term, members), minlength=len(groups))
-        return float(bm25.idf[term_id]) * tf * (k1 + 1.0) / (tf + norm)
+        weight = idf[term] if idf is not None and term in idf else float(bm25.idf[term_id])
+        return weight * tf * (k1 + 1.0) / (tf + norm)
 
     total = np.zeros(len(groups))
     for term, expansions in concepts:

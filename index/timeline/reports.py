@@ -9,10 +9,11 @@ from collections.abc import Sequence
 from datetime import date
 
 from index.dates import DateMention, extract
-from index.engine import Engine, figures
+from index.engine import Engine
 from index.glossary import Entry
 from index.normalize import fold
 from index.passages import Passage
+from index.sameness import figures
 from index.timeline.model import EventReport, _Report
 
 log = logging.getLogger(__name__)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from index.abstention import FEATURES, Decision, english_zipf, expand, latin_informativeness, model
-from index.engine import _answer_type_missing
+from index.signals import answer_type_missing
 
 
 def test_english_frequencies_come_from_wordfreq():
@@ -77,7 +77,7 @@ def test_a_decision_follows_the_probability():
     ],
 )
 def test_a_question_asking_for_a_figure_notes_a_passage_without_any(question, text, missing):
-    assert _answer_type_missing(question, text) == missing
+    assert answer_type_missing(question, text) == missing
 
 
 def test_everyday_words_the_corpus_lacks_do_not_sink_a_casual_question(engine):

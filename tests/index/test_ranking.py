@@ -9,7 +9,17 @@ from rank_bm25 import BM25Okapi
 from index.bm25 import BM25Index, BM25Params
 from index.corpus import Document, DocumentInfo
 from index.engine import Engine
-from index.ranking import BM25_PARAMS, Paragraphs, latin_terms, paragraph_scores, proximity_applies, proximity_credit
+from index.ranking import (
+    BM25_PARAMS,
+    Paragraphs,
+    blended_idf,
+    general_blend,
+    latin_terms,
+    paragraph_scores,
+    proximity_applies,
+    proximity_credit,
+    reweighted_scores,
+)
 
 
 def _document(doc_id: str, text: str) -> Document:
@@ -100,3 +110,49 @@ def test_proximity_applies_to_latin_questions_only():
 def test_latin_terms_skip_chinese_without_joining_its_neighbours(analyzer):
     terms = latin_terms("openai 发布了 gpt models", analyzer.stem, analyzer.stopwords)
     assert terms == ["openai", "", "gpt", "model"]
+
+
+def _small_town() -> Engine:
+    # A corpus of ten passages: "say" (everyday) occurs once, "aqueduct" (rare in English) three times, so the
+    # corpus' idf ranks "say" far above "aqueduct".
+    texts = {
+        "answer": "Councillor Varga called the aqueduct the pride of the valley and asked for its repair.",
+        "distractor": "Councillor Varga did not say when the market would reopen.",
+        "a1": "The aqueduct carried water to the lower town for two centuries.",
+        "a2": "Engineers inspected the aqueduct after the spring floods.",
+        "v1": "Councillor Varga chaired the budget meeting in March.",
+        "f1": "The market sells fish, bread and cheese every morning.",
+        "f2": "Fishing boats leave the harbour before dawn.",
+        "f3": "The bakery on the square opens at six.",
+        "f4": "Tourists visit the old chapel on the hill.",
+        "f5": "The ferry to the island runs twice a day in summer.",
+    }
+    return Engine.from_documents([_document(doc_id, text) for doc_id, text in texts.items()])
+
+
+def test_general_informativeness_outweighs_an_everyday_word_rare_in_a_small_corpus():
+    engine = _small_town()
+    question = "what did varga say about the aqueduct"
+    assert engine.general_blend == pytest.approx(general_blend(len(engine.passages))) and engine.general_blend > 0.5
+    assert engine.passages[engine.search(question, limit=1)[0]].doc_id == "answer"
+    scores = engine.scores(engine.analyze(question))
+    engine.general_blend = 0.0  # the corpus' idf alone: the passage with the everyday word wins
+    assert engine.passages[engine.search(question, limit=1)[0]].doc_id == "distractor"
+    np.testing.assert_array_equal(engine.scores(engine.analyze(question)), scores)  # BM25 itself is unchanged
+
+
+def test_the_blend_fades_as_the_corpus_grows():
+    sizes = [10, 1_000, 100_000]
+    blends = [general_blend(n) for n in sizes]
+    assert blends == sorted(blends, reverse=True) and blends[-1] < 0.02
+
+
+def test_reweighted_scores_change_only_the_terms_given():
+    bm25 = BM25Index.build([["say", "varga"], ["aqueduct", "varga"], ["aqueduct"], ["bread"]], BM25Params())
+    groups = [[("varga", 1.0)], [("say", 1.0)], [("aqueduct", 1.0)]]
+    candidates = np.array([0, 1])
+    unchanged = {term: float(bm25.idf[bm25.term_ids[term]]) for term in ("say", "aqueduct")}
+    np.testing.assert_allclose(reweighted_scores(bm25, groups, candidates, unchanged), [0.0, 0.0], atol=1e-12)
+    idf = blended_idf(bm25, {"say": 0.0, "aqueduct": 1.0}, 0.5)
+    change = reweighted_scores(bm25, groups, candidates, idf)
+    assert change[0] < 0 < change[1]
