@@ -123,7 +123,9 @@ class Tantivy:
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True)
         index = tantivy.Index(self._schema(), path=str(folder))
-        writer = index.writer(heap_size=256_000_000, num_threads=1)  # one thread: one segment, passage order
+        # One thread and a heap that holds the whole corpus: one segment, documents numbered in passage order. At
+        # 1M passages a 256 MB heap was flushed once, leaving two segments (load() refuses them).
+        writer = index.writer(heap_size=2_000_000_000, num_threads=1)
         for doc in corpus:
             writer.add_document(tantivy.Document(body=" ".join(doc)))
         writer.commit()
