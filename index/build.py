@@ -335,7 +335,7 @@ def paired_forms(
     ordinary: Collection[str],
 ) -> dict[str, str]:
     """The names and terms the corpus pairs itself (index.aliases: 史東（Steve Stone）, 「火眼」（FireEye）,
-    Advanced Persistent Threat 41（簡稱APT41）) for /ask: each folded form -> the index terms of the other
+    Northwind Data Services（簡稱NDS）) for /ask: each folded form -> the index terms of the other
     forms of its group, so that a question naming one form reaches passages that write another. A Han form
     jieba does not keep as one term (史東說 is one unknown-word term) reaches the index terms that start with
     it (at most one character longer). The surname of a paired Latin person name (the last word of "Steve

@@ -2,7 +2,7 @@
 
 News in English gives a Chinese person's name romanised: Hanyu Pinyin on the mainland (Ren Zhengfei), Wade–Giles
 in Taiwan (Kuo Ming-chi, Tsai Ing-wen), family name first or last, with or without a hyphen. A reader types the
-same in a question ("how old is ren zhengfei"). No dictionary lists these names, but their readings do: the
+same in a question ("what did ren zhengfei say"). No dictionary lists these names, but their readings do: the
 readings of each character come from pypinyin's character table (its Wade–Giles spelling from pypinyin too).
 
 Two tables are built at index time, both from the corpus, both plain string maps stored in the index:

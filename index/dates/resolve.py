@@ -227,7 +227,7 @@ ABBREVIATION_END = re.compile(
 def sentences(text: str) -> list[tuple[int, int]]:
     """Sentence spans (index.passages.sentence_spans), with a quoted question or exclamation kept with the few
     words that finish its sentence (「GPT-6 还要等多久?」时,奥特曼表示... / “No!” he said.), and a full stop after
-    an abbreviation or an initial not taken for a sentence end (U.S. Defense Secretary Mark Esper ...)."""
+    an abbreviation or an initial not taken for a sentence end (U.S. Commerce Secretary Anna Lee ...)."""
     spans = sentence_spans(text) or [(0, len(text))]
     joined: list[tuple[int, int]] = []
     for start, end in spans:

@@ -191,7 +191,7 @@ def is_statement(
         )
         return _long_enough(inner, 4 if attached else 6, 3)
     if before[-1:] in ("，", ",", "：", ":") and _han(inner) >= 10 and re.match(r"^\s*(?:[。！？!?]|$)", after):
-        # A clause of its own closing the sentence (……，集中資源在主要產品，「整間公司可以聚焦在……」。)
+        # A clause of its own closing the sentence (……，把人手調往核心業務，「整個團隊才能專心把事情做好……」。)
         return True
     standalone_before = not before or before[-1] in _SENTENCE_END or before[-1] in _CLOSERS or before[-1] == "."
     standalone_after = (

@@ -238,9 +238,13 @@ async def _event(process: asyncio.subprocess.Process, name: str, timeout: float)
                 return event
 
 
-async def _start_bot(twin: DiscordTwin, corpus: Path, data: Path, log: IO[bytes]) -> asyncio.subprocess.Process:
+async def start_bot_process(
+    twin: DiscordTwin, corpus: Path, data: Path, log: IO[bytes], database: Path | None = None
+) -> asyncio.subprocess.Process:
+    """The bot in a process of its own (`serve` below), talking to `twin`; commands go to its stdin (`_command`).
+    Without `database`, a new SQLite file in `data`."""
     data.mkdir(parents=True, exist_ok=True)
-    database = data / f"bench-bot-{time.monotonic_ns()}.sqlite3"
+    database = database or data / f"bench-bot-{time.monotonic_ns()}.sqlite3"
     return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -261,6 +265,7 @@ async def _start_bot(twin: DiscordTwin, corpus: Path, data: Path, log: IO[bytes]
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
         stderr=log,
+        limit=64 * 2**20,  # the stats line holds a lag sample every 5 ms of a burst that lasts tens of seconds
         cwd=PROJECT_DIR,
         env={
             **os.environ,
@@ -321,7 +326,7 @@ async def _burst(
     data.mkdir(parents=True, exist_ok=True)
     try:
         with (data / "bench-bot.log").open("wb") as log:
-            process = await _start_bot(twin, corpus, data, log)
+            process = await start_bot_process(twin, corpus, data, log)
             try:
                 ready = await _event(process, "ready", timeout)
                 await twin.wait_for_commands(None, timeout=30)
@@ -398,7 +403,7 @@ async def _startup(seeds_dir: Path, data_dir: Path) -> dict[str, Any]:
         with (data_dir / "bench-bot-startup.log").open("wb") as log:
             ready: dict[str, Any] = {}
             for _ in range(2):  # the first start builds the index; the second is the one measured
-                process = await _start_bot(twin, seeds_dir, data_dir, log)
+                process = await start_bot_process(twin, seeds_dir, data_dir, log)
                 try:
                     ready = await _event(process, "ready", 300)
                     await _stop_bot(process)

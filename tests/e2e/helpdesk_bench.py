@@ -42,7 +42,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .bench_bot import PROJECT_DIR, _command, _event, _percentile, _stop_bot
+from .bench_bot import PROJECT_DIR, _command, _event, _percentile, _stop_bot, start_bot_process
 
 SHARED = PROJECT_DIR.parent / "shared"
 FOREIGN_CORPUS = SHARED / "eval" / "foreign_dev" / "corpus"
@@ -221,38 +221,6 @@ def measure_quality(
 # -- burst ---------------------------------------------------------------------------------------------------------
 
 
-async def _start_bot_process(twin: Any, corpus: Path, data: Path, database: Path, log: Any) -> Any:
-    import os
-
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "tests.e2e.bench_bot",
-        "serve",
-        "--api",
-        twin.api_base,
-        "--gateway",
-        twin.gateway_url,
-        "--token",
-        twin.token,
-        "--corpus",
-        str(corpus),
-        "--data",
-        str(data),
-        "--db",
-        str(database),
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=log,
-        limit=64 * 2**20,  # the stats line holds a lag sample every 5 ms of a burst that lasts tens of seconds
-        cwd=PROJECT_DIR,
-        env={
-            **os.environ,
-            "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT_DIR), os.environ.get("PYTHONPATH")])),
-        },
-    )
-
-
 async def _burst(
     posts: int, channels: int, per_hour: int, seconds: float, questions: Path, work: Path, timeout: float
 ) -> dict[str, Any]:
@@ -279,7 +247,7 @@ async def _burst(
     sent: dict[str, tuple[str, float]] = {}
     try:
         with (work / "helpdesk-burst-bot.log").open("wb") as log:
-            process = await _start_bot_process(twin, SEEDS, data, database, log)
+            process = await start_bot_process(twin, SEEDS, data, log, database)
             try:
                 await _event(process, "ready", timeout)
                 await twin.wait_for_commands(None, timeout=60)

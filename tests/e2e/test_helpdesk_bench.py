@@ -12,7 +12,7 @@ from .helpdesk_bench import _burst, _quality, post_title
 
 def test_post_titles_fit_discord():
     assert post_title("short?") == "short?"
-    long = "how many macbooks did apple end up fixing under the free keyboard repair program before it was closed?"
+    long = "how many laptops did the vendor end up repairing for free under the programme it announced last spring?"
     title = post_title(long)
     assert len(title) <= 100 and title.endswith("…") and long.startswith(title[:-1])
 
