@@ -1,6 +1,7 @@
 """Index files: one uncompressed .npz holding numpy arrays and a JSON metadata blob, and what an index file holds
-(`save` writes a built index as postings, passages as offsets into the documents and links; `_from_file` reads
-it back as `_Built`, cutting passage texts from the documents).
+(`save` writes a built index as postings, passages as offsets into the documents with their texts in one UTF-8
+block, links, and the corpus files' stats; `_from_file` reads it back as `_Built`, its passages a
+`StoredPassages` that builds each passage when it is read).
 
 Plain formats only (numpy arrays and JSON, no pickle). Written to a temporary name in the same folder and
 renamed, so a reader never sees half a file. The metadata records the format version and the corpus
@@ -12,7 +13,9 @@ the documents that changed.
 
 A file may also carry a `source_key` (a hash of the corpus files' bytes, the corpus data files, the tokeniser
 settings and the code that shapes the index). `read_index(path, source_key=...)` checks it before decoding the
-metadata, so an unchanged corpus is recognised without reading and re-analysing its documents.
+metadata, so an unchanged corpus is recognised without reading and re-analysing its documents; the corpus
+files' stats and digests (`FileStats`, `read_file_stats`) let index/sources.py compute that key without reading
+the files whose stat did not change.
 """
 
 from __future__ import annotations

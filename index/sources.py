@@ -133,7 +133,7 @@ class _Sources:
 
 def index_source_key(corpus_dir: Path, data_dir: Path | None, mode: str = "search") -> str:
     """The source key an index of `corpus_dir` must carry for Engine.open to use it as it is (reads and hashes
-    the corpus files; builds nothing)."""
+    the corpus files whose stat differs from the index file's record; builds nothing)."""
     return _Sources.read(corpus_dir, data_dir, mode).source_key
 
 
