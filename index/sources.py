@@ -215,22 +215,23 @@ def _source_key(
             except OSError:
                 previous = None
         if previous is not None and numbers == previous[0]:
-            contents[path] = previous[1]
+            content = previous[1]
             trusted += 1
         else:
             try:
                 with open(name, "rb") as handle:  # plain open: pathlib costs more than the read for small files
                     numbers = _stat_numbers(os.fstat(handle.fileno()))  # before the read: see taken_ns
                     blobs[name] = handle.read()
-                contents[path] = hashlib.sha256(blobs[name]).hexdigest()
+                content = hashlib.sha256(blobs[name]).hexdigest()
             except OSError as exc:
-                contents[path] = f"unreadable: {exc}"
+                content = f"unreadable: {exc}"
                 numbers = None
+        contents[path] = content  # one Path hash a file (hashing a Path costs more than its stat)
         if numbers is not None:
             stat_names.append(relative)
             stat_numbers.append(numbers)
-            stat_digests.append(contents[path])
-        digest.update(relative.encode() + b"\0" + contents[path].encode() + b"\0")
+            stat_digests.append(content)
+        digest.update(relative.encode() + b"\0" + content.encode() + b"\0")
     stats = FileStats(stat_names, stat_numbers, stat_digests, taken_ns)
     return digest.hexdigest()[:24], contents, blobs, stats, trusted
 
