@@ -9,6 +9,7 @@ digests) iterate it in chunks, building the objects as they go and dropping them
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Mapping, Sequence
 from typing import overload
 
@@ -17,6 +18,9 @@ import numpy as np
 from index.passages import Location, Passage
 
 _CHUNK = 16_384  # passages whose coordinates are converted to Python at once when iterating
+# Passages recently read by index (a question reads its candidates' passages several times: excerpt, merge,
+# facts); ~1.5 KB each. lru_cache is thread-safe.
+PASSAGE_CACHE = 4096
 
 
 class StoredPassages(Sequence[Passage]):
@@ -48,6 +52,7 @@ class StoredPassages(Sequence[Passage]):
         self._duplicates = duplicates
         self._block = text_block
         self._ptr = text_ptr
+        self._cached = functools.lru_cache(maxsize=PASSAGE_CACHE)(self._build)
 
     def __len__(self) -> int:
         return len(self._doc)
@@ -66,6 +71,9 @@ class StoredPassages(Sequence[Passage]):
             pid += len(self)
         if not 0 <= pid < len(self):
             raise IndexError(f"passage {index} out of range")
+        return self._cached(pid)
+
+    def _build(self, pid: int) -> Passage:
         a, b = int(self._ptr[pid]), int(self._ptr[pid + 1])
         return Passage(
             pid,
