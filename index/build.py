@@ -117,7 +117,7 @@ def load_or_build(
             for skipped_path, why in [] if built_elsewhere else built.skipped:
                 log.warning("skipping document %s: %s (unreadable when the index was built)", skipped_path, why)
         if built is None:
-            built = _build_here(sources, analyzer, rebuild=rebuild, workers=workers, progress=progress)
+            built = _build_here(sources.untrusted(), analyzer, rebuild=rebuild, workers=workers, progress=progress)
     log.info(
         "corpus %s: %d documents, %d passages, version %s (%.2f s)",
         sources.corpus_dir,
@@ -448,7 +448,9 @@ def _build_here(
         progress.close()
     if path is not None:
         try:
-            save(path, built, sources.spec.mode, source_key=sources.source_key)
+            texts = {doc.doc_id: doc.text for doc in documents}
+            save(path, built, sources.spec.mode, source_key=sources.source_key, texts=texts,
+                 file_stats=sources.file_stats)  # fmt: skip
         except OSError as exc:
             log.warning("could not save the index to %s (%s); using it from memory", path, exc)
     return built
@@ -476,7 +478,7 @@ def _build_index_file(
                                      initargs=(spec, os.getpid()))  # fmt: skip
         helper.submit(int)  # start it now
     try:
-        sources = _Sources.read(folder, data, mode)
+        sources = _Sources.read(folder, data, mode, trust_stats=False)
         # jieba is loaded only if some documents are tokenised here rather than in worker processes.
         built = _build_here(
             sources,

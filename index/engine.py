@@ -68,6 +68,7 @@ from index.ranking import (
 )
 from index.romanize import NameMatcher, latin_key
 from index.sameness import char_shingles, figures, similar
+from index.storedpassages import paragraph_keys
 from index.tokenize import DEFAULT_SEGMENTER, HAN_CHARS, Analyzer, TermSpan
 
 MAX_QUESTION_CHARS = 1000
@@ -587,9 +588,8 @@ class Engine:
     @functools.cached_property
     def paragraphs(self) -> Paragraphs:
         """Which passages form each paragraph (computed on first use)."""
-        return Paragraphs.of_passages(
-            [p.doc_id for p in self.passages], [p.paragraph for p in self.passages], self.bm25.doc_len
-        )
+        documents, paragraphs = paragraph_keys(self.passages)  # without building every passage
+        return Paragraphs.of_passages(documents, paragraphs, self.bm25.doc_len)
 
     def _fold_passage(self, pid: int) -> str:
         """A passage's folded text, white space collapsed (cached as `self._folded`)."""

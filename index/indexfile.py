@@ -1,6 +1,7 @@
 """Index files: one uncompressed .npz holding numpy arrays and a JSON metadata blob, and what an index file holds
-(`save` writes a built index as postings, passages as offsets into the documents and links; `_from_file` reads
-it back as `_Built`, cutting passage texts from the documents).
+(`save` writes a built index as postings, passages as offsets into the documents with their texts in one UTF-8
+block, links, and the corpus files' stats; `_from_file` reads it back as `_Built`, its passages a
+`StoredPassages` that builds each passage when it is read).
 
 Plain formats only (numpy arrays and JSON, no pickle). Written to a temporary name in the same folder and
 renamed, so a reader never sees half a file. The metadata records the format version and the corpus
@@ -12,7 +13,9 @@ the documents that changed.
 
 A file may also carry a `source_key` (a hash of the corpus files' bytes, the corpus data files, the tokeniser
 settings and the code that shapes the index). `read_index(path, source_key=...)` checks it before decoding the
-metadata, so an unchanged corpus is recognised without reading and re-analysing its documents.
+metadata, so an unchanged corpus is recognised without reading and re-analysing its documents; the corpus
+files' stats and digests (`FileStats`, `read_file_stats`) let index/sources.py compute that key without reading
+the files whose stat did not change.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import struct
 import tempfile
 import zipfile
 import zlib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -35,13 +39,52 @@ from index.corpus import DocumentInfo, extract
 from index.crosslang import Links
 from index.errors import CorpusError, IndexFileError
 from index.passages import Location, Passage
+from index.storedpassages import StoredPassages
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 6
+FORMAT_VERSION = 7  # 7: passage texts stored (p_text, p_text_ptr); the corpus files' stats (stat_*)
 _ARRAYS = ("indptr", "doc_ids", "tfs", "doc_len")
 _META = "meta"
 _SOURCE_KEY = "source_key"
+# The corpus files' stats and content digests when the index was built (FileStats): read on their own, before
+# the source key is checked, and left out of `read_arrays`' arrays.
+_STAT_PREFIX = "stat_"
+_STAT_NAMES, _STAT_NUMBERS, _STAT_DIGESTS, _STAT_TAKEN = "stat_names", "stat_numbers", "stat_digests", "stat_taken"
+
+
+@dataclass(frozen=True)
+class FileStats:
+    """What was known of each corpus file when its index was built: its path relative to the corpus folder,
+    its stat (size, mtime_ns, ctime_ns, inode) and the sha256 hex digest of its bytes; and when the stats were
+    taken (`taken_ns`, wall clock, before the first of them). index/sources.py decides from them which files
+    must be hashed again."""
+
+    names: list[str]
+    numbers: list[tuple[int, int, int, int]]
+    digests: list[str]
+    taken_ns: int
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        names = "\0".join(self.names).encode("utf-8", "surrogateescape")
+        digests = "".join(self.digests).encode("ascii")
+        return {
+            _STAT_NAMES: np.frombuffer(names, dtype=np.uint8),
+            _STAT_NUMBERS: np.asarray(self.numbers, dtype=np.int64).reshape(len(self.numbers), 4),
+            _STAT_DIGESTS: np.frombuffer(digests, dtype=np.uint8),
+            _STAT_TAKEN: np.asarray([self.taken_ns], dtype=np.int64),
+        }
+
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, np.ndarray]) -> FileStats:
+        raw = arrays[_STAT_NAMES].tobytes().decode("utf-8", "surrogateescape")
+        numbers = [tuple(row) for row in arrays[_STAT_NUMBERS].tolist()]
+        names = raw.split("\0") if numbers else []
+        digests = arrays[_STAT_DIGESTS].tobytes().decode("ascii")
+        if len(names) != len(numbers) or len(digests) != 64 * len(numbers):
+            raise ValueError("file stats of different lengths")
+        return cls(names, numbers, [digests[i : i + 64] for i in range(0, len(digests), 64)],  # type: ignore[arg-type]
+                   int(arrays[_STAT_TAKEN][0]))  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -92,7 +135,7 @@ def read_arrays(path: Path, source_key: str | None = None) -> IndexFile:
                 raise IndexFileError(f"{path}: unreadable (metadata is not an object)")
             arrays = {}
             for name, info in members.items():
-                if name in (_META, _SOURCE_KEY):
+                if name in (_META, _SOURCE_KEY) or name.startswith(_STAT_PREFIX):
                     continue
                 mapped = _mapped_member(path, handle, info)
                 arrays[name] = mapped if mapped is not None else _read_member(archive, info)
@@ -101,6 +144,20 @@ def read_arrays(path: Path, source_key: str | None = None) -> IndexFile:
     except (OSError, ValueError, KeyError, zipfile.BadZipFile, json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise IndexFileError(f"{path}: unreadable ({exc})") from exc
     return IndexFile(meta, arrays)
+
+
+def read_file_stats(path: Path) -> FileStats | None:
+    """The corpus files' stats stored in the index file at `path` (FileStats); None when there is no such file,
+    it is unreadable or of another format version, or it has none."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = {info.filename.removesuffix(".npy"): info for info in archive.infolist()}
+            wanted = (_STAT_NAMES, _STAT_NUMBERS, _STAT_DIGESTS, _STAT_TAKEN)
+            if not all(name in members for name in wanted):
+                return None
+            return FileStats.from_arrays({name: _read_member(archive, members[name]) for name in wanted})
+    except (OSError, ValueError, KeyError, IndexError, zipfile.BadZipFile, UnicodeDecodeError):
+        return None
 
 
 _MAP_MIN_BYTES = 1 << 20  # smaller arrays are simply read
@@ -174,7 +231,7 @@ def read_index(path: Path, expected_fingerprint: str | None = None, *, source_ke
 @dataclass
 class _Built:
     documents: list[DocumentInfo]
-    passages: list[Passage]
+    passages: Sequence[Passage]  # a list when built here; a StoredPassages when read from an index file
     bm25: BM25Index
     en_to_zh: PackedLinks
     zh_to_en: PackedLinks
@@ -199,9 +256,20 @@ def unpack_links(packed: str) -> list[tuple[str, float]]:
     return [(target, float(quality)) for target, quality in zip(parts[::2], parts[1::2], strict=True)]
 
 
-def save(path: Path, built: _Built, mode: str, *, source_key: str = "") -> None:
-    """Write the index (postings, passages as offsets into the documents, links). The token cache beside it is
-    written by the build (`build(keep_analysis=...)`)."""
+def save(
+    path: Path,
+    built: _Built,
+    mode: str,
+    *,
+    source_key: str = "",
+    texts: Mapping[str, str] | None = None,
+    file_stats: FileStats | None = None,
+) -> None:
+    """Write the index (postings, passages as offsets into the documents and their texts, links). A passage's
+    text is cut from its document's text in `texts` (by doc_id) when given (a build that kept no passage
+    texts), else it is the passage's own. `file_stats` (the corpus files' stats and digests) let a later load
+    skip hashing the files that did not change (index/sources.py). The token cache beside it is written by the
+    build (`build(keep_analysis=...)`)."""
     bm25 = built.bm25
     doc_index = {doc.doc_id: i for i, doc in enumerate(built.documents)}
     labels: dict[str, int] = {}
@@ -238,6 +306,17 @@ def save(path: Path, built: _Built, mode: str, *, source_key: str = "") -> None:
         ),
     }
     meta["labels"] = list(labels)
+    # One UTF-8 block of every passage's text, passage i at p_text[p_text_ptr[i]:p_text_ptr[i + 1]] (a
+    # bytearray grown in place: a list of the encoded texts joined would hold them twice).
+    block = bytearray()
+    text_ptr = np.zeros(len(passages) + 1, dtype=np.int64)
+    for i, p in enumerate(passages, 1):
+        block += (p.text if texts is None else texts[p.doc_id][p.start : p.end]).encode("utf-8", "surrogatepass")
+        text_ptr[i] = len(block)
+    arrays["p_text"] = np.frombuffer(block, dtype=np.uint8)
+    arrays["p_text_ptr"] = text_ptr
+    if file_stats is not None:
+        arrays.update(file_stats.arrays())
     write_index(path, meta, arrays, source_key)
 
 
@@ -252,9 +331,9 @@ def vars_loc(location: Location) -> tuple[str, int, int, int]:
 def _from_file(
     index_file: IndexFile, blobs: dict[str, bytes] | None = None, extracted_dir: Path | None = None
 ) -> _Built:
-    """The index as stored; passage texts are cut from the documents (their bytes in `blobs` by path, else
-    read from each document's path: the caller has checked they are the files the index was built from). The
-    text of a PDF, HTML page, .docx or EPUB comes from `extracted_dir` when the build kept it there."""
+    """The index as stored, its passages a `StoredPassages` (each built when read, its text from the index's
+    text block: loading reads no document). `blobs` and `extracted_dir` are not needed any more (the texts
+    were cut from the documents by the build) and are accepted for the callers that still pass them."""
     meta, arrays = index_file.meta, index_file.arrays
     bm25 = BM25Index(
         meta["vocab"],
@@ -269,22 +348,20 @@ def _from_file(
     documents = [_document_info(doc) for doc in meta["documents"]]
     labels = meta["labels"]
     duplicates = {int(pid): tuple(Location(*d) for d in dups) for pid, dups in meta["duplicates"].items()}
-    p_doc = arrays["p_doc"].tolist()
-    p_paragraph = arrays["p_paragraph"].tolist()
-    p_start = arrays["p_start"].tolist()
-    p_end = arrays["p_end"].tolist()
-    p_label = arrays["p_label"].tolist()
-    blobs = blobs if blobs is not None else {}
-    used = set(p_doc)
-    texts = [_decode(blobs, info.path, extracted_dir) if i in used else "" for i, info in enumerate(documents)]
-    doc_ids = [info.doc_id for info in documents]
-    names = [None, *labels]  # p_label + 1: -1 is no label
-    passages = [
-        Passage(pid, doc_ids[d], paragraph, start, end, texts[d][start:end], names[label + 1], duplicates.get(pid, ()))
-        for pid, (d, paragraph, start, end, label) in enumerate(
-            zip(p_doc, p_paragraph, p_start, p_end, p_label, strict=True)
-        )
-    ]
+    if "p_text" not in arrays or "p_text_ptr" not in arrays:
+        raise IndexFileError("unreadable index (no passage texts)")
+    passages = StoredPassages(
+        [info.doc_id for info in documents],
+        arrays["p_doc"],
+        arrays["p_paragraph"],
+        arrays["p_start"],
+        arrays["p_end"],
+        arrays["p_label"],
+        labels,
+        duplicates,
+        arrays["p_text"],
+        arrays["p_text_ptr"],
+    )
     return _Built(
         documents,
         passages,

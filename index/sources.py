@@ -1,11 +1,25 @@
 """What an index of a corpus folder is made from, and so when a stored one is current: where the index file
 lives (`index_path`), the corpus files' bytes, the catalog, glossary and user dictionary, the tokeniser settings,
-and a digest of the code that shapes the index (`_source_key`, `tokenizer_key`), read once per open (`_Sources`)."""
+and a digest of the code that shapes the index (`_source_key`, `tokenizer_key`), read once per open (`_Sources`).
+
+Hashing every corpus file on every load cost ~9 s at 131k files. An index file therefore keeps each file's stat
+(size, mtime_ns, ctime_ns, inode) and content digest as they were when it was built (`FileStats`); a load
+trusts the stored digest of a file whose stat is unchanged and reads and hashes only the others. The source
+key is the same hash over the same digests either way, so an added, removed or renamed file changes it as
+before, and a file whose stat changed but whose bytes did not (touched, copied back) leaves it unchanged.
+
+The limit of any stat check is a file rewritten with the same size within one tick of the file system's clock
+after its stat was taken: its stat is unchanged. As git does with "racy" index entries, a file whose mtime or
+ctime is not at least `RACY_NS` (2 s) older than the moment its stats were taken is never trusted: it is
+hashed on every load. (A same-size edit whose mtime is put back, `touch -r`, still changes the ctime, which
+nothing but the kernel sets.) Builds trust nothing (`trust_stats=False`): they read every file anyway."""
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,10 +31,16 @@ from index.corpus import document_files, read_data_file
 from index.errors import CorpusError
 from index.formats import FORMAT_CODE
 from index.glossary import Glossary
-from index.indexfile import FORMAT_VERSION
+from index.indexfile import FORMAT_VERSION, FileStats, read_file_stats
 from index.passages import MAX_PASSAGE_CHARS
 from index.tokencache import TOKEN_CACHE_VERSION
 from index.tokenize import DEFAULT_SEGMENTER, segmenter_version
+
+log = logging.getLogger(__name__)
+
+# A file changed this close to when its stat was taken may have been changed again within the same clock tick
+# (Linux file times advance by the kernel's tick, some file systems' by seconds): it is always hashed.
+RACY_NS = 2_000_000_000
 
 
 def _writable(folder: Path) -> bool:
@@ -62,12 +82,25 @@ class _Sources:
     files: list[Path]
     source_key: str
     contents: dict[Path, str]
-    blobs: dict[str, bytes]
+    blobs: dict[str, bytes]  # the bytes of the files read (not those trusted by their stat)
     index_file: Path | None
+    file_stats: FileStats | None = None  # what an index built from these sources records (None: nothing readable)
+    trusted: int = 0  # how many files' digests were taken from the index file's stats rather than hashed
+    mode: str = "search"
+    data_dir: Path | None = None
 
     @property
     def size(self) -> int:
-        return sum(len(blob) for blob in self.blobs.values())
+        """The corpus files' total size in bytes."""
+        if self.file_stats is None:
+            return sum(len(blob) for blob in self.blobs.values())
+        return sum(numbers[0] for numbers in self.file_stats.numbers)
+
+    def untrusted(self) -> _Sources:
+        """These sources with every file read and hashed (for a build, which must read what it hashed)."""
+        if not self.trusted:
+            return self
+        return _Sources.read(self.corpus_dir, self.data_dir, self.mode, trust_stats=False)
 
     @property
     def extracted_dir(self) -> Path | None:
@@ -75,7 +108,9 @@ class _Sources:
         return Path(self.spec.cache_dir) / "extracted" if self.spec.cache_dir is not None else None
 
     @classmethod
-    def read(cls, corpus_dir: Path, data_dir: Path | None, mode: str) -> _Sources:
+    def read(cls, corpus_dir: Path, data_dir: Path | None, mode: str, *, trust_stats: bool = True) -> _Sources:
+        """The sources; with `trust_stats`, a file whose stat matches the one the index file recorded is not
+        read, its recorded digest is used (see the module docstring)."""
         corpus_dir = corpus_dir.resolve()
         spec = _tokenizer_spec(corpus_dir, data_dir, mode)
         glossary = spec.glossary
@@ -87,14 +122,18 @@ class _Sources:
         if userdict.exists():
             extra.append(read_data_file(userdict, quiet=True) or b"")
         files = document_files(corpus_dir)
-        source_key, contents, blobs = _source_key(corpus_dir, files, extra)
         index_file = index_path(corpus_dir, data_dir) if data_dir is not None else None
-        return cls(corpus_dir, glossary, spec, extra, files, source_key, contents, blobs, index_file)
+        known = read_file_stats(index_file) if trust_stats and index_file is not None else None
+        source_key, contents, blobs, file_stats, trusted = _source_key(corpus_dir, files, extra, known)
+        if known is not None:
+            log.debug("source key: %d of %d files trusted by their stat", trusted, len(files))
+        return cls(corpus_dir, glossary, spec, extra, files, source_key, contents, blobs, index_file,
+                   file_stats, trusted, mode, data_dir)  # fmt: skip
 
 
 def index_source_key(corpus_dir: Path, data_dir: Path | None, mode: str = "search") -> str:
     """The source key an index of `corpus_dir` must carry for Engine.open to use it as it is (reads and hashes
-    the corpus files; builds nothing)."""
+    the corpus files whose stat differs from the index file's record; builds nothing)."""
     return _Sources.read(corpus_dir, data_dir, mode).source_key
 
 
@@ -137,12 +176,27 @@ def tokenizer_key(extra: Sequence[bytes]) -> str:
 
 
 def _source_key(
-    corpus_dir: Path, files: Sequence[Path], extra: Sequence[bytes]
-) -> tuple[str, dict[Path, str], dict[str, bytes]]:
+    corpus_dir: Path, files: Sequence[Path], extra: Sequence[bytes], known: FileStats | None = None
+) -> tuple[str, dict[Path, str], dict[str, bytes], FileStats, int]:
     """A hash over everything an index of `corpus_dir` is made from: each document file's path and bytes, the
     catalog, glossary, user dictionary, tokeniser mode, the index format and the code that shapes it. Also
-    returns each file's content digest (sha256 hex of its bytes, which is a document's fingerprint) and its
-    bytes (by path string), so the documents are read once."""
+    returns each file's content digest (sha256 hex of its bytes, which is a document's fingerprint) and the
+    bytes of the files read (by path string), so the documents are read once; the files' stats and digests to
+    record in an index (FileStats); and how many files were trusted. A file whose current stat equals its
+    stat in `known` (and is not racy there) is not read: its digest is taken from `known`."""
+    taken_ns = time.time_ns()  # before the first stat: a file changed after its stat has a later mtime/ctime
+    recorded: dict[str, tuple[tuple[int, int, int, int], str]] = {}
+    if known is not None:
+        racy_after = known.taken_ns - RACY_NS
+        recorded = {
+            name: (numbers, digest)
+            for name, numbers, digest in zip(known.names, known.numbers, known.digests, strict=True)
+            if numbers[1] < racy_after and numbers[2] < racy_after
+        }
+    stat_names: list[str] = []
+    stat_numbers: list[tuple[int, int, int, int]] = []
+    stat_digests: list[str] = []
+    trusted = 0
     digest = hashlib.sha256(f"index {FORMAT_VERSION}".encode())
     digest.update(_code_digest(_INDEX_CODE))
     for blob in extra:
@@ -152,14 +206,38 @@ def _source_key(
     blobs: dict[str, bytes] = {}
     for path in files:
         name = str(path)
-        try:
-            with open(name, "rb") as handle:  # plain open: pathlib costs more than the read for small files
-                blobs[name] = handle.read()
-            contents[path] = hashlib.sha256(blobs[name]).hexdigest()
-        except OSError as exc:
-            contents[path] = f"unreadable: {exc}"
-        digest.update(_relative(corpus_dir, name).encode() + b"\0" + contents[path].encode() + b"\0")
-    return digest.hexdigest()[:24], contents, blobs
+        relative = _relative(corpus_dir, name)
+        previous = recorded.get(relative)
+        numbers = None
+        if previous is not None:
+            try:
+                numbers = _stat_numbers(os.stat(name))
+            except OSError:
+                previous = None
+        if previous is not None and numbers == previous[0]:
+            content = previous[1]
+            trusted += 1
+        else:
+            try:
+                with open(name, "rb") as handle:  # plain open: pathlib costs more than the read for small files
+                    numbers = _stat_numbers(os.fstat(handle.fileno()))  # before the read: see taken_ns
+                    blobs[name] = handle.read()
+                content = hashlib.sha256(blobs[name]).hexdigest()
+            except OSError as exc:
+                content = f"unreadable: {exc}"
+                numbers = None
+        contents[path] = content  # one Path hash a file (hashing a Path costs more than its stat)
+        if numbers is not None:
+            stat_names.append(relative)
+            stat_numbers.append(numbers)
+            stat_digests.append(content)
+        digest.update(relative.encode() + b"\0" + content.encode() + b"\0")
+    stats = FileStats(stat_names, stat_numbers, stat_digests, taken_ns)
+    return digest.hexdigest()[:24], contents, blobs, stats, trusted
+
+
+def _stat_numbers(stat: os.stat_result) -> tuple[int, int, int, int]:
+    return (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino)
 
 
 def _relative(corpus_dir: Path, name: str) -> str:
