@@ -93,7 +93,7 @@ class CorpusCog(commands.GroupCog, group_name="corpus", group_description="The c
             await asyncio.to_thread(uploads.restore, saved)
             raise UserFacingError(f"{prepared.name} was not added: {exc}") from exc
         engine = self.bot.engine
-        passages = [p for p in engine.passages if p.doc_id == prepared.doc_id]
+        passages = engine.passages_of(prepared.doc_id)
         info = engine.documents.get(prepared.doc_id)
         if info is None or not passages:
             await asyncio.to_thread(uploads.restore, saved)
@@ -121,9 +121,7 @@ class CorpusCog(commands.GroupCog, group_name="corpus", group_description="The c
     async def list_documents(self, interaction: discord.Interaction) -> None:
         await self._require_owner(interaction)
         engine = self.bot.engine
-        counts: dict[str, int] = {}
-        for passage in engine.passages:
-            counts[passage.doc_id] = counts.get(passage.doc_id, 0) + 1
+        counts = engine.passage_counts()
         lines = []
         for doc_id, info in sorted(engine.documents.items()):
             date = f", {info.date}" if info.date else ""
@@ -148,7 +146,7 @@ class CorpusCog(commands.GroupCog, group_name="corpus", group_description="The c
         await interaction.response.defer(ephemeral=True, thinking=True)
         engine = self.bot.engine
         doc_id = document.rsplit(".", 1)[0]
-        passages = sum(1 for p in engine.passages if p.doc_id == doc_id)
+        passages = engine.passage_counts().get(doc_id, 0)
         try:
             path = await asyncio.to_thread(uploads.remove, self.corpus_dir, document)
         except CorpusError as exc:

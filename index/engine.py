@@ -29,6 +29,7 @@ import itertools
 import re
 import time
 import unicodedata
+from collections import Counter
 from collections.abc import Collection, Iterable, Sequence
 from pathlib import Path
 
@@ -68,7 +69,7 @@ from index.ranking import (
 )
 from index.romanize import NameMatcher, latin_key
 from index.sameness import char_shingles, figures, similar
-from index.storedpassages import paragraph_keys
+from index.storedpassages import StoredPassages, paragraph_keys
 from index.tokenize import DEFAULT_SEGMENTER, HAN_CHARS, Analyzer, TermSpan
 
 MAX_QUESTION_CHARS = 1000
@@ -644,6 +645,18 @@ class Engine:
                 seen.add(key)
                 citations.append(self.citation(location))
         return Result(rank, passage, score, coverage, self.excerpt(query, passage.text), tuple(citations))
+
+    def passage_counts(self) -> dict[str, int]:
+        """Passages per document id, without building every passage of a loaded index."""
+        if isinstance(self.passages, StoredPassages):
+            return self.passages.document_counts()
+        return dict(Counter(p.doc_id for p in self.passages))
+
+    def passages_of(self, doc_id: str) -> list[Passage]:
+        """One document's passages in order (a loaded index builds only these)."""
+        if isinstance(self.passages, StoredPassages):
+            return [self.passages[pid] for pid in self.passages.pids_of(doc_id)]
+        return [p for p in self.passages if p.doc_id == doc_id]
 
     def citation(self, location: Location | Passage) -> Citation:
         doc = self.documents[location.doc_id]

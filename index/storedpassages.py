@@ -106,6 +106,19 @@ class StoredPassages(Sequence[Passage]):
                 text = block[ptr[i] - base : ptr[i + 1] - base].decode("utf-8", "surrogatepass")
                 yield Passage(pid, doc_ids[d], paragraph, start, end, text, names[label + 1], duplicates.get(pid, ()))
 
+    def document_counts(self) -> dict[str, int]:
+        """Passages per document id (documents without passages left out), without building passages."""
+        counts = np.bincount(self._doc, minlength=len(self._doc_ids)) if len(self._doc) else ()
+        return {self._doc_ids[i]: int(c) for i, c in enumerate(counts) if c}
+
+    def pids_of(self, doc_id: str) -> list[int]:
+        """The pids of one document's passages in order, without building passages."""
+        try:
+            number = self._doc_ids.index(doc_id)
+        except ValueError:
+            return []
+        return np.flatnonzero(self._doc == number).tolist()
+
     def document_keys(self) -> tuple[list[int], list[int]]:
         """Each passage's document (as its number in the index) and paragraph, without building passages."""
         return self._doc.tolist(), self._paragraph.tolist()

@@ -59,3 +59,15 @@ def test_a_loaded_index_answers_as_the_built_one(engines):
     assert b.results and [r.passage for r in b.results] == [r.passage for r in a.results]
     assert [r.excerpt for r in b.results] == [r.excerpt for r in a.results]
     assert [r.citations for r in b.results] == [r.citations for r in a.results]
+
+
+def test_per_document_counts_and_passages_match_the_built_list(engines):
+    built, loaded = engines
+    counts = loaded.passage_counts()
+    assert counts == built.passage_counts() and sum(counts.values()) == len(built.passages)
+    assert len(counts) == len({p.doc_id for p in built.passages}) >= 5
+    for doc_id in counts:
+        assert (
+            loaded.passages_of(doc_id) == built.passages_of(doc_id) == [p for p in built.passages if p.doc_id == doc_id]
+        )
+    assert loaded.passages_of("no such document") == built.passages_of("no such document") == []
