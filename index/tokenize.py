@@ -238,7 +238,12 @@ class _RustJieba:
         if table is None:
             return
         limit = table.MAX_CHARS
-        substrings = {text[i:j] for i in range(len(text)) for j in range(i + 1, min(len(text), i + limit) + 1)}
+        substrings = {  # runs segmented together (`_RUN_SEPARATOR`) are learnt apart: no word spans two
+            part[i:j]
+            for part in text.split(_RUN_SEPARATOR)
+            for i in range(len(part))
+            for j in range(i + 1, min(len(part), i + limit) + 1)
+        }
         substrings -= self._checked
         if not substrings:
             return
