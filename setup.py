@@ -1,7 +1,9 @@
-"""The one compiled part of Footnote: the BM25 query kernel (index/_bm25kernel.c, plain C and CPython's API).
+"""The compiled parts of Footnote, plain C and CPython's API: the BM25 query kernel (index/_bm25kernel.c) and the
+build's per-term loops (index/_termbag.c).
 
-Everything else is in pyproject.toml. The extension is optional: without a C compiler the install goes on and
-index/bm25.py scores with numpy instead (same results, slower; `footnote doctor` and `footnote bench` say which).
+Everything else is in pyproject.toml. The extensions are optional: without a C compiler the install goes on and
+index/bm25.py scores with numpy instead, index/tokenize.py and index/analysis.py run their loops in Python (same
+results, slower; `footnote doctor` and `footnote bench` say which for the kernel).
 """
 
 from setuptools import Extension, setup
@@ -13,6 +15,12 @@ setup(
             ["index/_bm25kernel.c"],
             extra_compile_args=["-O3"],
             optional=True,
-        )
+        ),
+        Extension(
+            "index._termbag",
+            ["index/_termbag.c"],
+            extra_compile_args=["-O3"],
+            optional=True,
+        ),
     ]
 )

@@ -25,7 +25,7 @@ from index.glossary import Glossary
 from index.normalize import fold
 from index.passages import split_document
 from index.progress import Progress
-from index.tokenize import DEFAULT_SEGMENTER, Analyzer
+from index.tokenize import DEFAULT_SEGMENTER, Analyzer, _termbag
 
 if TYPE_CHECKING:
     from concurrent.futures import ProcessPoolExecutor
@@ -286,10 +286,9 @@ def _analyse_documents(
                 signed.append(key)
                 if len(signed) >= _SIGNATURE_BATCH:
                     sign()
-            counts = Counter(_passage_terms(analyzer, glossary, passage.text, folded))
-            bag_terms.extend([terms.setdefault(term, len(terms)) for term in counts])
-            bag_counts.extend(counts.values())
-            bag_sizes.append(len(counts))
+            bag_sizes.append(
+                number_bag(_passage_terms(analyzer, glossary, passage.text, folded), terms, bag_terms, bag_counts)
+            )
     sign()
     # Shorter keys have no signature: they only match exactly.
     minhash = np.zeros((len(key_len), _NUM_HASHES), dtype=np.uint64)
@@ -315,6 +314,19 @@ def _analyse_documents(
         terms=list(terms)[base:],
         term_base=base,
     )
+
+
+def _number_bag(passage_terms: list[str], terms: dict[str, int], bag_terms: list[int], bag_counts: list[int]) -> int:
+    """Append a passage's bag to `bag_terms` (each distinct term's id in `terms`, a new term numbered len(terms))
+    and `bag_counts` (its count), in order of first occurrence; the number of distinct terms. index/_termbag.c's
+    `bag` does the same in C."""
+    counts = Counter(passage_terms)
+    bag_terms.extend([terms.setdefault(term, len(terms)) for term in counts])
+    bag_counts.extend(counts.values())
+    return len(counts)
+
+
+number_bag = _termbag.bag if _termbag is not None else _number_bag
 
 
 # Each worker process of a parallel build holds its own analyzer, made once by the pool's initializer (jieba is

@@ -23,7 +23,7 @@ import os
 import re
 import tempfile
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from importlib.machinery import ExtensionFileLoader
@@ -35,6 +35,11 @@ import Stemmer
 
 from index.corpus import read_data_file
 from index.normalize import fold, fold_with_offsets
+
+try:  # the per-term loops in C (index/_termbag.c, built at install); the Python below gives the same terms
+    from index import _termbag
+except ImportError:
+    _termbag = None
 
 log = logging.getLogger(__name__)
 
@@ -197,6 +202,7 @@ class WordTable:
         return np.where(found, self.freqs[positions], 0).tolist()
 
 
+_RUN_SEPARATOR = "\n"  # between Han runs segmented together: jieba's segmenters never join it to a word
 _REMAINDER = "\ue000"  # a private-use character: never in a Han run, so never segmented
 
 
@@ -232,7 +238,12 @@ class _RustJieba:
         if table is None:
             return
         limit = table.MAX_CHARS
-        substrings = {text[i:j] for i in range(len(text)) for j in range(i + 1, min(len(text), i + limit) + 1)}
+        substrings = {  # runs segmented together (`_RUN_SEPARATOR`) are learnt apart: no word spans two
+            part[i:j]
+            for part in text.split(_RUN_SEPARATOR)
+            for i in range(len(part))
+            for j in range(i + 1, min(len(part), i + limit) + 1)
+        }
         substrings -= self._checked
         if not substrings:
             return
@@ -596,9 +607,31 @@ class Analyzer:
         search = self.mode == "search"
         segment = self._segment.tokenize
         word_terms = self._word_terms
-        for match in _TOKEN_RE.finditer(folded):
+        matches: Iterable[re.Match[str]] = _TOKEN_RE.finditer(folded)
+        run_terms: Iterator[list[str]] | None = None
+        if _termbag is not None and places is None:
+            # A build's bags (no places): the Han runs' words and n-grams are looked up and cut in C, and with
+            # rjieba all the runs of the text are segmented in one call, joined by a separator (jieba segments
+            # each stretch of Han characters on its own: the same words as one call per run, less the per-call
+            # cost, a third of rjieba's time on short runs).
+            matches = list(matches)
+            runs = [match.group() for match in matches if match.lastgroup == "han"]
+            if runs:
+                miss = self._han_word_terms
+                if self.segmenter_name == "rjieba":
+                    tokens = segment(_RUN_SEPARATOR.join(runs), search)
+                    run_terms = iter(_termbag.han_terms(runs, tokens, word_terms, miss, stop, _MIN_GRAM, _MAX_GRAM))
+                else:
+                    run_terms = (
+                        _termbag.han_terms([run], segment(run, search), word_terms, miss, stop, _MIN_GRAM, _MAX_GRAM)[0]
+                        for run in runs
+                    )
+        for match in matches:
             start = match.start()
             if match.lastgroup == "han":
+                if run_terms is not None:
+                    terms.extend(next(run_terms))
+                    continue
                 run = match.group()
                 singles: list[int] = []
                 for word, w_start, w_end in segment(run, search):

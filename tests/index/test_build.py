@@ -255,3 +255,24 @@ def test_incremental_duplicate_decisions_equal_a_full_build(tmp_path, caplog):
         assert sum(len(p.duplicates) for p in full.passages) >= 1, "and verbatim ones, cited where they stood"
         assert_same_index(incremental, full.passages, full.bm25)
         assert_same_index(incremental, *reference(incremental))
+
+
+def test_bags_gathered_by_blocks_equal_one_gather(monkeypatch):
+    from types import SimpleNamespace
+
+    from index.arrays import offsets, ranges
+
+    rng = np.random.default_rng(5)
+    ptr = offsets([rng.integers(0, 12, 1000)])
+    combined = SimpleNamespace(
+        bag_ptr=ptr,
+        bag_terms=rng.integers(0, 5000, int(ptr[-1])).astype(np.int32),
+        bag_counts=rng.integers(1, 70, int(ptr[-1])).astype(np.uint16),
+    )
+    kept = rng.permutation(np.sort(rng.choice(1000, 700, replace=False)))
+    bag_ptr = offsets([ptr[kept + 1] - ptr[kept]])
+    monkeypatch.setattr(build_module, "_GATHER_ROWS", 64)  # many blocks, the last one partial
+    terms, counts = build_module._gather_bags(combined, kept, bag_ptr)
+    selected = ranges(ptr[kept], ptr[kept + 1])
+    assert np.array_equal(terms, combined.bag_terms[selected]) and terms.dtype == np.int32
+    assert np.array_equal(counts, combined.bag_counts[selected]) and counts.dtype == np.uint16
