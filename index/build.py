@@ -111,7 +111,7 @@ def load_or_build(
         else:
             analyzer = sources.spec.analyzer()
         if index_file is not None:
-            built = _from_file(index_file, sources.blobs, sources.extracted_dir)
+            built = _from_file(index_file)
             log.info("index loaded from %s (%d passages)", path, len(built.passages))
             # Every load names them, not only a build (a build process named them itself).
             for skipped_path, why in [] if built_elsewhere else built.skipped:
@@ -524,7 +524,7 @@ def _load_documents(
     """The corpus' documents, as `load_corpus` reads them, but reusing the catalog fields of unchanged documents
     from the token cache (inferring titles, dates and languages reads every character of every document).
     `progress` counts the documents read; the text extracted from PDF, HTML, .docx and EPUB files is kept in
-    `extracted_dir` (the data folder's), so that loading the index does not extract it again. Documents that
+    `extracted_dir` (the data folder's), so that a rebuild does not extract an unchanged document again. Documents that
     cannot be read are named in a warning and appended, with why, to `skipped` (the index keeps the list, so
     that every later load names them again)."""
     catalog = load_catalog(corpus_dir)

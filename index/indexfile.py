@@ -328,12 +328,9 @@ def vars_loc(location: Location) -> tuple[str, int, int, int]:
     return (location.doc_id, location.paragraph, location.start, location.end)
 
 
-def _from_file(
-    index_file: IndexFile, blobs: dict[str, bytes] | None = None, extracted_dir: Path | None = None
-) -> _Built:
+def _from_file(index_file: IndexFile) -> _Built:
     """The index as stored, its passages a `StoredPassages` (each built when read, its text from the index's
-    text block: loading reads no document). `blobs` and `extracted_dir` are not needed any more (the texts
-    were cut from the documents by the build) and are accepted for the callers that still pass them."""
+    text block: loading reads no document)."""
     meta, arrays = index_file.meta, index_file.arrays
     bm25 = BM25Index(
         meta["vocab"],
