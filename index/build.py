@@ -38,12 +38,12 @@ from index.duplicates import UNDECIDED, _collapse, _previous_decisions
 from index.errors import CorpusError, IndexFileError
 from index.formats import prune_cache
 from index.glossary import Glossary
-from index.indexfile import _Built, _decode, _from_file, _info_fields, pack_links, read_index, save
+from index.indexfile import Checksums, _Built, _decode, _from_file, _info_fields, pack_links, read_index, save
 from index.normalize import fold
 from index.progress import Progress, terminal_progress
 from index.ranking import BM25_PARAMS
 from index.romanize import han_name_keys, latin_names
-from index.sources import _catalog_key, _relative, _Sources, _tokenizer_spec, tokenizer_key
+from index.sources import _catalog_key, _relative, _Sources, _tokenizer_spec, index_path, tokenizer_key
 from index.tokencache import CacheKeys, TokenCache, token_cache_path
 from index.tokenize import HAN_CHARS, Analyzer
 
@@ -66,6 +66,14 @@ def load_or_build(
     analyzer, the glossary, the built index and the resolved corpus folder. A build reports to `progress`
     (a build in a separate process reports on that process' stderr: a bar on a terminal, lines otherwise)."""
     started = time.perf_counter()
+    # The stored index's checksums are computed in a thread while the corpus folder is checked (a large index's
+    # ~0.5 s, in parallel); cancelled if the index is rebuilt instead.
+    checksums = None
+    if data_dir is not None and not rebuild:
+        with contextlib.suppress(OSError):
+            candidate = index_path(corpus_dir, data_dir)
+            if candidate.is_file():
+                checksums = Checksums(candidate)
     sources = _Sources.read(corpus_dir, data_dir, mode)
     built = None
     path = sources.index_file
@@ -73,9 +81,11 @@ def load_or_build(
     built_elsewhere = False  # by a build process, which named the documents it skipped
     if path is not None and not rebuild:
         try:
-            index_file = read_index(path, source_key=sources.source_key)
+            index_file = read_index(path, source_key=sources.source_key, checksums=checksums)
         except IndexFileError as exc:
             log.info("building index: %s", exc)
+    if checksums is not None:
+        checksums.cancel()  # done, or not needed: the index is rebuilt
     # One builder at a time per index file (index/buildlock.py): a process that waited for another's build looks
     # again, and loads what it built.
     building = index_file is None and path is not None and sources.spec.cache_dir is not None

@@ -69,6 +69,7 @@ from index.ranking import (
 )
 from index.romanize import NameMatcher, latin_key
 from index.sameness import char_shingles, figures, similar
+from index.storeddocuments import DocumentTable
 from index.storedpassages import StoredPassages, paragraph_keys
 from index.tokenize import DEFAULT_SEGMENTER, HAN_CHARS, Analyzer, TermSpan
 
@@ -102,7 +103,7 @@ class Engine:
         self.analyzer = analyzer
         self.glossary = glossary
         self.corpus_dir = corpus_dir
-        self.documents = {doc.doc_id: doc for doc in built.documents}
+        self.documents = DocumentTable(built.documents)
         self.passages = built.passages
         self.bm25 = built.bm25
         self.en_to_zh = built.en_to_zh

@@ -124,3 +124,31 @@ def test_a_mapped_array_with_flipped_bytes_is_detected_and_rebuilt(corpus, tmp_p
     assert "checksum mismatch" in caplog.text
     assert [r.passage.pid for r in reopened.ask("GPT-5.2 错误率", k=5).results] == expected
     read_index(path)  # the rebuilt file is whole again
+
+
+def test_checksums_computed_meanwhile_apply_only_to_the_file_they_were_computed_on(corpus, tmp_path, monkeypatch):
+    """A load computes the mapped members' CRC-32 in a thread while it checks the corpus (index.indexfile
+    Checksums). If the file is replaced meanwhile (a rebuild renames a new file over it), those checksums are
+    not used: a damaged replacement is still refused."""
+    import os
+    import zipfile
+
+    import index.indexfile
+    from index.indexfile import Checksums
+
+    monkeypatch.setattr(index.indexfile, "_MAP_MIN_BYTES", 1)
+    data = tmp_path / "data"
+    Engine.open(corpus, data)
+    path = index_path(corpus, data)
+    checksums = Checksums(path)
+    read_index(path, checksums=checksums)  # the good file, its checksums from the thread
+    with zipfile.ZipFile(path) as archive:
+        info = archive.getinfo("doc_ids.npy")
+    raw = bytearray(path.read_bytes())
+    data_end = info.header_offset + 30 + len(info.filename) + len(info.extra) + info.file_size
+    raw[data_end - 5] ^= 0xFF
+    damaged = path.with_name("damaged.tmp")
+    damaged.write_bytes(bytes(raw))
+    os.replace(damaged, path)  # another inode, the same name
+    with pytest.raises(IndexFileError, match="checksum mismatch"):
+        read_index(path, checksums=checksums)

@@ -29,7 +29,8 @@ def corpus(tmp_path):
 
 
 def _files(folder):
-    return sorted(p for p in folder.rglob("*") if p.is_file())
+    """The files' paths relative to `folder`, in corpus order (as index.corpus.scan_corpus_names gives them)."""
+    return [p.relative_to(folder).as_posix() for p in sorted(p for p in folder.rglob("*") if p.is_file())]
 
 
 def _recorded(folder) -> FileStats:
@@ -133,7 +134,7 @@ def test_the_index_file_records_the_stats_and_a_load_trusts_them(tmp_path):
     # As if the build had run 3 s later: every file's stat is trusted, the index loads as it is.
     later = dataclasses.replace(stats, taken_ns=stats.taken_ns + RACY_NS + 1_000_000_000)
     sources = _Sources.read(folder, data, "search")
-    _, _, blobs, _, trusted = _source_key(sources.corpus_dir, sources.files, sources.extra, later)
+    _, _, blobs, _, trusted = _source_key(sources.corpus_dir, sources.names, sources.extra, later)
     assert trusted == len(documents) and blobs == {}
     second = Engine.open(folder, data)
     assert second.version == first.version and len(second.passages) == len(first.passages)
