@@ -9,7 +9,7 @@ import hashlib
 import logging
 import os
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -399,12 +399,16 @@ def _analyse(
         with ProcessPoolExecutor(
             workers, mp_context=context, initializer=_init_worker, initargs=(spec, os.getpid())
         ) as pool:
-            parts = []
-            for chunk, part in zip(chunks, pool.map(_analyse_chunk, chunks), strict=True):  # in order, as done
-                parts.append(part)
-                if progress is not None:
-                    progress.advance(len(chunk))
-            return _Analysis.concat(parts)
+
+            def parts() -> Iterator[_Analysis]:
+                for chunk, part in zip(chunks, pool.map(_analyse_chunk, chunks), strict=True):  # in order, as done
+                    if progress is not None:
+                        progress.advance(len(chunk))
+                    yield part
+
+            # Each part is merged as it arrives and then dropped: all the parts kept until the last one came,
+            # and merged then, held them and their merged copy at once (at 1M passages, ~1.4 GB more).
+            return _Analysis.concat(parts())
     except (BrokenProcessPool, OSError) as exc:
         log.warning("parallel tokenisation failed (%s); tokenising in this process", exc)
         if progress is not None:
