@@ -332,6 +332,7 @@ number_bag = _termbag.bag if _termbag is not None else _number_bag
 # Each worker process of a parallel build holds its own analyzer, made once by the pool's initializer (jieba is
 # initialised once per worker). Only ever written in worker processes.
 _WORKER_STATE: dict[str, tuple[Analyzer, Glossary, dict[str, int]]] = {}
+_WORKER_CACHE_DIR: list[Path] = []  # the worker's data folder (CC-CEDICT's link cache), when it has one
 
 
 def _init_worker(spec: TokenizerSpec, parent_pid: int | None = None) -> None:
@@ -340,6 +341,7 @@ def _init_worker(spec: TokenizerSpec, parent_pid: int | None = None) -> None:
         end_with_parent(parent_pid)
     logging.getLogger("jieba").setLevel(logging.WARNING)
     _WORKER_STATE["analyzer"] = (spec.analyzer(whole_dictionary=True), spec.glossary, {})
+    _WORKER_CACHE_DIR[:] = [Path(spec.cache_dir)] if spec.cache_dir else []
 
 
 def _analyse_chunk(documents: list[tuple[str, int, str]]) -> _Analysis:
@@ -418,4 +420,5 @@ def _analyse(
 
 def _worker_link_candidates(zh_vocab: set[str], en_vocab: set[str]) -> tuple[dict, dict, Lexicon]:
     analyzer = _WORKER_STATE["analyzer"][0]
-    return link_candidates(zh_vocab, en_vocab, analyzer.stem, analyzer.stopwords)
+    cache_dir = _WORKER_CACHE_DIR[0] if _WORKER_CACHE_DIR else None
+    return link_candidates(zh_vocab, en_vocab, analyzer.stem, analyzer.stopwords, cache_dir)

@@ -262,7 +262,8 @@ def build(
         except (BrokenProcessPool, OSError) as exc:
             log.warning("link helper failed (%s); computing links here", exc)
     if candidates is None:
-        candidates = link_candidates(zh_vocab, en_vocab, analyzer.stem, analyzer.stopwords)
+        cache_dir = Path(tokenizer.cache_dir) if tokenizer is not None and tokenizer.cache_dir else None
+        candidates = link_candidates(zh_vocab, en_vocab, analyzer.stem, analyzer.stopwords, cache_dir)
     links = best_links(candidates[0], candidates[1], zh_vocab=zh_vocab, en_vocab=en_vocab)
     en_to_zh, zh_to_en = (pack_links(side) for side in links)
     names = name_tables(zh_vocab, documents, candidates[2], analyzer, bm25.df)
