@@ -506,15 +506,24 @@ class _TextsInOrder(Mapping[str, str]):
     the documents' texts and the index's text block being made of them (at 1M passages, ~600 MB each, at the
     build's peak) are not all held at once. A text asked for again after it was dropped is a KeyError."""
 
+    _TRIM_CHARS = 1 << 25  # the memory of the texts dropped is handed back to the system every ~32M characters
+
     def __init__(self, texts: list[tuple[str, str]]) -> None:
         self._texts = texts
         self._at = 0
+        self._dropped = 0
 
     def __getitem__(self, doc_id: str) -> str:
         texts = self._texts
         while self._at < len(texts) and texts[self._at][0] != doc_id:
+            self._dropped += len(texts[self._at][1])
             texts[self._at] = (texts[self._at][0], "")  # passed: not asked for again
             self._at += 1
+        if self._dropped >= self._TRIM_CHARS:
+            # Freed texts stay in the heap (and in the process' RSS) until handed back; the text block grows
+            # elsewhere (one large allocation), so it would not reuse them.
+            self._dropped = 0
+            _release_free_memory()
         if self._at == len(texts):
             raise KeyError(doc_id)
         return texts[self._at][1]
