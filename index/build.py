@@ -11,7 +11,7 @@ import logging
 import os
 import re
 import time
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -49,6 +49,8 @@ from index.tokenize import HAN_CHARS, Analyzer
 
 if TYPE_CHECKING:
     from concurrent.futures import ProcessPoolExecutor
+
+    from index.passages import Passage
 
 log = logging.getLogger(__name__)
 
@@ -182,8 +184,12 @@ def build(
     combined = (
         fresh if cache is None else cache.analysis if not fresh_docs else _Analysis.concat([cache.analysis, fresh])
     )
+    # Only `combined` holds the analysis from here (`fresh` held it, at 1M passages ~750 MB, until the index was
+    # saved): it is released once the token cache has it.
+    del fresh
     if cache is not None:
         cache.analysis = combined  # the cache's own arrays are released once merged
+    _release_free_memory()  # what tokenising left behind (the workers' parts, merged)
     fresh_rows = {(doc.fingerprint, doc.body_start): offset + i for i, doc in enumerate(fresh_docs)}
     order = np.asarray(
         [cached_rows.get((doc.fingerprint, doc.body_start), fresh_rows.get((doc.fingerprint, doc.body_start), -1))
@@ -224,7 +230,11 @@ def build(
     numbering = np.zeros(len(combined.terms), dtype=np.int32)
     numbering[by_term] = np.arange(len(by_term), dtype=np.int32)
     vocab = [combined.terms[i] for i in by_term]
-    np.take(numbering, bag_terms, out=bag_terms)
+    for low in range(0, len(bag_terms), _RENUMBER_BLOCK):
+        # In place a block at a time: np.take(..., out=bag_terms) buffers a whole copy of its output (at 1M
+        # passages, ~1.2 GB at the build's peak).
+        block = bag_terms[low : low + _RENUMBER_BLOCK]
+        block[:] = numbering[block]
     del used, numbering, by_term
     # What the token cache keeps: the analysis of the documents still in the corpus, their duplicate decisions
     # and places in the corpus order.
@@ -262,7 +272,8 @@ def build(
         except (BrokenProcessPool, OSError) as exc:
             log.warning("link helper failed (%s); computing links here", exc)
     if candidates is None:
-        candidates = link_candidates(zh_vocab, en_vocab, analyzer.stem, analyzer.stopwords)
+        cache_dir = Path(tokenizer.cache_dir) if tokenizer is not None and tokenizer.cache_dir else None
+        candidates = link_candidates(zh_vocab, en_vocab, analyzer.stem, analyzer.stopwords, cache_dir)
     links = best_links(candidates[0], candidates[1], zh_vocab=zh_vocab, en_vocab=en_vocab)
     en_to_zh, zh_to_en = (pack_links(side) for side in links)
     names = name_tables(zh_vocab, documents, candidates[2], analyzer, bm25.df)
@@ -294,6 +305,7 @@ def build(
     )
 
 
+_RENUMBER_BLOCK = 1 << 22  # bag entries renumbered together
 _GATHER_ROWS = 1 << 16  # passages whose bags are gathered together (bounds the index arrays' size)
 
 
@@ -313,8 +325,9 @@ def _gather_bags(combined: _Analysis, kept_rows: np.ndarray, bag_ptr: np.ndarray
 
 
 def _release_free_memory() -> None:
-    """Hand memory freed by the duplicate pass (many small Python objects) back to the system before the
-    postings are built, so the two do not add up in the build's peak. glibc only; elsewhere a no-op."""
+    """Hand memory freed by a stage (the duplicate pass' many small Python objects, the tokenising workers'
+    merged parts) back to the system before the next, so the two do not add up in the build's peak. glibc
+    only; elsewhere a no-op."""
     import ctypes
 
     with contextlib.suppress(OSError, AttributeError):
@@ -473,12 +486,63 @@ def _build_here(
         progress.close()
     if path is not None:
         try:
-            texts = {doc.doc_id: doc.text for doc in documents}
+            texts: Mapping[str, str] = {doc.doc_id: doc.text for doc in documents}
+            if len(texts) == len(documents) and _in_document_order(built.passages, texts):
+                texts = _TextsInOrder([(doc.doc_id, doc.text) for doc in documents])
+                del documents[:]  # the texts are now held only by `texts`, which drops each once it is done with
+            _release_free_memory()
             save(path, built, sources.spec.mode, source_key=sources.source_key, texts=texts,
                  file_stats=sources.file_stats)  # fmt: skip
         except OSError as exc:
             log.warning("could not save the index to %s (%s); using it from memory", path, exc)
     return built
+
+
+def _in_document_order(passages: Sequence[Passage], texts: Mapping[str, str]) -> bool:
+    """Whether the passages come document by document, in the order of `texts` (the build makes them so)."""
+    number = {doc_id: i for i, doc_id in enumerate(texts)}
+    previous = 0
+    for passage in passages:
+        current = number.get(passage.doc_id, -1)
+        if current < previous:
+            return False
+        previous = current
+    return True
+
+
+class _TextsInOrder(Mapping[str, str]):
+    """Documents' texts by doc_id, for `save` to cut the passages' texts from, when it asks for them document
+    by document in this order (`_in_document_order`): each text is dropped once a later one is asked for, so
+    the documents' texts and the index's text block being made of them (at 1M passages, ~600 MB each, at the
+    build's peak) are not all held at once. A text asked for again after it was dropped is a KeyError."""
+
+    _TRIM_CHARS = 1 << 25  # the memory of the texts dropped is handed back to the system every ~32M characters
+
+    def __init__(self, texts: list[tuple[str, str]]) -> None:
+        self._texts = texts
+        self._at = 0
+        self._dropped = 0
+
+    def __getitem__(self, doc_id: str) -> str:
+        texts = self._texts
+        while self._at < len(texts) and texts[self._at][0] != doc_id:
+            self._dropped += len(texts[self._at][1])
+            texts[self._at] = (texts[self._at][0], "")  # passed: not asked for again
+            self._at += 1
+        if self._dropped >= self._TRIM_CHARS:
+            # Freed texts stay in the heap (and in the process' RSS) until handed back; the text block grows
+            # elsewhere (one large allocation), so it would not reuse them.
+            self._dropped = 0
+            _release_free_memory()
+        if self._at == len(texts):
+            raise KeyError(doc_id)
+        return texts[self._at][1]
+
+    def __iter__(self) -> Iterator[str]:
+        return (doc_id for doc_id, _ in self._texts)
+
+    def __len__(self) -> int:
+        return len(self._texts)
 
 
 def _build_index_file(

@@ -17,10 +17,13 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import re
+import tempfile
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from importlib import resources
+from pathlib import Path
 
 from index.normalize import fold
 from index.tokenize import HAN_CHARS
@@ -136,20 +139,54 @@ def link_candidates(
     en_vocab: Collection[str],
     stem: Callable[[str], str],
     stopwords: Collection[str],
+    cache_dir: Path | None = None,
 ) -> tuple[Candidates, Candidates, Lexicon]:
     """Every (en -> zh, zh -> en) link with its best quality, before `best_links` keeps the top ones, and the
     Lexicon facts. Computed over larger vocabularies and then narrowed by `best_links(..., zh_vocab=,
-    en_vocab=)`, the links are the same as over the smaller ones: a link's quality depends only on its entry."""
+    en_vocab=)`, the links are the same as over the smaller ones: a link's quality depends only on its entry.
+
+    They are CC-CEDICT's links of every entry (`_all_candidates`, kept in `cache_dir` when given: parsing
+    CC-CEDICT took ~2 s of every build, whatever its size), narrowed to the vocabularies: the same dicts, in
+    the same order, as those links computed over the vocabularies alone."""
+    everything = _cached_candidates(cache_dir, stem, stopwords) if cache_dir is not None else None
+    if everything is None:
+        everything = _all_candidates(stem, stopwords)
+    all_en_to_zh, all_zh_to_en, headwords, lexicon = everything
+    # A link is kept when its target is in the vocabulary; the pairs are in the order they were first met, so
+    # each term's links (and the terms) come in the order the narrower computation would have met them.
     en_to_zh: Candidates = {}
+    for (word, headword), quality in all_en_to_zh.items():
+        if headword in zh_vocab:
+            en_to_zh.setdefault(word, {})[headword] = quality
     zh_to_en: Candidates = {}
+    for (headword, word), quality in all_zh_to_en.items():
+        if word in en_vocab:
+            zh_to_en.setdefault(headword, {})[word] = quality
+    zh_words = {headword for headword in headwords if headword in zh_vocab}
+    return en_to_zh, zh_to_en, Lexicon(set(lexicon.surnames), zh_words, set(lexicon.en_words), set(lexicon.ordinary))
+
+
+_Pairs = dict[tuple[str, str], float]
+_Everything = tuple[_Pairs, _Pairs, list[str], Lexicon]
+
+
+def _all_candidates(stem: Callable[[str], str], stopwords: Collection[str]) -> _Everything:
+    """CC-CEDICT's links as if every headword and every English word were in the vocabularies: (en, zh) ->
+    quality and (zh, en) -> quality, each in the order the pair was first set; the headwords a vocabulary
+    check would have looked up (Lexicon.zh_words are those of them in the corpus); the vocabulary-independent
+    Lexicon facts (its zh_words empty). A pair's quality is set by the same steps, in the same order, as when
+    its target is in a vocabulary."""
+    en_to_zh: _Pairs = {}
+    zh_to_en: _Pairs = {}
+    headwords: dict[str, None] = {}
     lexicon = Lexicon()
-    named: list[tuple[str, str, str, bool]] = []
-    proper: list[tuple[str, bool, str, bool]] = []  # (lower-case name, the gloss' only word, headword, in corpus)
+    named: list[tuple[str, str, str]] = []
+    proper: list[tuple[str, bool, str]] = []  # (lower-case name, the gloss' only word, headword)
     ordinary = lexicon.ordinary
     stem = functools.lru_cache(maxsize=None)(stem)  # CC-CEDICT repeats its English words many times over
     for headword, senses, is_proper in cedict_entries():
         abbreviations: list[str] = []
-        for sense in senses:  # (fast paths first: this loop runs over 200k senses in every build)
+        for sense in senses:  # (fast paths first: this loop runs over 200k senses)
             if sense.isalpha():
                 if len(sense) > 2:
                     lexicon.en_words.add(sense.lower())
@@ -167,49 +204,116 @@ def link_candidates(
                 lexicon.surnames.add(headword)
         if len(headword) < 2 or not _HAN_WORD_RE.fullmatch(headword):
             continue
-        in_corpus = headword in zh_vocab
-        if in_corpus:
-            lexicon.zh_words.add(headword)
+        headwords[headword] = None
         if is_proper:
-            proper.extend((name, alone, headword, in_corpus) for name, alone in _proper_names(senses, abbreviations))
+            proper.extend((name, alone, headword) for name, alone in _proper_names(senses, abbreviations))
         for sense in senses + abbreviations if abbreviations else senses:
             words = _sense_words(sense, stem, stopwords)
             quality = _QUALITY.get(len(words))
             if quality is None:
                 continue
             if len(words) > 1:
-                if in_corpus:  # the whole gloss as a phrase: "coast guard" -> 海岸警卫队 at quality 1
-                    links = en_to_zh.setdefault(" ".join(words), {})
-                    links[headword] = 1.0
+                en_to_zh[(" ".join(words), headword)] = 1.0  # the whole gloss as a phrase: "coast guard"
                 if sense[:1].isupper():  # "Foxconn Technology Group": its first word may be the name
-                    named.append((sense.split(" ", 1)[0].lower(), words[0], headword, in_corpus))
+                    named.append((sense.split(" ", 1)[0].lower(), words[0], headword))
             for word in words:
-                if in_corpus:
-                    links = en_to_zh.setdefault(word, {})
-                    links[headword] = max(links.get(headword, 0.0), quality)
-                if word in en_vocab:
-                    links = zh_to_en.setdefault(headword, {})
-                    links[word] = max(links.get(word, 0.0), quality)
+                pair = (word, headword)
+                en_to_zh[pair] = max(en_to_zh.get(pair, 0.0), quality)
+                pair = (headword, word)
+                zh_to_en[pair] = max(zh_to_en.get(pair, 0.0), quality)
     # A capitalised first word that is no ordinary English word (no gloss of its own) names the entry itself.
-    for lower, word, headword, in_corpus in named:
+    for lower, word, headword in named:
         if lower in lexicon.en_words or not _GLOSS_WORD_RE.match(lower):
             continue
-        if in_corpus:
-            en_to_zh.setdefault(word, {})[headword] = 1.0
-        if word in en_vocab:
-            zh_to_en.setdefault(headword, {})[word] = 1.0
+        en_to_zh[(word, headword)] = 1.0
+        zh_to_en[(headword, word)] = 1.0
     # Proper nouns: the same name in both scripts. From English only when the name is no ordinary word, and the
     # first word of a longer name ("Foxconn Technology Group", not "Captain James Cook") only when it is none.
-    for lower, alone, headword, in_corpus in proper:
+    for lower, alone, headword in proper:
         common = lower in ordinary
         if common and not alone:
             continue
         word = stem(lower)
-        if in_corpus and not common:
-            en_to_zh.setdefault(word, {})[headword] = NAME
-        if word in en_vocab:
-            zh_to_en.setdefault(headword, {})[word] = NAME
-    return en_to_zh, zh_to_en, lexicon
+        if not common:
+            en_to_zh[(word, headword)] = NAME
+        zh_to_en[(headword, word)] = NAME
+    return en_to_zh, zh_to_en, list(headwords), lexicon
+
+
+_CACHE_PREFIX = "cedict-links-"
+
+
+def _cache_key(stem: Callable[[str], str], stopwords: Collection[str]) -> str | None:
+    """What CC-CEDICT's links are made of: its file, this module's code and the code of the stemmer and the
+    folding (and their libraries' versions), the stopwords and the Python version (the cache is marshalled)."""
+    import hashlib
+    import inspect
+    import sys
+    from importlib import metadata
+
+    digest = hashlib.sha256(sys.version.encode())
+    try:
+        digest.update(resources.files(_CEDICT_PACKAGE).joinpath(_CEDICT_FILE).read_bytes())
+        for module in (sys.modules[__name__], sys.modules[fold.__module__], inspect.getmodule(stem)):
+            digest.update(Path(inspect.getfile(module)).read_bytes() if module is not None else b"?")
+    except (ModuleNotFoundError, FileNotFoundError, OSError, TypeError):
+        return None
+    for package in ("PyStemmer", "OpenCC"):
+        try:
+            digest.update(f"{package} {metadata.version(package)}".encode())
+        except metadata.PackageNotFoundError:
+            digest.update(package.encode())
+    digest.update("\n".join(sorted(stopwords)).encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()[:16]
+
+
+def _cached_candidates(cache_dir: Path, stem: Callable[[str], str], stopwords: Collection[str]) -> _Everything | None:
+    """`_all_candidates`, from its cache in `cache_dir` (made there when missing, unreadable or stale). None
+    when CC-CEDICT is missing (the caller computes nothing from nothing)."""
+    import marshal
+
+    key = _cache_key(stem, stopwords)
+    if key is None:
+        return None
+    path = cache_dir / f"{_CACHE_PREFIX}{key}.marshal"
+    try:
+        stored = marshal.loads(path.read_bytes())
+        en_to_zh, zh_to_en, headwords, surnames, zh_words, en_words, ordinary, stored_key = stored
+        if stored_key != key or not all(
+            isinstance(value, kind)
+            for value, kind in zip(
+                (en_to_zh, zh_to_en, headwords, surnames, zh_words, en_words, ordinary),
+                (dict, dict, list, set, set, set, set),
+                strict=True,
+            )
+        ):
+            raise ValueError("not a link cache")
+        return en_to_zh, zh_to_en, headwords, Lexicon(surnames, zh_words, en_words, ordinary)
+    except FileNotFoundError:
+        pass
+    except (OSError, EOFError, ValueError, TypeError) as exc:
+        log.info("CC-CEDICT link cache %s unreadable (%s): made again", path, exc)
+    everything = _all_candidates(stem, stopwords)
+    en_to_zh, zh_to_en, headwords, lexicon = everything
+    blob = marshal.dumps(
+        (en_to_zh, zh_to_en, headwords, lexicon.surnames, lexicon.zh_words, lexicon.en_words, lexicon.ordinary, key)
+    )
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        handle, temp_name = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=cache_dir)
+        try:
+            with os.fdopen(handle, "wb") as temp:
+                temp.write(blob)
+            os.replace(temp_name, path)
+        except BaseException:
+            Path(temp_name).unlink(missing_ok=True)
+            raise
+        for old in cache_dir.glob(f"{_CACHE_PREFIX}*.marshal"):
+            if old != path:
+                old.unlink(missing_ok=True)
+    except OSError as exc:
+        log.warning("could not keep the CC-CEDICT link cache in %s (%s)", cache_dir, exc)
+    return everything
 
 
 def _proper_names(senses: list[str], abbreviations: list[str]) -> list[tuple[str, bool]]:

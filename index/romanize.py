@@ -53,10 +53,13 @@ def _tables() -> tuple[dict[int, tuple[str, ...]], frozenset[str]]:
     readings: dict[int, tuple[str, ...]] = {}
     syllables: set[str] = set()
     wade: dict[str, str] = {}
+    plain_of: dict[str, str] = {}  # ~50k readings, ~1.5k distinct
     for code, spelled in pinyin_dict.items():
         toneless: list[str] = []
         for reading in spelled.split(","):
-            plain = _toneless(reading)
+            plain = plain_of.get(reading)
+            if plain is None:
+                plain = plain_of[reading] = _toneless(reading)
             if plain and plain not in toneless:
                 toneless.append(plain)
         readings[code] = tuple(toneless)
