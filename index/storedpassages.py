@@ -119,13 +119,17 @@ class StoredPassages(Sequence[Passage]):
             return []
         return np.flatnonzero(self._doc == number).tolist()
 
-    def document_keys(self) -> tuple[list[int], list[int]]:
+    def document_keys(self) -> tuple[np.ndarray, np.ndarray]:
         """Each passage's document (as its number in the index) and paragraph, without building passages."""
-        return self._doc.tolist(), self._paragraph.tolist()
+        return self._doc, self._paragraph
 
 
-def paragraph_keys(passages: Sequence[Passage]) -> tuple[Sequence[object], Sequence[int]]:
-    """Each passage's document (an id or a number: equal for passages of the same document) and paragraph."""
+def paragraph_keys(passages: Sequence[Passage]) -> tuple[np.ndarray, np.ndarray]:
+    """Each passage's document (a number: equal for passages of the same document, numbered in the order the
+    documents first come) and paragraph, as int64 arrays."""
     if isinstance(passages, StoredPassages):
-        return passages.document_keys()
-    return [p.doc_id for p in passages], [p.paragraph for p in passages]
+        documents, paragraphs = passages.document_keys()
+        return documents.astype(np.int64), paragraphs.astype(np.int64)
+    number: dict[str, int] = {}
+    documents_of = np.fromiter((number.setdefault(p.doc_id, len(number)) for p in passages), np.int64, len(passages))
+    return documents_of, np.fromiter((p.paragraph for p in passages), np.int64, len(passages))

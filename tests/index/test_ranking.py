@@ -47,6 +47,24 @@ def test_paragraph_score_is_bm25_of_the_whole_paragraph():
     np.testing.assert_allclose(got, expected, rtol=1e-6)
 
 
+def test_paragraphs_are_numbered_in_the_order_they_first_come_whatever_the_document_keys():
+    """Paragraph numbers as a dict numbering each (document, paragraph) on first sight gives them, from document
+    ids or from document numbers (a loaded index's arrays), paragraphs not in order within a document."""
+    rng = np.random.default_rng(7)
+    documents = rng.integers(0, 40, 3000)
+    paragraphs = rng.integers(0, 25, 3000)
+    expected: dict[tuple[int, int], int] = {}
+    keys = zip(documents.tolist(), paragraphs.tolist(), strict=True)
+    reference = [expected.setdefault(key, len(expected)) for key in keys]
+    doc_len = np.ones(3000)
+    by_number = Paragraphs.of_passages(documents, paragraphs, doc_len)
+    by_id = Paragraphs.of_passages([f"doc-{d}" for d in documents.tolist()], paragraphs.tolist(), doc_len)
+    assert by_number.of.tolist() == reference == by_id.of.tolist()
+    assert by_number.ptr.tolist() == by_id.ptr.tolist() and by_number.length.sum() == 3000
+    empty = Paragraphs.of_passages([], [], np.ones(0))
+    assert len(empty.of) == 0 and empty.ptr.tolist() == [0]
+
+
 def test_expansions_score_a_paragraph_by_the_best_alternative():
     bm25 = BM25Index.build([["chip", "maker"], ["芯片", "公司"], ["bread"]], BM25Params())
     paragraphs = Paragraphs.of_passages(["a", "b", "c"], [1, 1, 1], bm25.doc_len)
